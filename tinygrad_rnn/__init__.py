@@ -1,0 +1,48 @@
+"""tinygrad_rnn: a glass-box reverse-mode autograd engine for recurrent networks.
+
+from tinygrad_rnn import Tensor
+a = Tensor(-4.0, requires_grad=True)
+b = Tensor(2.0, requires_grad=True)
+c = (a * b + b**3).relu()
+c.backward()          # a.grad == 2.0, b.grad == 14.0
+"""
+
+from .autograd import (
+    Step,
+    backward_steps,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    jacobian,
+    no_grad,
+    scope,
+    topo_order,
+)
+from .gradcheck import GradcheckError, gradcheck
+from .ops import AnomalyError
+from .tensor import Tensor, cat, chunk, concat, ones, split, stack, tensor, where, zeros
+
+__all__ = [
+    "AnomalyError",
+    "GradcheckError",
+    "Step",
+    "Tensor",
+    "backward_steps",
+    "cat",
+    "chunk",
+    "concat",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "jacobian",
+    "no_grad",
+    "ones",
+    "scope",
+    "split",
+    "stack",
+    "tensor",
+    "topo_order",
+    "where",
+    "zeros",
+]

@@ -1,0 +1,667 @@
+"""Every differentiable primitive, forward and backward side by side.
+
+Each op is one small class. `forward(*arrays)` computes the output from the input arrays
+and saves what its backward needs on the op instance; `backward(grad_out)` returns one
+gradient per input (None for an input that needs none). `Op.apply` is the only place in
+the library that builds graph nodes.
+
+Conventions: `grad_out` is dL/d(output). Binary ops broadcast like numpy, so their backward
+sums the gradient back to each input's shape (`unbroadcast`). A `getitem` backward returns a
+`SliceGrad` (the gradient of the selected part and where it goes) instead of a full-size
+array of zeros: the engine adds it into one buffer in place, which keeps T slices of a
+(T, B, 4H) projection O(T) instead of O(T^2).
+"""
+
+import numpy as np
+
+from ._context import state
+from .tensor import Tensor
+
+
+class AnomalyError(RuntimeError):
+    """A non-finite value found by `detect_anomaly()`; `.node` is where it was born."""
+
+    def __init__(self, message, node=None, phase="forward"):
+        super().__init__(message)
+        self.node = node
+        self.phase = phase
+
+
+class Op:
+    """Base class: `name`, `forward`, `backward`, and `apply`, the node builder."""
+
+    __slots__ = ()
+    name = "op"
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        op = cls(**params) if params else cls()
+        try:
+            data = op.forward(*[t.data for t in inputs])
+        except (ValueError, TypeError, IndexError) as exc:
+            shapes = ", ".join(str(t.shape) for t in inputs)
+            kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(exc, k))
+            raise kind(f"{cls.name}: {exc} (input shapes {shapes})") from None
+        if state.grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    out = Tensor._make(data, inputs, op, True)
+                    break
+            else:
+                out = Tensor._make(data, (), None, False)
+        else:
+            out = Tensor._make(data, (), None, False)
+        if state.anomaly:
+            from .autograd import check_forward
+
+            check_forward(out, cls.name, inputs)
+        return out
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+    def params(self):
+        """The op's non-tensor arguments, for display (`axis=0`, `exponent=2.0`)."""
+        return {}
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` down to `shape`, undoing numpy broadcasting (leading axes and 1-sized axes)."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+class SliceGrad:
+    """The gradient of `x[index]`: `value` lands at `index` of an array of `shape`, zeros elsewhere."""
+
+    __slots__ = ("index", "value", "shape", "basic")
+
+    def __init__(self, index, value, shape, basic):
+        self.index = index
+        self.value = value
+        self.shape = shape
+        self.basic = basic
+
+    def add_into(self, buffer):
+        if self.basic:
+            buffer[self.index] += self.value
+        else:
+            # integer arrays may repeat an index: each repetition adds (scatter-add)
+            np.add.at(buffer, self.index, self.value)
+
+    def dense(self, dtype=np.float64):
+        buffer = np.zeros(self.shape, dtype=dtype)
+        self.add_into(buffer)
+        return buffer
+
+
+# ----- elementwise binary --------------------------------------------------------------
+class Add(Op):
+    """z = a + b;  dz/da = 1, dz/db = 1."""
+
+    __slots__ = ("shapes",)
+    name = "add"
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return a + b
+
+    def backward(self, grad_out):
+        sa, sb = self.shapes
+        return unbroadcast(grad_out, sa), unbroadcast(grad_out, sb)
+
+
+class Sub(Op):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+
+    __slots__ = ("shapes",)
+    name = "sub"
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return a - b
+
+    def backward(self, grad_out):
+        sa, sb = self.shapes
+        return unbroadcast(grad_out, sa), unbroadcast(-grad_out, sb)
+
+
+class Mul(Op):
+    """z = a * b;  dz/da = b, dz/db = a."""
+
+    __slots__ = ("a", "b")
+    name = "mul"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad_out):
+        a, b = self.a, self.b
+        return unbroadcast(grad_out * b, a.shape), unbroadcast(grad_out * a, b.shape)
+
+
+class Div(Op):
+    """z = a / b;  dz/da = 1/b, dz/db = -a/b^2."""
+
+    __slots__ = ("a", "b")
+    name = "div"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad_out):
+        a, b = self.a, self.b
+        grad_a = grad_out / b
+        return unbroadcast(grad_a, a.shape), unbroadcast(-grad_a * a / b, b.shape)
+
+
+class Where(Op):
+    """z = cond ? a : b;  dz/da = cond, dz/db = not cond."""
+
+    __slots__ = ("condition", "shapes")
+    name = "where"
+
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return np.where(self.condition, a, b)
+
+    def backward(self, grad_out):
+        zero = np.zeros((), dtype=grad_out.dtype)
+        sa, sb = self.shapes
+        return (
+            unbroadcast(np.where(self.condition, grad_out, zero), sa),
+            unbroadcast(np.where(self.condition, zero, grad_out), sb),
+        )
+
+
+class MatMul(Op):
+    """Z = A @ B (1-D, 2-D or batched);  dL/dA = G @ B^T, dL/dB = A^T @ G."""
+
+    __slots__ = ("a", "b")
+    name = "matmul"
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("both operands need at least one axis")
+        inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner_b:
+            raise ValueError(f"inner sizes differ: {a.shape[-1]} (last of A) != {inner_b} (B)")
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad_out):
+        a, b = self.a, self.b
+        if a.ndim == 2 and b.ndim == 2:  # the hot path of every recurrent step
+            return grad_out @ b.T, a.T @ grad_out
+        # promote 1-D operands the way matmul does, then drop the added axes again
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad_out
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        grad_a = g @ np.swapaxes(b2, -1, -2)
+        grad_b = np.swapaxes(a2, -1, -2) @ g
+        if a.ndim == 1:
+            grad_a = grad_a[..., 0, :]
+        if b.ndim == 1:
+            grad_b = grad_b[..., 0]
+        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
+
+
+# ----- elementwise unary -----------------------------------------------------------------
+class Neg(Op):
+    """z = -x;  dz/dx = -1."""
+
+    __slots__ = ()
+    name = "neg"
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_out):
+        return (-grad_out,)
+
+
+class Pow(Op):
+    """z = x^p (p a number);  dz/dx = p x^(p-1)."""
+
+    __slots__ = ("exponent", "x")
+    name = "pow"
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, x):
+        self.x = x
+        return x**self.exponent
+
+    def backward(self, grad_out):
+        p = self.exponent
+        return (grad_out * (p * self.x ** (p - 1)),)
+
+    def params(self):
+        return {"exponent": self.exponent}
+
+
+class Exp(Op):
+    """z = e^x;  dz/dx = e^x = z."""
+
+    __slots__ = ("out",)
+    name = "exp"
+
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, grad_out):
+        return (grad_out * self.out,)
+
+
+class Log(Op):
+    """z = ln x;  dz/dx = 1/x."""
+
+    __slots__ = ("x",)
+    name = "log"
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    def backward(self, grad_out):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (grad_out / self.x,)
+
+
+class Tanh(Op):
+    """z = tanh x;  dz/dx = 1 - z^2."""
+
+    __slots__ = ("out",)
+    name = "tanh"
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, grad_out):
+        out = self.out
+        return (grad_out * (1.0 - out * out),)
+
+
+class Sigmoid(Op):
+    """z = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 (no overflow);  dz/dx = z (1 - z)."""
+
+    __slots__ = ("out",)
+    name = "sigmoid"
+
+    def forward(self, x):
+        out = np.tanh(0.5 * x)
+        out += 1.0
+        out *= 0.5
+        self.out = out
+        return out
+
+    def backward(self, grad_out):
+        out = self.out
+        return (grad_out * (out * (1.0 - out)),)
+
+
+class Relu(Op):
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0."""
+
+    __slots__ = ("mask",)
+    name = "relu"
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad_out):
+        return (grad_out * self.mask,)
+
+
+class Abs(Op):
+    """z = |x|;  dz/dx = sign(x) (0 at 0, as PyTorch)."""
+
+    __slots__ = ("x",)
+    name = "abs"
+
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, grad_out):
+        return (grad_out * np.sign(self.x),)
+
+
+class Sqrt(Op):
+    """z = sqrt x;  dz/dx = 1 / (2 sqrt x)."""
+
+    __slots__ = ("out",)
+    name = "sqrt"
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            self.out = np.sqrt(x)
+        return self.out
+
+    def backward(self, grad_out):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (grad_out / (2.0 * self.out),)
+
+
+class Clip(Op):
+    """z = min(max(x, low), high);  dz/dx = 1 where low <= x <= high, else 0 (as torch.clamp)."""
+
+    __slots__ = ("low", "high", "x")
+    name = "clip"
+
+    def __init__(self, low, high):
+        if low is None and high is None:
+            raise ValueError("clip: give min, max or both")
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.x = x
+        return np.clip(x, self.low, self.high)
+
+    def backward(self, grad_out):
+        x = self.x
+        mask = np.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            mask &= x >= self.low
+        if self.high is not None:
+            mask &= x <= self.high
+        return (grad_out * mask,)
+
+    def params(self):
+        return {"min": self.low, "max": self.high}
+
+
+# ----- reductions -------------------------------------------------------------------------
+def _normalise_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a {ndim}-d tensor")
+        out.append(a % ndim if ndim else 0)
+    return tuple(out)
+
+
+def _expand_reduced(grad_out, axes, keepdims):
+    """Put back the reduced axes (as size 1) so grad_out broadcasts against the input."""
+    if keepdims or not axes:
+        return grad_out
+    return np.expand_dims(grad_out, axes)
+
+
+class Sum(Op):
+    """z = sum_i x_i over `axis`;  dz/dx_i = 1."""
+
+    __slots__ = ("axis", "keepdims", "shape", "axes")
+    name = "sum"
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.shape = x.shape
+        self.axes = _normalise_axis(self.axis, x.ndim)
+        return np.sum(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, grad_out):
+        g = _expand_reduced(grad_out, self.axes, self.keepdims)
+        return (np.broadcast_to(g, self.shape),)
+
+    def params(self):
+        return {"axis": self.axis} if self.axis is not None else {}
+
+
+class Mean(Op):
+    """z = (1/n) sum_i x_i over `axis`;  dz/dx_i = 1/n."""
+
+    __slots__ = ("axis", "keepdims", "shape", "axes", "count")
+    name = "mean"
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.shape = x.shape
+        self.axes = _normalise_axis(self.axis, x.ndim)
+        self.count = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
+        return np.mean(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, grad_out):
+        g = _expand_reduced(grad_out, self.axes, self.keepdims) / self.count
+        return (np.broadcast_to(g, self.shape),)
+
+    def params(self):
+        return {"axis": self.axis} if self.axis is not None else {}
+
+
+class Max(Op):
+    """z = max_i x_i over `axis`;  dz/dx_i = 1/m on the m elements equal to the max, else 0."""
+
+    __slots__ = ("axis", "keepdims", "axes", "x", "out")
+    name = "max"
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError("max of an empty tensor")
+        self.x = x
+        self.axes = _normalise_axis(self.axis, x.ndim)
+        self.out = np.max(x, axis=self.axes, keepdims=True)
+        return self.out if self.keepdims else np.squeeze(self.out, axis=self.axes)
+
+    def backward(self, grad_out):
+        mask = self.x == self.out
+        count = mask.sum(axis=self.axes, keepdims=True)
+        g = _expand_reduced(grad_out, self.axes, self.keepdims)
+        return (mask * (g / count),)
+
+    def params(self):
+        return {"axis": self.axis} if self.axis is not None else {}
+
+
+class LogSoftmax(Op):
+    """z = x - log sum_j e^{x_j} (shifted by max x);  dL/dx = g - softmax(x) * sum_j g_j."""
+
+    __slots__ = ("axis", "out")
+    name = "log_softmax"
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        shifted = x - np.max(x, axis=self.axis, keepdims=True)
+        self.out = shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
+        return self.out
+
+    def backward(self, grad_out):
+        total = np.sum(grad_out, axis=self.axis, keepdims=True)
+        return (grad_out - np.exp(self.out) * total,)
+
+    def params(self):
+        return {"axis": self.axis}
+
+
+class Softmax(Op):
+    """z_i = e^{x_i} / sum_j e^{x_j} (shifted by max x);  dL/dx = z * (g - sum_j g_j z_j)."""
+
+    __slots__ = ("axis", "out")
+    name = "softmax"
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        self.out = e / np.sum(e, axis=self.axis, keepdims=True)
+        return self.out
+
+    def backward(self, grad_out):
+        z = self.out
+        return (z * (grad_out - np.sum(grad_out * z, axis=self.axis, keepdims=True)),)
+
+    def params(self):
+        return {"axis": self.axis}
+
+
+# ----- shape ------------------------------------------------------------------------------
+class Reshape(Op):
+    """z = reshape(x, shape);  dL/dx = reshape(g, x.shape)."""
+
+    __slots__ = ("shape", "in_shape")
+    name = "reshape"
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, grad_out):
+        return (grad_out.reshape(self.in_shape),)
+
+    def params(self):
+        return {"shape": self.shape}
+
+
+class Transpose(Op):
+    """z = transpose(x, axes);  dL/dx = transpose(g, inverse(axes))."""
+
+    __slots__ = ("axes",)
+    name = "transpose"
+
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def backward(self, grad_out):
+        if self.axes is None:
+            return (np.transpose(grad_out),)
+        return (np.transpose(grad_out, np.argsort(self.axes)),)
+
+    def params(self):
+        return {"axes": self.axes} if self.axes is not None else {}
+
+
+def _is_basic_index(index):
+    """Slices, ints, None and Ellipsis select without repetition: backward may add in place."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if not (p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))):
+            return False
+    return True
+
+
+class GetItem(Op):
+    """z = x[index] (slices, ints, integer or boolean arrays);  dL/dx = g scattered back (added)."""
+
+    __slots__ = ("index", "shape", "basic")
+    name = "getitem"
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.shape = x.shape
+        self.basic = _is_basic_index(self.index)
+        return x[self.index]
+
+    def backward(self, grad_out):
+        return (SliceGrad(self.index, grad_out, self.shape, self.basic),)
+
+    def params(self):
+        return {"index": _format_index(self.index)}
+
+
+def _format_index(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, slice):
+            text = ("" if p.start is None else str(p.start)) + ":"
+            text += "" if p.stop is None else str(p.stop)
+            if p.step is not None:
+                text += f":{p.step}"
+            out.append(text)
+        elif p is Ellipsis:
+            out.append("...")
+        elif isinstance(p, np.ndarray):
+            out.append(f"array{list(p.shape)}")
+        else:
+            out.append(str(p))
+    return ", ".join(out)
+
+
+class Concat(Op):
+    """z = [x_1, ..., x_n] joined along `axis`;  dL/dx_k = the matching slice of g."""
+
+    __slots__ = ("axis", "bounds")
+    name = "concat"
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        if not xs:
+            raise ValueError("needs at least one tensor")
+        self.bounds = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, grad_out):
+        return tuple(np.split(grad_out, self.bounds, axis=self.axis))
+
+    def params(self):
+        return {"axis": self.axis}
+
+
+class Stack(Op):
+    """z = [x_1, ..., x_n] stacked on a new `axis`;  dL/dx_k = g taken at k on that axis."""
+
+    __slots__ = ("axis", "count")
+    name = "stack"
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        if not xs:
+            raise ValueError("needs at least one tensor")
+        self.count = len(xs)
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, grad_out):
+        return tuple(np.take(grad_out, k, axis=self.axis) for k in range(self.count))
+
+    def params(self):
+        return {"axis": self.axis}

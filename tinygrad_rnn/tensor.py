@@ -1,0 +1,450 @@
+"""The node of the graph: a numpy array plus what made it.
+
+A `Tensor` holds `data` (an ndarray; 0-d arrays are the scalars), `grad` (None or an array
+of data's shape), `inputs` (the ordered parents, repeated when an operand repeats: `a + a`
+has inputs `(a, a)`), `op` (the op instance that made it, None for leaves), `label` and
+`tags` (time step, layer, direction, cell, copied from the active `scope`).
+
+Operators and methods only forward to `ops.py`: every derivative lives there.
+"""
+
+import numpy as np
+
+from ._context import state
+
+_FLOAT_KINDS = "fc"
+
+
+def _as_array(data, dtype):
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        return data
+    arr = np.asarray(data)
+    if arr.dtype.kind in "fiub":
+        # Python floats, lists of floats and Python ints mixed with floats become float64;
+        # integer-only data stays integer (indices, class targets).
+        if arr.dtype.kind == "f" and arr.dtype != np.float64 and not isinstance(data, np.generic):
+            arr = arr.astype(np.float64)
+        return arr
+    raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} ({arr.dtype})")
+
+
+class Tensor:
+    """A node: `Tensor(data, requires_grad=False, dtype=None, label=None)`.
+
+    >>> a = Tensor(-4.0, requires_grad=True); b = Tensor(2.0, requires_grad=True)
+    >>> c = a * b + b ** 3
+    >>> c.backward(); float(a.grad), float(b.grad)
+    (2.0, 8.0)
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "inputs",
+        "op",
+        "label",
+        "tags",
+        "_hooks",
+        "_edges",
+    )
+    # numpy must hand `ndarray * Tensor` to Tensor.__rmul__ instead of broadcasting over it.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, label=None):
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind not in _FLOAT_KINDS:
+            raise TypeError(
+                f"Tensor: only floating-point tensors can require grad, got dtype {self.data.dtype}"
+            )
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.inputs = ()
+        self.op = None
+        self.label = label
+        self.tags = state.tags
+        self._hooks = None
+        self._edges = None
+
+    @classmethod
+    def _make(cls, data, inputs, op, requires_grad):
+        """Fast constructor used by `Op.apply`: no conversion, no checks."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.inputs = inputs
+        t.op = op
+        t.label = None
+        t.tags = state.tags
+        t._hooks = None
+        t._edges = None
+        return t
+
+    # ----- properties ---------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        return self.op is None
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def item(self):
+        return self.data.item()
+
+    def numpy(self):
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.data.shape} is ambiguous; "
+                "use .data.any() or .data.all()"
+            )
+        return bool(self.data)
+
+    # ----- graph handling -----------------------------------------------------------
+    def named(self, label):
+        """Set the display label (`h_t`, `W_hh`) and return self, for chaining."""
+        self.label = label
+        return self
+
+    def detach(self):
+        """A new leaf sharing this data, cut from the graph (keeps label and tags)."""
+        t = Tensor._make(self.data, (), None, False)
+        t.label = self.label
+        t.tags = self.tags
+        return t
+
+    def requires_grad_(self, flag=True):
+        if flag and self.data.dtype.kind not in _FLOAT_KINDS:
+            raise TypeError(f"only floating-point tensors can require grad, got {self.data.dtype}")
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_ can only change a leaf tensor")
+        self.requires_grad = bool(flag)
+        return self
+
+    def register_hook(self, fn):
+        """Call `fn(grad)` when this node's gradient is complete in a backward pass.
+
+        `fn` may return a replacement gradient (same shape). Returns a handle with `.remove()`.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        handle = _HookHandle(self, fn)
+        self._hooks.append(handle)
+        return handle
+
+    def edge_grads(self):
+        """The gradient that flowed along each input edge in the last backward.
+
+        A list aligned with `inputs` (None where nothing flowed). The edges into a node
+        sum to that node's gradient; the edges of a shared weight, grouped by time step,
+        are the lecture's per-step BPTT terms.
+        """
+        from .autograd import dense_edge_grads
+
+        return dense_edge_grads(self)
+
+    def backward(self, grad=None):
+        from .autograd import backward
+
+        backward(self, grad)
+
+    def zero_grad(self):
+        self.grad = None
+
+    def __repr__(self):
+        from .autograd import describe
+
+        return describe(self)
+
+    # ----- operators ------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.Add.apply(self, _lift(other, self))
+
+    def __radd__(self, other):
+        return _ops.Add.apply(_lift(other, self), self)
+
+    def __sub__(self, other):
+        return _ops.Sub.apply(self, _lift(other, self))
+
+    def __rsub__(self, other):
+        return _ops.Sub.apply(_lift(other, self), self)
+
+    def __mul__(self, other):
+        return _ops.Mul.apply(self, _lift(other, self))
+
+    def __rmul__(self, other):
+        return _ops.Mul.apply(_lift(other, self), self)
+
+    def __truediv__(self, other):
+        return _ops.Div.apply(self, _lift(other, self))
+
+    def __rtruediv__(self, other):
+        return _ops.Div.apply(_lift(other, self), self)
+
+    def __neg__(self):
+        return _ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        return self.pow(exponent)
+
+    def __rpow__(self, base):
+        # b ** x = exp(x * ln b): composed from primitives, so it needs no rule of its own.
+        if isinstance(base, Tensor):
+            raise TypeError("tensor ** tensor is not supported; use (x * base.log()).exp()")
+        if base <= 0:
+            raise ValueError(f"pow: base ** tensor needs a positive base, got {base}")
+        return (self * float(np.log(base))).exp()
+
+    def __matmul__(self, other):
+        return _ops.MatMul.apply(self, _lift(other, self))
+
+    def __rmatmul__(self, other):
+        return _ops.MatMul.apply(_lift(other, self), self)
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, list):
+            index = np.asarray(index)
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return _ops.GetItem.apply(self, index=index)
+
+    # comparisons give plain boolean arrays: they are not differentiable
+    def __lt__(self, other):
+        return self.data < _raw(other)
+
+    def __le__(self, other):
+        return self.data <= _raw(other)
+
+    def __gt__(self, other):
+        return self.data > _raw(other)
+
+    def __ge__(self, other):
+        return self.data >= _raw(other)
+
+    def eq(self, other):
+        """Elementwise equality as a boolean array (`==` compares identity)."""
+        return self.data == _raw(other)
+
+    __hash__ = object.__hash__
+
+    # ----- methods: one per primitive ---------------------------------------------------
+    def pow(self, exponent):
+        if isinstance(exponent, Tensor):
+            raise TypeError("pow: the exponent must be a Python number, not a tensor")
+        return _ops.Pow.apply(self, exponent=float(exponent))
+
+    def exp(self):
+        return _ops.Exp.apply(self)
+
+    def log(self):
+        return _ops.Log.apply(self)
+
+    def tanh(self):
+        return _ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return _ops.Sigmoid.apply(self)
+
+    def relu(self):
+        return _ops.Relu.apply(self)
+
+    def abs(self):
+        return _ops.Abs.apply(self)
+
+    def sqrt(self):
+        return _ops.Sqrt.apply(self)
+
+    def clip(self, min=None, max=None):
+        return _ops.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def sum(self, axis=None, keepdims=False, dim=None):
+        return _ops.Sum.apply(self, axis=_axis(axis, dim), keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False, dim=None):
+        return _ops.Mean.apply(self, axis=_axis(axis, dim), keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False, dim=None):
+        return _ops.Max.apply(self, axis=_axis(axis, dim), keepdims=keepdims)
+
+    def log_softmax(self, axis=-1, dim=None):
+        return _ops.LogSoftmax.apply(self, axis=_axis(axis, dim))
+
+    def softmax(self, axis=-1, dim=None):
+        return _ops.Softmax.apply(self, axis=_axis(axis, dim))
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if len(axes) == 2 and self.ndim > 2:
+            # PyTorch habit: transpose(dim0, dim1) swaps two axes
+            perm = list(range(self.ndim))
+            perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+            axes = tuple(perm)
+        return _ops.Transpose.apply(self, axes=axes or None)
+
+    def split(self, size_or_sizes, axis=0, dim=None):
+        return split(self, size_or_sizes, axis=_axis(axis, dim))
+
+    def chunk(self, chunks, axis=0, dim=None):
+        return chunk(self, chunks, axis=_axis(axis, dim))
+
+
+class _HookHandle:
+    __slots__ = ("tensor", "fn")
+
+    def __init__(self, tensor, fn):
+        self.tensor = tensor
+        self.fn = fn
+
+    def remove(self):
+        hooks = self.tensor._hooks
+        if hooks and self in hooks:
+            hooks.remove(self)
+
+
+def _axis(axis, dim):
+    return dim if dim is not None else axis
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _lift(other, like):
+    """Wrap a Python number or array as a constant leaf of `like`'s float dtype."""
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, (int, float, np.number)) and like.data.dtype.kind == "f":
+        return Tensor._make(np.asarray(other, dtype=like.data.dtype), (), None, False)
+    return Tensor(other)
+
+
+def tensor(data, requires_grad=False, dtype=None, label=None):
+    """PyTorch-style factory: `tensor([1.0, 2.0], requires_grad=True)`."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
+
+
+def concat(tensors, axis=0, dim=None):
+    """Join along an existing axis: `concat([a, b], axis=-1)` (torch.cat)."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    return _ops.Concat.apply(*tensors, axis=_axis(axis, dim))
+
+
+cat = concat
+
+
+def stack(tensors, axis=0, dim=None):
+    """Join along a new axis: `stack([h_0, h_1, h_2])` has shape (3, ...)."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    return _ops.Stack.apply(*tensors, axis=_axis(axis, dim))
+
+
+def where(condition, a, b):
+    """`condition ? a : b` elementwise; the condition is a boolean array (not differentiated)."""
+    cond = np.asarray(_raw(condition), dtype=bool)
+    like = a if isinstance(a, Tensor) else b
+    if not isinstance(like, Tensor):
+        like = Tensor(np.asarray(a, dtype=np.float64))
+    return _ops.Where.apply(_lift(a, like), _lift(b, like), condition=cond)
+
+
+def split(x, size_or_sizes, axis=0):
+    """Slices of `x` along `axis`: equal pieces of `size`, or the given list of sizes."""
+    n = x.shape[axis]
+    if isinstance(size_or_sizes, int):
+        if size_or_sizes <= 0:
+            raise ValueError(f"split: size must be positive, got {size_or_sizes}")
+        sizes = [size_or_sizes] * (n // size_or_sizes)
+        if n % size_or_sizes:
+            sizes.append(n % size_or_sizes)
+    else:
+        sizes = list(size_or_sizes)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n} along axis {axis}")
+    axis = axis % x.ndim
+    pieces, start = [], 0
+    for size in sizes:
+        index = (slice(None),) * axis + (slice(start, start + size),)
+        pieces.append(x[index])
+        start += size
+    return pieces
+
+
+def chunk(x, chunks, axis=0):
+    """`chunks` pieces of (almost) equal size along `axis`, as torch.chunk."""
+    n = x.shape[axis]
+    size = -(-n // chunks)
+    return split(x, size, axis=axis)
+
+
+def zeros(*shape, requires_grad=False, dtype=np.float64):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape, requires_grad=False, dtype=np.float64):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+from . import ops as _ops  # noqa: E402  (ops imports Tensor from this module)
