@@ -82,7 +82,7 @@ def unbroadcast(grad, shape):
 
 
 class SliceGrad:
-    """The gradient of `x[index]`: `value` lands at `index` of an array of `shape`, zeros elsewhere."""
+    """The gradient of `x[index]`: `value` at `index` of an array of `shape`, zeros elsewhere."""
 
     __slots__ = ("index", "value", "shape", "basic")
 
