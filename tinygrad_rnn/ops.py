@@ -225,6 +225,43 @@ class MatMul(Op):
         return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
 
 
+class Linear(Op):
+    """z = x W^T (+ b), x (..., in), W (out, in);  dL/dx = G W, dL/dW = G^T x, dL/db = sum G.
+
+    The layer's own primitive (torch's F.linear) so a weight enters each time step by one
+    direct edge, with no transposed copy in between: the per-step edge into W_hh is the
+    lecture's BPTT term for step t.
+    """
+
+    __slots__ = ("x", "weight", "has_bias")
+    name = "linear"
+
+    def forward(self, x, weight, bias=None):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"input features {x.shape[-1:]} do not match weight (out, in) {weight.shape}"
+            )
+        self.x, self.weight = x, weight
+        self.has_bias = bias is not None
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad_out):
+        x, weight = self.x, self.weight
+        grad_x = grad_out @ weight
+        if x.ndim == 2:
+            grad_w = grad_out.T @ x
+            flat_g = grad_out
+        else:
+            flat_g = grad_out.reshape(-1, grad_out.shape[-1])
+            grad_w = flat_g.T @ x.reshape(-1, x.shape[-1])
+        if self.has_bias:
+            return grad_x, grad_w, flat_g.sum(axis=0)
+        return grad_x, grad_w
+
+
 # ----- elementwise unary -----------------------------------------------------------------
 class Neg(Op):
     """z = -x;  dz/dx = -1."""

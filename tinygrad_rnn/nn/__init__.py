@@ -1,0 +1,23 @@
+"""Layers with PyTorch's names and semantics: `from tinygrad_rnn import nn`."""
+
+from . import functional, init
+from .init import manual_seed
+from .linear import Embedding, Linear
+from .module import Module, Parameter
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Embedding",
+    "GRUCell",
+    "LSTMCell",
+    "Linear",
+    "Module",
+    "Parameter",
+    "RNNCell",
+    "functional",
+    "init",
+    "manual_seed",
+]

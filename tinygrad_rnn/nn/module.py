@@ -1,0 +1,178 @@
+"""Module and Parameter: PyTorch's containers, with its names and registration order."""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad and that a Module registers when assigned to it."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True, dtype=None, label=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, label=label)
+
+
+class Module:
+    """Base of every layer: `parameters()`, `named_parameters()`, `state_dict()`, `__call__`.
+
+    Assigning a Parameter or a Module to an attribute registers it, in assignment order,
+    under its attribute name; nested names are dotted (`encoder.weight_ih_l0`).
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() first")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+            if value.label is None:
+                value.label = name
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, value):
+        """Register (or with None, unregister) a parameter under `name`."""
+        if value is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, value)
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    # ----- traversal (explicit stack: deep nesting never recurses) -----------------------
+    def named_modules(self, prefix=""):
+        stack = [(prefix, self)]
+        seen = set()
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = list(module._modules.items())
+            for child_name, child in reversed(children):
+                stack.append((f"{name}.{child_name}" if name else child_name, child))
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_parameters(self, prefix=""):
+        seen = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, param in module._parameters.items():
+                if id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self):
+        for _, param in self.named_parameters():
+            yield param
+
+    def zero_grad(self):
+        for param in self.parameters():
+            param.grad = None
+
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def to(self, dtype):
+        """Cast every parameter to `dtype` (np.float32 or np.float64), in place."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"to: parameters must stay floating point, got {dtype}")
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            param.grad = None
+        return self
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    # ----- state ---------------------------------------------------------------------------
+    def state_dict(self):
+        """name -> numpy copy of every parameter, in registration order."""
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state, strict=True):
+        """Copy values in place. Accepts numpy arrays or torch tensors.
+
+        Raises KeyError/ValueError naming every missing, unexpected or mis-shaped key.
+        Nothing is changed unless every key checks out.
+        """
+        own = OrderedDict(self.named_parameters())
+        arrays = {}
+        problems = []
+        for name, value in state.items():
+            if name not in own:
+                if strict:
+                    problems.append(f"unexpected key '{name}'")
+                continue
+            array = _to_numpy(value)
+            if array.shape != own[name].shape:
+                problems.append(
+                    f"'{name}': shape {tuple(array.shape)} in the state dict, "
+                    f"{tuple(own[name].shape)} in the model"
+                )
+                continue
+            arrays[name] = array
+        if strict:
+            problems.extend(f"missing key '{name}'" for name in own if name not in state)
+        if problems:
+            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
+        for name, array in arrays.items():
+            own[name].data[...] = array
+        return self
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in self._modules.items():
+            child_text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_text}")
+        if len(lines) == 1:
+            return lines[0] + ")"
+        return "\n".join(lines) + "\n)"
+
+    def extra_repr(self):
+        return ""
+
+
+def _to_numpy(value):
+    if isinstance(value, Tensor):
+        return value.data
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
