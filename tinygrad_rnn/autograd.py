@@ -104,7 +104,9 @@ def _accumulate(grads, owned, node, g):
     elif node in owned:
         current += g
     else:
-        grads[node] = current + g
+        # np.asarray: numpy returns the sum of 0-d arrays as an immutable scalar, and
+        # `current += g` on a scalar would rebind a local and silently drop gradients
+        grads[node] = np.asarray(current + g)
         owned.add(node)
 
 
@@ -154,11 +156,15 @@ def _walk(roots, root_grads, write=True, targets=None):
                         _check_backward(g, node, "a hook's replacement gradient")
         if node.op is None:
             if write:
+                dtype = node.data.dtype
                 if node.grad is None:
-                    # the leaf keeps its own array: later calls add into it
-                    node.grad = g if fresh else np.array(g, dtype=node.data.dtype)
+                    # the leaf keeps its own array, in its own dtype (float32 stays float32)
+                    fresh = fresh and g.dtype == dtype
+                    node.grad = g if fresh else np.array(g, dtype=dtype)
                 else:
-                    node.grad = node.grad + g
+                    # a new array (whoever holds the old .grad keeps it); `out=` keeps a 0-d
+                    # gradient an array and the leaf's dtype
+                    node.grad = np.add(node.grad, g, out=np.empty(node.shape, dtype=dtype))
             yield total - i, total, node, g, None
             continue
         if write:

@@ -60,22 +60,22 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=None, wo
     failed = 0
     for k, a_grad in zip(checked, analytic):
         x = inputs[k].data
-        flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
-        numeric = np.empty(flat.size)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
+        numeric = np.empty(x.size)
+        # perturb x itself by index: x.reshape(-1) would be a copy for non-contiguous data
+        for i, index in enumerate(np.ndindex(x.shape)):
+            original = x[index]
+            x[index] = original + eps
             plus = loss()
-            flat[i] = original - eps
+            x[index] = original - eps
             minus = loss()
-            flat[i] = original
+            x[index] = original
             numeric[i] = (plus - minus) / (2 * eps)
         a_flat = a_grad.reshape(-1)
         error = np.abs(a_flat - numeric)
         bad = error > atol + rtol * np.abs(numeric)
         failed += int(bad.sum())
         name = _name(inputs[k], k, names)
-        for i in range(flat.size):
+        for i in range(x.size):
             index = np.unravel_index(i, x.shape) if x.ndim else ()
             rows.append(
                 (name, tuple(int(j) for j in index), a_flat[i], numeric[i], error[i], bad[i])

@@ -42,6 +42,9 @@ class Op:
             shapes = ", ".join(str(t.shape) for t in inputs)
             kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(exc, k))
             raise kind(f"{cls.name}: {exc} (input shapes {shapes})") from None
+        if type(data) is not np.ndarray:
+            # numpy hands back 0-d results (a * b of scalars, x.sum()) as immutable scalars
+            data = np.asarray(data)
         if state.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -440,9 +443,10 @@ def _normalise_axis(axis, ndim):
         axis = (axis,)
     out = []
     for a in axis:
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a {ndim}-d tensor")
-        out.append(a % ndim if ndim else 0)
+        if ndim:  # axis 0 or -1 of a 0-d tensor (allowed, as in torch) reduces nothing
+            out.append(a % ndim)
     return tuple(out)
 
 
@@ -517,7 +521,8 @@ class Max(Op):
 
     def backward(self, grad_out):
         mask = self.x == self.out
-        count = mask.sum(axis=self.axes, keepdims=True)
+        # count in grad_out's dtype: an integer count would turn float32 gradients into float64
+        count = mask.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
         g = _expand_reduced(grad_out, self.axes, self.keepdims)
         return (mask * (g / count),)
 

@@ -56,10 +56,11 @@ class Embedding(Module):
         idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"Embedding: indices must be integers, got dtype {idx.dtype}")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+        bad = idx[(idx < 0) | (idx >= self.num_embeddings)]
+        if bad.size:
             raise IndexError(
-                f"Embedding: index {int(idx.max()) if idx.max() >= self.num_embeddings else int(idx.min())} "
-                f"out of range for {self.num_embeddings} embeddings"
+                f"Embedding: index {int(bad[0])} is out of range for "
+                f"{self.num_embeddings} embeddings"
             )
         return self.weight[idx]
 

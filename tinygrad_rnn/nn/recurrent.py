@@ -403,5 +403,6 @@ def _check_sizes(name, input_size, hidden_size):
 def _check_nonlinearity(name, nonlinearity):
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(
-            f"{name}: unknown nonlinearity '{nonlinearity}' (choose from {', '.join(NONLINEARITIES)})"
+            f"{name}: unknown nonlinearity '{nonlinearity}' "
+            f"(choose from {', '.join(NONLINEARITIES)})"
         )
