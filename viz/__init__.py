@@ -1,0 +1,9 @@
+"""Pictures of graphs. Reads graphs, never changes them; imports tinygrad_rnn, never the reverse.
+
+`viz.render(dot_source, path)` is the function (the module is `viz.render` only to
+`from viz.render import ...`); `viz.RenderError` is what every rendering failure raises.
+"""
+
+from .render import RenderError, find_engine, render
+
+__all__ = ["RenderError", "find_engine", "render"]

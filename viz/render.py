@@ -1,0 +1,167 @@
+"""DOT text -> an svg, png or pdf file, through the `graphviz` package.
+
+The layout engine is whichever is found first:
+  1. a system Graphviz `dot` on PATH (the only one that writes pdf);
+  2. `graphviz-pure`, the static Graphviz port that `pip install -e .` brings, looked up
+     next to the running interpreter first (it is there even when the venv is not
+     activated), then on PATH.
+The `graphviz` package runs whatever `graphviz.backend.dot_command.DOT_BINARY` names, so
+rendering points that at the engine found. Every failure is a `RenderError` with a
+one-line message saying what to do.
+"""
+
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+
+FORMATS = ("svg", "png", "pdf", "dot")
+_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+_PURE = "graphviz-pure"
+_NO_ENGINE = (
+    "no Graphviz layout engine found: `pip install graphviz-pure` (svg, png) "
+    "or `apt-get install graphviz` (also pdf)"
+)
+
+
+class RenderError(RuntimeError):
+    """Rendering failed; the message is one line saying why and what to do."""
+
+
+class Engine:
+    """A layout engine: `path` of the executable, `system` True for a real Graphviz `dot`."""
+
+    __slots__ = ("path", "system")
+
+    def __init__(self, path, system):
+        self.path = path
+        self.system = system
+
+    def __repr__(self):
+        kind = "system dot" if self.system else _PURE
+        return f"Engine({kind} at {self.path})"
+
+
+def _script_dirs():
+    """Where pip puts console scripts for this interpreter (both spellings, in order)."""
+    dirs = []
+    for d in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        if d and d not in dirs:
+            dirs.append(d)
+    return dirs
+
+
+def find_engine():
+    """The layout engine to use, or raise `RenderError` saying how to install one."""
+    dot = shutil.which("dot")
+    if dot:
+        return Engine(dot, system=True)
+    for d in _script_dirs():
+        # shutil.which with a path checks the executable bit (and .exe on Windows)
+        found = shutil.which(_PURE, path=d)
+        if found:
+            return Engine(found, system=False)
+    found = shutil.which(_PURE)
+    if found:
+        return Engine(found, system=False)
+    raise RenderError(_NO_ENGINE)
+
+
+def format_for(path, format=None):
+    """The output format: `format` if given, else from the file suffix."""
+    if format is None:
+        suffix = os.path.splitext(str(path))[1].lower()
+        if suffix not in _SUFFIXES:
+            raise RenderError(
+                f"cannot tell the format of {path!r} from its suffix; "
+                f"use .svg, .png, .pdf or .dot, or pass format="
+            )
+        return _SUFFIXES[suffix]
+    format = format.lower()
+    if format not in FORMATS:
+        raise RenderError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    return format
+
+
+def _with_defaults(dot_source, attrs):
+    """Insert `graph [attrs]` right after the graph's opening brace.
+
+    Placed first, they act as defaults: a `graph [...]` statement in the source itself
+    comes later and wins, as later graph attributes do in Graphviz.
+    """
+    brace = dot_source.find("{")
+    if brace < 0 or not attrs:
+        return dot_source
+    text = ", ".join(f'{k}="{v}"' for k, v in attrs.items())
+    return f"{dot_source[: brace + 1]}\n  graph [{text}];{dot_source[brace + 1 :]}"
+
+
+def _layout(dot_source, format, engine):
+    import graphviz  # heavy optional import, only when something is drawn
+    from graphviz.backend import dot_command
+
+    dot_command.DOT_BINARY = engine.path
+    try:
+        return graphviz.pipe("dot", format, dot_source.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise RenderError(f"layout engine {engine.path} cannot be run; {_NO_ENGINE}") from None
+    except graphviz.CalledProcessError as exc:
+        raise RenderError(f"{os.path.basename(engine.path)}: {_first_line(exc.stderr)}") from None
+
+
+def _first_line(stderr):
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
+    return lines[0] if lines else "failed without a message"
+
+
+def _write_atomic(path, data):
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".")
+    try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def render(dot_source, path, format=None, dpi=None, max_pixels=None):
+    """Lay out `dot_source` and write it to `path`; returns `path`.
+
+    `format`: svg, png, pdf, or dot (the text itself, no engine needed); None takes it
+    from the suffix. For png only: `dpi` sets the resolution (Graphviz's default is 96)
+    and `max_pixels` caps the longer side, by scaling the drawing down (Graphviz's
+    `size`). Both are defaults that a `graph [...]` statement in the source overrides.
+    """
+    format = format_for(path, format)
+    if format == "dot":
+        _write_atomic(path, dot_source.encode("utf-8"))
+        return path
+    engine = find_engine()
+    if format == "pdf" and not engine.system:
+        raise RenderError(
+            f"pdf needs a system Graphviz `dot` (`apt-get install graphviz`); "
+            f"{_PURE} writes svg and png only"
+        )
+    if format == "png":
+        attrs = {}
+        if dpi is not None:
+            attrs["dpi"] = dpi
+        if max_pixels is not None:
+            # size is in inches; the drawing only shrinks to fit, never grows
+            inches = max_pixels / (96 if dpi is None else dpi)
+            attrs["size"] = f"{inches:.4g},{inches:.4g}"
+        dot_source = _with_defaults(dot_source, attrs)
+    _write_atomic(path, _layout(dot_source, format, engine))
+    return path
