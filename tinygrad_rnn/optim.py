@@ -1,0 +1,466 @@
+"""Optimizers and gradient clipping, with PyTorch's exact update rules.
+
+Every optimizer reads `p.grad` (None: the parameter is skipped) and updates `p.data` in
+place, so a module keeps the very arrays it registered. With g the gradient, lambda the
+weight decay and t the step count (from 1):
+
+    SGD      g += lambda p;  b = g (first step) or mu b + (1 - dampening) g
+             g = g + mu b (nesterov) or b;  p -= lr g
+    Adam     g += lambda p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+             p -= lr/(1 - b1^t) * m / (sqrt(v)/sqrt(1 - b2^t) + eps)   (amsgrad: max of v's)
+    Adagrad  g += lambda p;  s += g^2;  p -= lr/(1 + (t-1) lr_decay) * g/(sqrt(s) + eps)
+    RMSprop  g += lambda p;  v = alpha v + (1 - alpha) g^2;  centered: a = alpha a + (1-alpha) g,
+             d = sqrt(v - a^2) + eps, else d = sqrt(v) + eps;
+             momentum: b = mu b + g/d, p -= lr b;  else p -= lr g/d
+
+`state_dict()` holds only numpy arrays and plain numbers (PyTorch's layout: `state` by
+parameter index, `param_groups` with the options), so a checkpoint needs no pickle.
+"""
+
+import math
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["SGD", "Adam", "Adagrad", "RMSprop", "Optimizer", "clip_grad_norm_", "clip_grad_value_"]
+
+
+class Optimizer:
+    """Base class: parameter groups, `zero_grad()`, `state_dict()`, `load_state_dict()`.
+
+    `params` is an iterable of Tensors, or of dicts `{"params": [...], "lr": ...}` (groups
+    whose options override the defaults), as in PyTorch.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        self.state = {}  # Tensor -> dict of arrays and numbers
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        seen = set()
+        for group in groups:
+            self._add_group(group, seen)
+
+    def _add_group(self, group, seen):
+        if not isinstance(group, dict):
+            raise TypeError(f"{type(self).__name__}: mix of parameter groups and tensors")
+        members = group.get("params")
+        members = [members] if isinstance(members, Tensor) else list(members or ())
+        for k, p in enumerate(members):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {k} is a {type(p).__name__}, not a Tensor"
+                )
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf tensor")
+            if p in seen:
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {_name(p, k)} appears more than once"
+                )
+            seen.add(p)
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown options {sorted(unknown)}")
+        full = {**self.defaults, **group, "params": members}
+        self._check(full)
+        self.param_groups.append(full)
+
+    def _check(self, group):
+        """Validate one group's options (raise ValueError naming the bad one)."""
+        if not group["lr"] >= 0.0:
+            raise ValueError(f"Invalid learning rate: {group['lr']} (must be >= 0)")
+        if not group.get("weight_decay", 0.0) >= 0.0:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
+        if not group.get("eps", 0.0) >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {group['eps']} (must be >= 0)")
+
+    def zero_grad(self, set_to_none=True):
+        """Forget every gradient (set_to_none=False writes zeros into the arrays instead)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad[...] = 0
+
+    def _grads(self, group):
+        """(param, gradient, state) for the params of `group` that have a gradient."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = p.grad
+            if group.get("maximize"):
+                g = -g
+            if group.get("weight_decay"):
+                # L2 regularisation enters through the gradient (not decoupled as in AdamW)
+                g = g + group["weight_decay"] * p.data
+            yield p, g, self.state.setdefault(p, {})
+
+    def step(self):
+        for group in self.param_groups:
+            for p, g, st in self._grads(group):
+                self._update(p, g, st, group)
+
+    def _update(self, p, g, st, group):
+        raise NotImplementedError
+
+    # ----- checkpoints ---------------------------------------------------------------
+    def state_dict(self):
+        """PyTorch's layout, numpy arrays and plain numbers only:
+
+        {"state": {index: {name: array or number}},
+         "param_groups": [{option: value, ..., "params": [indices]}]}
+        """
+        index, groups = {}, []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index[p] = len(index)
+                ids.append(index[p])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {}
+        for p, st in self.state.items():
+            if st:
+                state[index[p]] = {
+                    k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in st.items()
+                }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore options and state; raises ValueError when it does not fit these parameters."""
+        name = type(self).__name__
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}.load_state_dict: {len(groups)} parameter groups saved, "
+                f"{len(self.param_groups)} here"
+            )
+        params = []
+        for k, (saved, mine) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(mine["params"]):
+                raise ValueError(
+                    f"{name}.load_state_dict: group {k} has {len(saved['params'])} parameters "
+                    f"saved, {len(mine['params'])} here"
+                )
+            params.extend(zip(saved["params"], mine["params"]))
+        by_index = dict(params)
+        new_state = {}
+        for key, st in state_dict["state"].items():
+            p = by_index.get(int(key))
+            if p is None:
+                raise ValueError(f"{name}.load_state_dict: state for unknown parameter {key}")
+            restored = {}
+            for field, value in st.items():
+                if isinstance(value, np.ndarray):
+                    if value.shape != p.shape:
+                        raise ValueError(
+                            f"{name}.load_state_dict: state '{field}' of parameter {key} has "
+                            f"shape {value.shape}, the parameter {p.shape}"
+                        )
+                    restored[field] = np.array(value, dtype=p.data.dtype)
+                else:
+                    restored[field] = value
+            new_state[p] = restored
+        for saved, mine in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    mine[k] = tuple(v) if isinstance(v, list) else v
+        self.state = new_state
+
+    def __repr__(self):
+        options = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
+        return f"{type(self).__name__}({options})"
+
+
+def _lerp_(a, b, weight):
+    """a += weight * (b - a) in place, with torch.lerp's two formulas (same rounding)."""
+    if abs(weight) < 0.5:
+        a += weight * (b - a)
+    else:
+        a[...] = b - (b - a) * (1.0 - weight)
+
+
+class SGD(Optimizer):
+    """`SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)`."""
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0.0,
+        dampening=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check(self, group):
+        super()._check(group)
+        if not group["momentum"] >= 0.0:
+            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "SGD: nesterov momentum requires momentum > 0 and dampening = 0, got "
+                f"momentum={group['momentum']}, dampening={group['dampening']}"
+            )
+
+    def _update(self, p, g, st, group):
+        mu = group["momentum"]
+        if mu != 0:
+            buf = st.get("momentum_buffer")
+            if buf is None:
+                # the first step takes the gradient itself, undamped (PyTorch's rule)
+                buf = st["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
+            else:
+                buf *= mu
+                buf += (1.0 - group["dampening"]) * g
+            g = g + mu * buf if group["nesterov"] else buf
+        p.data -= group["lr"] * g
+
+
+class Adam(Optimizer):
+    """`Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)`.
+
+    eps is added after the bias correction of sqrt(v), as in PyTorch.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check(self, group):
+        super()._check(group)
+        for k, beta in enumerate(group["betas"]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {k}: {beta} (need 0 <= b < 1)")
+
+    def _update(self, p, g, st, group):
+        beta1, beta2 = group["betas"]
+        if not st:
+            st["step"] = 0
+            st["exp_avg"] = np.zeros_like(p.data)
+            st["exp_avg_sq"] = np.zeros_like(p.data)
+            if group["amsgrad"]:
+                st["max_exp_avg_sq"] = np.zeros_like(p.data)
+        st["step"] += 1
+        t = st["step"]
+        m, v = st["exp_avg"], st["exp_avg_sq"]
+        _lerp_(m, g, 1.0 - beta1)
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        step_size = group["lr"] / (1.0 - beta1**t)
+        bias_correction2_sqrt = (1.0 - beta2**t) ** 0.5
+        if group["amsgrad"]:
+            np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
+            v = st["max_exp_avg_sq"]
+        denom = np.sqrt(v) / bias_correction2_sqrt + group["eps"]
+        p.data -= step_size * (m / denom)
+
+
+class Adagrad(Optimizer):
+    """`Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    eps=1e-10)`; the step size decays as lr / (1 + (t-1) lr_decay)."""
+
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0.0,
+        weight_decay=0.0,
+        initial_accumulator_value=0.0,
+        eps=1e-10,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+        # PyTorch fills the accumulators at construction, before any gradient exists
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = {
+                    "step": 0,
+                    "sum": np.full_like(p.data, group["initial_accumulator_value"]),
+                }
+
+    def _check(self, group):
+        super()._check(group)
+        if not group["lr_decay"] >= 0.0:
+            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']} (must be >= 0)")
+        if not group["initial_accumulator_value"] >= 0.0:
+            raise ValueError(
+                "Invalid initial_accumulator_value value: "
+                f"{group['initial_accumulator_value']} (must be >= 0)"
+            )
+
+    def _update(self, p, g, st, group):
+        st["step"] += 1
+        clr = group["lr"] / (1.0 + (st["step"] - 1) * group["lr_decay"])
+        s = st["sum"]
+        s += g * g
+        p.data -= clr * (g / (np.sqrt(s) + group["eps"]))
+
+
+class RMSprop(Optimizer):
+    """`RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+    centered=False)`. Centered divides by an estimate of the gradient's standard deviation
+    (sqrt(v - a^2)) instead of its root mean square; eps is added after the square root."""
+
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum=0.0,
+        centered=False,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check(self, group):
+        super()._check(group)
+        if not group["momentum"] >= 0.0:
+            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
+        if not group["alpha"] >= 0.0:
+            raise ValueError(f"Invalid alpha value: {group['alpha']} (must be >= 0)")
+
+    def _update(self, p, g, st, group):
+        alpha = group["alpha"]
+        if not st:
+            st["step"] = 0
+            st["square_avg"] = np.zeros_like(p.data)
+            if group["momentum"] > 0:
+                st["momentum_buffer"] = np.zeros_like(p.data)
+            if group["centered"]:
+                st["grad_avg"] = np.zeros_like(p.data)
+        st["step"] += 1
+        v = st["square_avg"]
+        v *= alpha
+        v += (1.0 - alpha) * g * g
+        if group["centered"]:
+            a = st["grad_avg"]
+            _lerp_(a, g, 1.0 - alpha)
+            avg = np.sqrt(v - a * a)
+        else:
+            avg = np.sqrt(v)
+        avg += group["eps"]
+        if group["momentum"] > 0:
+            buf = st["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += g / avg
+            p.data -= group["lr"] * buf
+        else:
+            p.data -= group["lr"] * (g / avg)
+
+
+# ----- clipping ------------------------------------------------------------------------------
+
+
+def _named(params):
+    """[(name, tensor)] from Tensors, (name, Tensor) pairs (named_parameters()) or one Tensor."""
+    if isinstance(params, Tensor):
+        params = [params]
+    out = []
+    for k, item in enumerate(params):
+        if isinstance(item, tuple):
+            out.append((str(item[0]), item[1]))
+        else:
+            out.append((_name(item, k), item))
+    return out
+
+
+def _name(p, k):
+    return f"'{p.label}'" if p.label else f"#{k} {tuple(p.shape)}"
+
+
+def _norm(a, norm_type):
+    a = np.abs(np.ravel(a))
+    if norm_type == math.inf:
+        return float(a.max()) if a.size else 0.0
+    if norm_type == 2.0:
+        return float(np.sqrt(np.dot(a, a)))
+    return float(np.sum(a**norm_type) ** (1.0 / norm_type))
+
+
+def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients together so that their global norm is at most `max_norm`.
+
+    total = norm of the per-parameter norms (= the norm of all gradients as one vector);
+    every grad *= min(1, max_norm / (total + 1e-6)). Returns `total` before clipping.
+    `params`: Tensors or `named_parameters()` pairs (names appear in the non-finite error).
+    """
+    norm_type = float(norm_type)
+    if not (norm_type > 0):
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
+    named = [(n, p) for n, p in _named(params) if p.grad is not None]
+    if not named:
+        return 0.0
+    norms = [_norm(p.grad, norm_type) for _, p in named]
+    total = _norm(np.array(norms), norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        bad = [n for (n, p), v in zip(named, norms) if not math.isfinite(v)]
+        raise RuntimeError(
+            f"clip_grad_norm_: the total gradient norm is {total}, so it cannot be clipped; "
+            f"non-finite gradient in {', '.join(bad)} "
+            "(pass error_if_nonfinite=False to scale anyway)"
+        )
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0 or math.isnan(coef):
+        for _, p in named:
+            p.grad *= coef
+    return total
+
+
+def clip_grad_value_(params, clip_value):
+    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    for _, p in _named(params):
+        if p.grad is not None:
+            np.clip(p.grad, -clip_value, clip_value, out=p.grad)
