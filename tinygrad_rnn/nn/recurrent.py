@@ -24,7 +24,8 @@ from .linear import linear
 from .module import Module, Parameter
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-NONLINEARITIES = ("tanh", "relu")
+# tanh and relu as PyTorch; sigmoid and linear (identity) for the lecture's experiments
+NONLINEARITIES = ("tanh", "relu", "sigmoid", "linear")
 
 
 # ----- one step of each cell: the equations, node by node ----------------------------------
@@ -34,7 +35,14 @@ def rnn_step(xw, h, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
     """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh), where xw_t = x_t W_ih^T + b_ih."""
     hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
     a = (xw + hw).named(f"a{suffix}")
-    out = a.tanh() if nonlinearity == "tanh" else a.relu()
+    if nonlinearity == "tanh":
+        out = a.tanh()
+    elif nonlinearity == "relu":
+        out = a.relu()
+    elif nonlinearity == "sigmoid":
+        out = a.sigmoid()
+    else:  # linear: h_t = a_t, kept as a node of its own so h_t has a label
+        out = a * 1.0
     return out.named(f"h{suffix}")
 
 
@@ -277,6 +285,32 @@ class _RNNBase(Module):
         return states
 
     def forward(self, input, hx=None):
+        """output (T, B, D*H) and h_n (D*L, B, H) (LSTM: (h_n, c_n)), shaped as PyTorch."""
+        run = self.unroll(input, hx)
+        steps = len(run.states[-1][0])
+        top = run.states[-1]
+        with scope(layer=self.num_layers - 1, cell=self.cell):
+            per_direction = [stack([s[0] for s in seq], axis=0) for seq in top]
+            output = per_direction[0] if len(top) == 1 else concat(per_direction, axis=-1)
+            finals = [stack(list(f), axis=0) for f in zip(*run.finals)]
+        if run.unbatched:
+            output = output.reshape(steps, self.num_directions * self.hidden_size)
+            finals = [f.reshape(f.shape[0], self.hidden_size) for f in finals]
+        elif self.batch_first:
+            output = output.transpose(1, 0, 2)
+        if self.cell == "lstm":
+            return output, (finals[0], finals[1])
+        return output, finals[0]
+
+    def unroll(self, input, hx=None):
+        """Run every layer and direction step by step and keep every state.
+
+        Returns an `Unrolled` with `states[layer][direction][t]` = (h_t,) or (h_t, c_t)
+        in time order (batched (B, H) tensors, the graph's own nodes), `finals` in h_n's
+        row order (layer * D + direction), and `unbatched`. Layer 0 projects the whole
+        input with one `linear` node; deeper layers project each step's input inside
+        that step, so every path in the graph is a path the gradient can take.
+        """
         x = self._check_input(input)
         unbatched = x.ndim == 2
         if unbatched:
@@ -285,34 +319,39 @@ class _RNNBase(Module):
             x = x.transpose(1, 0, 2)
         steps, batch = x.shape[0], x.shape[1]
         initial = self._initial_states(hx, batch, unbatched, x.data.dtype)
-        finals = [[] for _ in initial]
-        layer_input = x
+        states, finals = [], []
+        below = None  # per-step inputs of the layer above: [t] -> tensor (B, D*H)
         for layer in range(self.num_layers):
-            outputs = []
+            layer_states = []
             for direction in range(self.num_directions):
                 row = layer * self.num_directions + direction
-                seq, last = self._run_direction(layer_input, initial, row, layer, direction, steps)
-                outputs.append(seq)
-                for k, s in enumerate(last):
-                    finals[k].append(s)
-            layer_input = outputs[0] if len(outputs) == 1 else concat(outputs, axis=-1)
-        output = layer_input
-        h_n = [stack(f, axis=0) for f in finals]
-        if unbatched:
-            output = output.reshape(steps, self.num_directions * self.hidden_size)
-            h_n = [s.reshape(s.shape[0], self.hidden_size) for s in h_n]
-        elif self.batch_first:
-            output = output.transpose(1, 0, 2)
-        if self.cell == "lstm":
-            return output, (h_n[0], h_n[1])
-        return output, h_n[0]
+                seq = self._run_direction(x, below, initial, row, layer, direction, steps)
+                layer_states.append(seq)
+                finals.append(seq[-1] if direction == 0 else seq[0])
+            states.append(layer_states)
+            if layer + 1 < self.num_layers:
+                below = self._layer_outputs(layer_states, layer, steps)
+        return Unrolled(states, finals, unbatched)
 
-    def _run_direction(self, layer_input, initial, row, layer, direction, steps):
-        """Unroll one layer in one direction; return the (T, B, H) outputs in time order."""
+    def _layer_outputs(self, layer_states, layer, steps):
+        """h_t of one layer (both directions joined at each t) as the next layer's inputs."""
+        if len(layer_states) == 1:
+            return [layer_states[0][t][0] for t in range(steps)]
+        joined = []
+        for t in range(steps):
+            with scope(t=t, layer=layer, cell=self.cell):
+                pair = [layer_states[0][t][0], layer_states[1][t][0]]
+                joined.append(concat(pair, axis=-1).named(f"[h_{t}, h_{t} rev]"))
+        return joined
+
+    def _run_direction(self, x, below, initial, row, layer, direction, steps):
+        """Unroll one layer in one direction; return its states in time order."""
         w_ih, w_hh, b_ih, b_hh = self.layer_parameters(layer, direction)
         dname = "reverse" if direction else "forward"
+        lstm = self.cell == "lstm"
         with scope(layer=layer, direction=dname, cell=self.cell):
-            xw_all = linear(layer_input, w_ih, b_ih).named("X W_ih^T")
+            if below is None:
+                xw_all = linear(x, w_ih, b_ih).named("X W_ih^T")
             states = []
             for k, init_state in enumerate(initial):
                 label = ("h_init", "c_init")[k]
@@ -320,17 +359,19 @@ class _RNNBase(Module):
                     states.append(init_state[row].named(label))
                 else:
                     states.append(Tensor(init_state[row], label=label))
-            state = tuple(states) if self.cell == "lstm" else states[0]
+            state = tuple(states) if lstm else states[0]
             seq = [None] * steps
             order = range(steps - 1, -1, -1) if direction else range(steps)
             for t in order:
                 with scope(t=t):
-                    xw = xw_all[t].named(f"x_{t} W_ih^T")
+                    if below is None:
+                        xw = xw_all[t]
+                    else:
+                        xw = linear(below[t], w_ih, b_ih)
+                    xw.named(f"x_{t} W_ih^T")
                     state = cell_step(self.cell, xw, state, w_hh, b_hh, f"_{t}", self.nonlinearity)
-                seq[t] = state[0] if self.cell == "lstm" else state
-            output = stack(seq, axis=0)
-        last = state if self.cell == "lstm" else (state,)
-        return output, last
+                seq[t] = state if lstm else (state,)
+        return seq
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
@@ -385,6 +426,17 @@ class GRU(_RNNBase):
         bidirectional=False,
     ):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional)
+
+
+class Unrolled:
+    """What `unroll` built: `states[layer][direction][t]`, `finals` (h_n's rows), `unbatched`."""
+
+    __slots__ = ("states", "finals", "unbatched")
+
+    def __init__(self, states, finals, unbatched):
+        self.states = states
+        self.finals = finals
+        self.unbatched = unbatched
 
 
 # ----- helpers -------------------------------------------------------------------------------

@@ -1,0 +1,186 @@
+"""The lecture's model, unrolled and ready to inspect: s_t = f(U x_t + W s_{t-1}), o_t = V s_t.
+
+`build(...)` makes an RNN, LSTM or GRU layer (PyTorch names: U = weight_ih, W = weight_hh),
+a linear head V on every step, fixed random inputs x_t and targets y_t, and one loss per step
+
+    E_t = mean((o_t - y_t)^2)         (labelled "E_t", tagged t)
+
+with `loss="last"` backpropagating E_{T-1} (the lecture's E_3 for T = 4) and `loss="all"`
+the total E = sum_t E_t. `radius` sets every recurrent block of W_hh to radius x a random
+orthogonal matrix, so its spectral norm and spectral radius both equal `radius`;
+`init="random"` uses a Gaussian matrix scaled to that spectral norm instead (its spectral
+radius is smaller). The CLI's `render`, `bptt`, `step` and `demo` all start from here.
+"""
+
+import numpy as np
+
+from . import nn
+from .autograd import scope
+from .nn import functional as F
+from .tensor import Tensor, concat
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+INITS = ("orthogonal", "random")
+LOSSES = ("last", "all")
+
+
+class LectureRun:
+    """Everything `build` made: the modules, the inputs, and the graph's named nodes.
+
+    `states[layer][direction][t]` is (h_t,) or (h_t, c_t); `outputs[t]` is o_t; `losses[t]`
+    is E_t; `loss` is the root to call `.backward()` on.
+    """
+
+    def __init__(self, config, model, head, x, targets, unrolled, outputs, losses, loss):
+        self.config = config
+        self.model = model
+        self.head = head
+        self.x = x
+        self.targets = targets
+        self.unrolled = unrolled
+        self.states = unrolled.states
+        self.outputs = outputs
+        self.losses = losses
+        self.loss = loss
+
+    def hidden_states(self, layer=-1, direction=0):
+        """[h_0, ..., h_{T-1}] of one layer and direction."""
+        return [s[0] for s in self.states[layer][direction]]
+
+    def cell_states(self, layer=-1, direction=0):
+        """[c_0, ..., c_{T-1}] (LSTM only)."""
+        if self.config["cell"] != "lstm":
+            raise ValueError(f"cell_states: a {self.config['cell']} has no cell state c_t")
+        return [s[1] for s in self.states[layer][direction]]
+
+    def parameters(self):
+        return list(self.model.parameters()) + list(self.head.parameters())
+
+    def named_parameters(self):
+        return list(self.model.named_parameters()) + [
+            (f"head.{n}", p) for n, p in self.head.named_parameters()
+        ]
+
+
+def check_options(cell, steps, hidden, input_size, layers, activation, radius, init, loss):
+    """Raise ValueError naming the first bad option (the CLI turns it into one line)."""
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell '{cell}' (choose from {', '.join(CELLS)})")
+    for name, value in (
+        ("steps", steps),
+        ("hidden", hidden),
+        ("input-size", input_size),
+        ("layers", layers),
+    ):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"--{name} must be a positive integer, got {value!r}")
+    if activation not in nn.recurrent.NONLINEARITIES:
+        raise ValueError(
+            f"unknown activation '{activation}' "
+            f"(choose from {', '.join(nn.recurrent.NONLINEARITIES)})"
+        )
+    if cell != "rnn" and activation != "tanh":
+        raise ValueError(f"--activation applies to the plain rnn cell only, not to {cell}")
+    if radius is not None and not radius > 0:
+        raise ValueError(f"--radius must be > 0, got {radius}")
+    if init not in INITS:
+        raise ValueError(f"unknown init '{init}' (choose from {', '.join(INITS)})")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss '{loss}' (choose from {', '.join(LOSSES)})")
+
+
+def scaled_matrix(size, radius, init, rng):
+    """A (size, size) matrix with spectral norm `radius`: orthogonal (also spectral radius
+    = radius) or Gaussian (spectral radius below the norm)."""
+    if init == "orthogonal":
+        q, r = np.linalg.qr(rng.normal(size=(size, size)))
+        return radius * q * np.sign(np.diag(r))
+    g = rng.normal(size=(size, size))
+    return radius * g / np.linalg.norm(g, 2)
+
+
+def set_recurrent_radius(model, radius, init="orthogonal", seed=0):
+    """Set every gate's H x H block of every weight_hh to `scaled_matrix(H, radius, init)`."""
+    rng = np.random.default_rng(seed)
+    hidden = model.hidden_size
+    for name, param in model.named_parameters():
+        if name.startswith("weight_hh"):
+            for k in range(param.shape[0] // hidden):
+                block = scaled_matrix(hidden, radius, init, rng)
+                param.data[k * hidden : (k + 1) * hidden] = block
+
+
+def build(
+    cell="rnn",
+    steps=4,
+    hidden=3,
+    input_size=2,
+    layers=1,
+    bidirectional=False,
+    activation="tanh",
+    radius=None,
+    init="orthogonal",
+    loss="last",
+    seed=0,
+    batch=1,
+    output_size=1,
+    forget_bias=None,
+    dtype=np.float64,
+):
+    """Build and run the lecture's unrolled model; see the module docstring."""
+    check_options(cell, steps, hidden, input_size, layers, activation, radius, init, loss)
+    config = {
+        "cell": cell,
+        "steps": steps,
+        "hidden": hidden,
+        "input_size": input_size,
+        "layers": layers,
+        "bidirectional": bidirectional,
+        "activation": activation,
+        "radius": radius,
+        "init": init,
+        "loss": loss,
+        "seed": seed,
+        "batch": batch,
+    }
+    nn.manual_seed(seed)
+    kwargs = {"nonlinearity": activation} if cell == "rnn" else {}
+    model = CELLS[cell](
+        input_size, hidden, num_layers=layers, bidirectional=bidirectional, **kwargs
+    )
+    directions = 2 if bidirectional else 1
+    head = nn.Linear(directions * hidden, output_size)
+    head.weight.label, head.bias.label = "V", "b_V"
+    if radius is not None:
+        set_recurrent_radius(model, radius, init, seed)
+    if forget_bias is not None and cell == "lstm":
+        for name, param in model.named_parameters():
+            if name.startswith("bias_ih"):
+                param.data[hidden : 2 * hidden] = forget_bias
+    if dtype != np.float64:
+        model.to(dtype)
+        head.to(dtype)
+    rng = np.random.default_rng(seed + 1)
+    x = Tensor(rng.normal(size=(steps, batch, input_size)).astype(dtype), label="x")
+    targets = rng.normal(size=(steps, batch, output_size)).astype(dtype)
+    unrolled = model.unroll(x)
+    top = unrolled.states[-1]
+    outputs, losses = [], []
+    for t in range(steps):
+        with scope(t=t, layer=layers - 1, cell=cell, role="output"):
+            h_t = top[0][t][0]
+            if bidirectional:
+                h_t = concat([h_t, top[1][t][0]], axis=-1).named(f"[h_{t}, h_{t} rev]")
+            o_t = F.linear(h_t, head.weight, head.bias).named(f"o_{t}")
+            e_t = F.mse_loss(o_t, Tensor(targets[t], label=f"y_{t}")).named(f"E_{t}")
+        outputs.append(o_t)
+        losses.append(e_t)
+    if loss == "last":
+        root = losses[-1]
+    else:
+        root = losses[0]
+        with scope(role="loss"):
+            for e_t in losses[1:]:
+                root = root + e_t
+        root.named("E")
+    return LectureRun(config, model, head, x, targets, unrolled, outputs, losses, root)
