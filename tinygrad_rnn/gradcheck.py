@@ -37,6 +37,21 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=None, wo
     `names`: optional display names, one per input (default: label or `input k`).
     The error message is a table of the `worst` elements: input, index, analytic, numeric, error.
     """
+    rows = gradient_errors(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, names=names)
+    failed = sum(1 for r in rows if r[5])
+    if failed:
+        rows.sort(key=lambda r: (not r[5], -r[4]))
+        raise GradcheckError(
+            f"gradcheck: {failed} of {len(rows)} gradient elements differ "
+            f"(eps={eps}, atol={atol}, rtol={rtol})\n" + format_table(rows[:worst]),
+            rows,
+        )
+    return True
+
+
+def gradient_errors(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=None):
+    """What `gradcheck` compares, without raising: one row per checked element,
+    (input, index, analytic, numeric, abs error, failed), in input and index order."""
     inputs = list(inputs)
     checked = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
@@ -57,7 +72,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=None, wo
             return float(np.sum(v * fn(*inputs).data))
 
     rows = []
-    failed = 0
     for k, a_grad in zip(checked, analytic):
         x = inputs[k].data
         numeric = np.empty(x.size)
@@ -72,23 +86,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=None, wo
             numeric[i] = (plus - minus) / (2 * eps)
         a_flat = a_grad.reshape(-1)
         error = np.abs(a_flat - numeric)
-        bad = error > atol + rtol * np.abs(numeric)
-        failed += int(bad.sum())
+        # written as "not within tolerance" so that a NaN (analytic or numeric) fails
+        bad = ~(error <= atol + rtol * np.abs(numeric))
         name = _name(inputs[k], k, names)
         for i in range(x.size):
             index = np.unravel_index(i, x.shape) if x.ndim else ()
             rows.append(
-                (name, tuple(int(j) for j in index), a_flat[i], numeric[i], error[i], bad[i])
+                (name, tuple(int(j) for j in index), a_flat[i], numeric[i], error[i], bool(bad[i]))
             )
-    if failed:
-        rows.sort(key=lambda r: (not r[5], -r[4]))
-        total = len(rows)
-        raise GradcheckError(
-            f"gradcheck: {failed} of {total} gradient elements differ "
-            f"(eps={eps}, atol={atol}, rtol={rtol})\n" + format_table(rows[:worst]),
-            rows,
-        )
-    return True
+    return rows
 
 
 def _name(x, k, names):

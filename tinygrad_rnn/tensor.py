@@ -277,6 +277,14 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ----- methods: one per primitive ---------------------------------------------------
+    # the operators under their PyTorch method names: `x.add(y)` is `x + y`
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    neg = __neg__
+    matmul = __matmul__
+
     def pow(self, exponent):
         if isinstance(exponent, Tensor):
             raise TypeError("pow: the exponent must be a Python number, not a tensor")
