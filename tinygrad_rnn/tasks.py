@@ -1,0 +1,202 @@
+"""Synthetic data sets for the lecture's sequence shapes, every one seeded and vectorised.
+
+`task.batch(batch_size, seed)` is a pure function of its arguments: the same seed (an int
+or a list of ints, as `np.random.default_rng` takes) gives the same arrays, so a training
+run can regenerate batch k from (seed, k) and resume exactly. Arrays are time-major like
+PyTorch's recurrent layers: (T, B, ...).
+
+    task       shape    input                    output                    metric
+    adding     N-vs-1   (T, B, 2) value, marker  (B, 1) sum of 2 marked    MSE        (1/6)
+    copy       N-vs-M   (T, B) symbols           (T, B) the same symbols   token acc. (chance)
+    reverse    N-vs-M   (T, B) symbols           (T, B) them reversed      token acc. (chance)
+    intent     N-vs-1   (T, B) words, left-pad   (B,) intent               accuracy   (majority)
+    tagging    N-vs-N   (T, B) words, right-pad  (T, B) word classes       accuracy   (word's tag)
+    generate   1-vs-N   (B,) class               (T, B) its spelled name   token acc. (position)
+    sine       N-vs-N   (T, B, 1) x_t            (T, B, 1) x_{t+1}         MSE        (persistence)
+    text       N-vs-N   (T, B) characters        (T, B) next characters    bits/char  (unigram)
+
+The numbers in brackets are the baselines a model must beat, each computed in `baseline`.
+"""
+
+import inspect
+
+import numpy as np
+
+from ._task_base import Batch, Task, _check_length
+from .language_tasks import GenerateTask, IntentTask, TaggingTask, TextTask
+
+__all__ = [
+    "TASKS",
+    "AddingProblem",
+    "Batch",
+    "CopyTask",
+    "GenerateTask",
+    "IntentTask",
+    "ReverseTask",
+    "SineTask",
+    "TaggingTask",
+    "Task",
+    "TextTask",
+    "make_task",
+]
+
+
+# ----- adding problem ----------------------------------------------------------------------
+
+
+class AddingProblem(Task):
+    """Hochreiter & Schmidhuber's adding problem in its common modern form.
+
+    x_t = (u_t, m_t), u_t ~ U[0, 1]; m_t = 1 at one position in the first half and one in
+    the second half, 0 elsewhere; y = sum_t m_t u_t. Predicting the constant 1 = E[y] has
+    MSE Var(u_a + u_b) = 2 * 1/12 = 1/6, the line a model must get under.
+    """
+
+    name, shape, input, output, per_step = "adding", "N-vs-1", "float", "float", False
+    metric, higher_is_better = "MSE", False
+    shapes = ("(T, B, 2) float: value, marker", "(B, 1) float: sum of the two marked values")
+    baseline_text = "always predict 1 (MSE = 1/6)"
+    n_in, n_out = 2, 1
+
+    def __init__(self, length=50):
+        self.length = _check_length("adding", length, 2)
+
+    def config(self):
+        return {"name": self.name, "length": self.length}
+
+    def batch(self, batch_size, seed):
+        rng = np.random.default_rng(seed)
+        T, half = self.length, self.length // 2
+        values = rng.uniform(0.0, 1.0, size=(T, batch_size))
+        first = rng.integers(0, half, size=batch_size)
+        second = rng.integers(half, T, size=batch_size)
+        markers = np.zeros((T, batch_size))
+        cols = np.arange(batch_size)
+        markers[first, cols] = 1.0
+        markers[second, cols] = 1.0
+        y = (values * markers).sum(axis=0)[:, None]
+        return Batch(np.stack([values, markers], axis=-1), y)
+
+    def _compute_baseline(self):
+        return 1.0 / 6.0
+
+
+# ----- copy and reverse (seq2seq) -------------------------------------------------------------
+
+GO = 0  # the decoder's start token in copy/reverse; symbols are 1..n_symbols
+
+
+class CopyTask(Task):
+    """Read T symbols, then write them out again (or reversed, with `reverse=True`).
+
+    Symbols are 1..n_symbols, uniform and independent; token 0 is the decoder's start
+    token (`y_in = [0, y_0, ..., y_{T-2}]`). Guessing gives accuracy 1/n_symbols.
+    """
+
+    shape, input, output, per_step = "N-vs-M", "tokens", "classes", True
+    metric = "token accuracy"
+    shapes = ("(T, B) int: symbols 1..n", "(T, B) int: the symbols (y_in: decoder input)")
+    baseline_text = "guess a symbol (1/n_symbols)"
+
+    def __init__(self, length=8, n_symbols=8, reverse=False):
+        self.length = _check_length("copy", length, 1)
+        if n_symbols < 2:
+            raise ValueError(f"copy: n_symbols must be >= 2, got {n_symbols}")
+        self.n_symbols, self.reverse = int(n_symbols), bool(reverse)
+        self.name = "reverse" if reverse else "copy"
+        self.n_in = self.n_out = self.n_symbols + 1
+
+    def config(self):
+        return {"name": self.name, "length": self.length, "n_symbols": self.n_symbols}
+
+    def batch(self, batch_size, seed):
+        rng = np.random.default_rng(seed)
+        x = rng.integers(1, self.n_symbols + 1, size=(self.length, batch_size))
+        y = x[::-1].copy() if self.reverse else x.copy()
+        y_in = np.concatenate([np.full((1, batch_size), GO), y[:-1]], axis=0)
+        return Batch(x, y, y_in=y_in)
+
+    def _compute_baseline(self):
+        return 1.0 / self.n_symbols
+
+
+class ReverseTask(CopyTask):
+    """The copy task with the target reversed: y_t = x_{T-1-t}."""
+
+    def __init__(self, length=8, n_symbols=8):
+        super().__init__(length, n_symbols, reverse=True)
+
+
+# ----- seasonal time series -----------------------------------------------------------------
+
+
+class SineTask(Task):
+    """Forecast tomorrow from the days so far: a noisy seasonal series, one step ahead.
+
+    x_t = a sin(2 pi t / P + phi) + b sin(2 pi t / (4P) + psi) + noise, with random
+    amplitudes and phases per sequence and noise N(0, sigma^2); y_t = x_{t+1}. The
+    baseline is persistence ("tomorrow is like today"); no model beats sigma^2 on average.
+    """
+
+    name, shape, input, output, per_step = "sine", "N-vs-N", "float", "float", True
+    metric, higher_is_better = "MSE", False
+    shapes = ("(T, B, 1) float: x_0..x_{T-1}", "(T, B, 1) float: x_1..x_T")
+    baseline_text = "persistence, predict x_{t+1} = x_t"
+    n_in, n_out = 1, 1
+
+    def __init__(self, length=48, period=12, noise=0.1):
+        self.length = _check_length("sine", length, 2)
+        if period <= 1:
+            raise ValueError(f"sine: period must be > 1, got {period}")
+        self.period, self.noise = float(period), float(noise)
+
+    def config(self):
+        return {
+            "name": self.name,
+            "length": self.length,
+            "period": self.period,
+            "noise": self.noise,
+        }
+
+    def batch(self, batch_size, seed):
+        rng = np.random.default_rng(seed)
+        t = np.arange(self.length + 1)[:, None]
+        a = rng.uniform(0.5, 1.5, size=batch_size)
+        b = rng.uniform(0.0, 0.5, size=batch_size)
+        phi, psi = rng.uniform(0, 2 * np.pi, size=(2, batch_size))
+        series = a * np.sin(2 * np.pi * t / self.period + phi)
+        series += b * np.sin(2 * np.pi * t / (4 * self.period) + psi)
+        series += self.noise * rng.normal(size=series.shape)
+        return Batch(series[:-1, :, None], series[1:, :, None])
+
+    def _compute_baseline(self):
+        b = self.batch(4096, [7, 0])
+        return float(np.mean((b.x - b.y) ** 2))
+
+
+# ----- registry ------------------------------------------------------------------------------
+
+
+TASKS = {
+    "adding": AddingProblem,
+    "copy": CopyTask,
+    "reverse": ReverseTask,
+    "intent": IntentTask,
+    "tagging": TaggingTask,
+    "generate": GenerateTask,
+    "sine": SineTask,
+    "text": TextTask,
+}
+
+
+def make_task(name, **options):
+    """Build a task by name; options left as None take the task's defaults."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task '{name}' (choose from {', '.join(TASKS)})")
+    options = {k: v for k, v in options.items() if v is not None}
+    accepted = inspect.signature(TASKS[name]).parameters
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) or "no options"
+        raise ValueError(f"task '{name}' does not take {', '.join(unknown)} (it takes: {takes})")
+    return TASKS[name](**options)
