@@ -32,6 +32,9 @@ class Op:
 
     __slots__ = ()
     name = "op"
+    # Ops whose backward is costly per input (matmuls) set this; `apply` then records
+    # `op.needs` (which inputs require grad) and backward returns None for the others.
+    skips_unneeded = False
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -49,6 +52,8 @@ class Op:
             for t in inputs:
                 if t.requires_grad:
                     out = Tensor._make(data, inputs, op, True)
+                    if cls.skips_unneeded:
+                        op.needs = tuple(t.requires_grad for t in inputs)
                     break
             else:
                 out = Tensor._make(data, (), None, False)
@@ -195,8 +200,9 @@ class Where(Op):
 class MatMul(Op):
     """Z = A @ B (1-D, 2-D or batched);  dL/dA = G @ B^T, dL/dB = A^T @ G."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ("a", "b", "needs")
     name = "matmul"
+    skips_unneeded = True
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -209,8 +215,9 @@ class MatMul(Op):
 
     def backward(self, grad_out):
         a, b = self.a, self.b
-        if a.ndim == 2 and b.ndim == 2:  # the hot path of every recurrent step
-            return grad_out @ b.T, a.T @ grad_out
+        need_a, need_b = self.needs
+        if a.ndim == 2 and b.ndim == 2:
+            return (grad_out @ b.T if need_a else None), (a.T @ grad_out if need_b else None)
         # promote 1-D operands the way matmul does, then drop the added axes again
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -225,7 +232,10 @@ class MatMul(Op):
             grad_a = grad_a[..., 0, :]
         if b.ndim == 1:
             grad_b = grad_b[..., 0]
-        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
+        return (
+            unbroadcast(grad_a, a.shape) if need_a else None,
+            unbroadcast(grad_b, b.shape) if need_b else None,
+        )
 
 
 class Linear(Op):
@@ -236,8 +246,9 @@ class Linear(Op):
     lecture's BPTT term for step t.
     """
 
-    __slots__ = ("x", "weight", "has_bias")
+    __slots__ = ("x", "weight", "has_bias", "needs")
     name = "linear"
+    skips_unneeded = True
 
     def forward(self, x, weight, bias=None):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -246,20 +257,28 @@ class Linear(Op):
             )
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
-        out = x @ weight.T
+        # (T, B, in) is multiplied as one (T*B, in) matrix: one BLAS call, not T of them
+        flat_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        out = flat_x @ weight.T
         if bias is not None:
             out += bias
-        return out
+        return out if x.ndim == 2 else out.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, grad_out):
         x, weight = self.x, self.weight
-        grad_x = grad_out @ weight
         if x.ndim == 2:
-            grad_w = grad_out.T @ x
-            flat_g = grad_out
+            flat_x, flat_g = x, grad_out
         else:
+            flat_x = x.reshape(-1, x.shape[-1])
             flat_g = grad_out.reshape(-1, grad_out.shape[-1])
-            grad_w = flat_g.T @ x.reshape(-1, x.shape[-1])
+        needs = self.needs
+        grad_x = grad_w = None
+        if needs[0]:
+            grad_x = flat_g @ weight
+            if x.ndim != 2:
+                grad_x = grad_x.reshape(x.shape)
+        if needs[1]:
+            grad_w = flat_g.T @ flat_x
         if self.has_bias:
             return grad_x, grad_w, flat_g.sum(axis=0)
         return grad_x, grad_w
