@@ -218,6 +218,8 @@ class MatMul(Op):
         need_a, need_b = self.needs
         if a.ndim == 2 and b.ndim == 2:
             return (grad_out @ b.T if need_a else None), (a.T @ grad_out if need_b else None)
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: grad_out is 0-d
+            return (grad_out * b if need_a else None), (grad_out * a if need_b else None)
         # promote 1-D operands the way matmul does, then drop the added axes again
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
