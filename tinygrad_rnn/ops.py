@@ -724,7 +724,13 @@ class Stack(Op):
         return np.stack(xs, axis=self.axis)
 
     def backward(self, grad_out):
-        return tuple(np.take(grad_out, k, axis=self.axis) for k in range(self.count))
+        # views, not copies: the engine never writes into an array it did not allocate
+        index = [slice(None)] * grad_out.ndim
+        grads = []
+        for k in range(self.count):
+            index[self.axis] = k
+            grads.append(grad_out[tuple(index)])
+        return tuple(grads)
 
     def params(self):
         return {"axis": self.axis}
