@@ -64,8 +64,12 @@ class Step:
 
     def __str__(self):
         node = self.node
-        op = node.op.name if node.op is not None else "leaf"
-        text = f"step {self.index}/{self.total}  {op} {_quoted(node)}"
+        text = f"step {self.index}/{self.total}  "
+        if node.op is None:
+            text += f"leaf {_quoted(node)}"
+        else:
+            # an unlabelled node shows as its op alone: `mul`, not `mul <mul>`
+            text += node.op.name if node.label is None else f"{node.op.name} '{node.label}'"
         where = format_tags(node.tags)
         if where:
             text += f" ({where})"
@@ -145,6 +149,9 @@ def _walk(roots, root_grads, write=True, targets=None):
         g = grads.pop(node, None)
         if g is None:
             continue
+        if anomaly:
+            # every edge was checked when it was sent, so a bad sum here is an overflow
+            _check_backward(g, node, "the sum of its consumers' (finite) gradients", total - i)
         fresh = node in owned
         if node._hooks:
             for handle in list(node._hooks):
@@ -153,7 +160,7 @@ def _walk(roots, root_grads, write=True, targets=None):
                     g = _replacement(replaced, node)
                     fresh = False
                     if anomaly:
-                        _check_backward(g, node, "a hook's replacement gradient")
+                        _check_backward(g, node, "a hook's replacement gradient", total - i)
         if node.op is None:
             if write:
                 dtype = node.data.dtype
@@ -171,7 +178,7 @@ def _walk(roots, root_grads, write=True, targets=None):
             node.grad = g
         edges = node.op.backward(g)
         if anomaly:
-            _check_edges(edges, node)
+            _check_edges(edges, node, total - i, total)
         if write:
             node._edges = edges
         for inp, eg in zip(node.inputs, edges):
@@ -235,15 +242,26 @@ def backward(root, grad=None):
         pass
 
 
-def backward_steps(root, grad=None):
+def backward_steps(root, grad=None, stop=None):
     """The backward pass as a generator of `Step`s, in reverse topological order.
 
+    A step is yielded after it ran: its node's gradient is complete and has been sent
+    along the input edges. With `stop` the walk still visits every node but yields only
+    where `stop` matches (breakpoints): a predicate `fn(step) -> bool`, a label
+    (`"h_2"`, every node so labelled), a tag spec (`"t=2"`, `"t=2 layer=1"`: the first
+    step of a node carrying those tags), or a list of these (see `debugger.Breakpoint`).
     Exhausting it leaves exactly the gradients `backward()` leaves; stopping early leaves
     the nodes not yet visited without a gradient.
     """
     roots, grads = _root_grads(root, grad, "backward_steps")
+    if stop is not None:
+        from .debugger import stop_rule
+
+        stop = stop_rule(stop, roots)
     for index, total, node, g, edges in _walk(roots, grads):
-        yield Step(index, total, node, g, edges)
+        step = Step(index, total, node, g, edges)
+        if stop is None or stop(step):
+            yield step
 
 
 def grad(outputs, inputs, grad_outputs=None):
@@ -370,21 +388,56 @@ def _where(node):
 
 
 def check_forward(out, op_name, inputs):
-    """Called by `Op.apply` in anomaly mode, right after the forward of `op_name`."""
+    """Called by `Op.apply` in anomaly mode, right after the forward of `op_name`.
+
+    The node has no label yet (`.named()` runs after the op), so the message names the
+    op, the tags of the scope it runs in (time step, layer) and the line that built it.
+    """
     if not _bad(out.data):
         return
     shapes = ", ".join(str(t.shape) for t in inputs)
     message = (
-        f"detect_anomaly: forward of {op_name} produced {_what(out.data)} at {_where(out)} "
-        f"from inputs of shapes {shapes}"
+        f"detect_anomaly: forward of {op_name} at {_where(out)} produced {_what(out.data)} "
+        f"({_count_bad(out.data)}) from inputs of shapes {shapes}"
     )
     origin = out
     if any(_bad(t.data) for t in inputs):
         origin = _forward_origin(inputs)
-        message += f"; the non-finite value was born earlier, at {_describe_origin(origin)}"
+        message += f"; its input was already non-finite: the origin is {_describe_origin(origin)}"
     else:
-        message += "; origin: this op"
+        clean = "finite" if state.anomaly_check_inf else "free of nan"
+        message += f"; origin: this op (its inputs are {clean})"
+    message += f"; built at {_caller()}"
     raise AnomalyError(message, node=origin, phase="forward")
+
+
+def _count_bad(a):
+    return f"{int(np.size(a) - np.isfinite(a).sum())} of {np.size(a)} values"
+
+
+def _caller():
+    """`file:line (source)` of the code that called into the engine, for forward messages.
+
+    The first frame outside the engine's own files; if that is inside the library (a
+    layer), the first frame outside the library is added as `called from`.
+    """
+    import linecache
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    engine = {os.path.join(package, f) for f in ("ops.py", "tensor.py", "autograd.py")}
+    found = []
+    frame = sys._getframe(1)
+    while frame is not None and len(found) < 2:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if path not in engine and (not found or not path.startswith(package)):
+            source = linecache.getline(path, frame.f_lineno).strip()
+            found.append(f"{os.path.relpath(path)}:{frame.f_lineno} `{source}`")
+            if not path.startswith(package):
+                break
+        frame = frame.f_back
+    return ", called from ".join(found) or "an unknown place"
 
 
 def _forward_origin(inputs):
@@ -404,27 +457,35 @@ def _forward_origin(inputs):
 
 
 def _describe_origin(node):
-    op = node.op.name if node.op is not None else "a leaf"
-    return f"{op} {_where(node)}"
+    if node.op is None:
+        return f"the leaf {_where(node)} (its data is non-finite)"
+    shapes = ", ".join(str(t.shape) for t in node.inputs)
+    return f"{node.op.name} {_where(node)} (input shapes {shapes})"
 
 
-def _check_edges(edges, node):
+def _check_edges(edges, node, index, total):
     for k, (inp, eg) in enumerate(zip(node.inputs, edges)):
         if inp.requires_grad and _bad(eg):
             shapes = ", ".join(str(t.shape) for t in node.inputs)
-            raise AnomalyError(
-                f"detect_anomaly: backward of {node.op.name} at {_where(node)} produced "
-                f"{_what(eg)} in the gradient for input {k} {_quoted(inp)} "
-                f"(input shapes {shapes}) from a finite incoming gradient; origin: this op",
-                node=node,
-                phase="backward",
+            message = (
+                f"detect_anomaly: backward of {node.op.name} at {_where(node)} "
+                f"(backward step {index}/{total}) produced {_what(eg)} in the gradient for "
+                f"input {k} {_quoted(inp)} (input shapes {shapes}) from a finite incoming "
+                "gradient; origin: this op's backward rule"
             )
+            # e.g. check_inf=False let an inf through the forward, and inf * 0 is nan here
+            seen = [t for t in (node, *node.inputs) if not np.isfinite(t.data).all()]
+            if seen:
+                found = ", ".join(f"{_quoted(t)} has {_what(t.data)}" for t in seen)
+                message += f"; its forward values were already non-finite: {found}"
+            raise AnomalyError(message, node=node, phase="backward")
 
 
-def _check_backward(g, node, what):
+def _check_backward(g, node, what, index=None):
     if g is not None and _bad(g):
+        step = "" if index is None else f" (backward step {index})"
         raise AnomalyError(
-            f"detect_anomaly: {what} for {_where(node)} contains {_what(g)}",
+            f"detect_anomaly: {what} for {_where(node)}{step} contains {_what(g)}; origin: here",
             node=node,
             phase="backward",
         )
@@ -433,15 +494,33 @@ def _check_backward(g, node, what):
 # ----- display -----------------------------------------------------------------------------
 
 
+_TAG_ORDER = ("t", "layer", "direction", "cell", "role")
+
+
+def _ordered_tags(tags):
+    """(key, value) pairs with the time step first, whatever order the scopes nested in."""
+    known = [(k, tags[k]) for k in _TAG_ORDER if k in tags]
+    return known + [(k, v) for k, v in tags.items() if k not in _TAG_ORDER]
+
+
 def format_tags(tags):
-    """`t=2, layer 0, reverse` style text for a node's tags (empty when untagged)."""
+    """`t=2, layer 0, reverse, output` text for a node's tags (empty when untagged).
+
+    The forward direction and the cell type are left out: they are the usual case and the
+    op names already say which cell it is.
+    """
     parts = []
-    for key, value in tags.items():
-        if key == "direction" and value == "forward":
+    for key, value in _ordered_tags(tags):
+        if key == "cell" or (key == "direction" and value == "forward"):
             continue
-        if key == "cell":
-            continue
-        parts.append(str(value) if key == "direction" else f"{key}={value}")
+        if key == "t":
+            parts.append(f"t={value}")
+        elif key == "layer":
+            parts.append(f"layer {value}")
+        elif key in ("direction", "role"):
+            parts.append(str(value))
+        else:
+            parts.append(f"{key}={value}")
     return ", ".join(parts)
 
 
@@ -479,7 +558,7 @@ def describe(node):
         parts.append(f"shape={tuple(data.shape)}")
     if data.dtype != np.float64:
         parts.append(f"dtype={data.dtype}")
-    tags = ", ".join(f"{k}={v}" for k, v in node.tags.items())
+    tags = ", ".join(f"{k}={v}" for k, v in _ordered_tags(node.tags))
     if tags:
         parts.append(tags)
     if node.requires_grad and node.op is None:
