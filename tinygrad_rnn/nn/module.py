@@ -130,7 +130,7 @@ class Module:
     def load_state_dict(self, state, strict=True):
         """Copy values in place. Accepts numpy arrays or torch tensors.
 
-        Raises KeyError/ValueError naming every missing, unexpected or mis-shaped key.
+        Raises ValueError naming every missing, unexpected or mis-shaped key (both shapes).
         Nothing is changed unless every key checks out.
         """
         own = OrderedDict(self.named_parameters())

@@ -130,9 +130,7 @@ class _CellBase(Module):
             ]
             states = zeros
         else:
-            given = list(hx) if self.cell == "lstm" else [hx]
-            if len(given) != n_states:
-                raise ValueError(f"{name}: expected (h, c) as the state, got {len(given)} tensors")
+            given = _state_list(hx, self.cell, name, "(h, c)")
             states = []
             for k, s in enumerate(given):
                 s = _as_tensor(s, f"{name} state")
@@ -269,9 +267,7 @@ class _RNNBase(Module):
         n_states = 2 if self.cell == "lstm" else 1
         if hx is None:
             return [np.zeros((rows, batch, self.hidden_size), dtype=dtype)] * n_states
-        given = list(hx) if self.cell == "lstm" else [hx]
-        if len(given) != n_states:
-            raise ValueError(f"{name}: expected (h_0, c_0) as the initial state")
+        given = _state_list(hx, self.cell, name, "(h_0, c_0)")
         expected = (rows, self.hidden_size) if unbatched else (rows, batch, self.hidden_size)
         states = []
         for k, s in enumerate(given):
@@ -444,6 +440,24 @@ class Unrolled:
 
 def _param(shape, hidden_size):
     return init.recurrent_uniform_(Parameter(np.empty(shape)), hidden_size)
+
+
+def _state_list(hx, cell, name, pair):
+    """The given state(s) as a list: [h], or [h, c] for the LSTM, whose state is a pair.
+
+    A single tensor given to an LSTM must not be iterated: that would split its first axis.
+    """
+    if cell != "lstm":
+        return [hx]
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        if isinstance(hx, (tuple, list)):
+            got = f"{len(hx)} tensors"
+        elif hasattr(hx, "shape"):
+            got = f"one tensor of shape {tuple(hx.shape)}"
+        else:
+            got = type(hx).__name__
+        raise ValueError(f"{name}: the state of an LSTM is a pair {pair}, got {got}")
+    return list(hx)
 
 
 def _check_sizes(name, input_size, hidden_size):
