@@ -1,0 +1,165 @@
+"""Checkpoints as plain `.npz` files: parameters, optimizer state and the run's config.
+
+Layout (every entry an array; nothing is pickled, so loading runs no code):
+
+    param/<name>          each parameter, named as `model.named_parameters()` names it
+    optim/<index>/<what>  each optimizer state array (exp_avg, momentum_buffer, ...)
+    meta                  JSON text: format, version, config, step, parameter names,
+                          optimizer groups and the state's plain numbers (step counts)
+
+Writes are atomic: the file is written next to its destination under a temporary name,
+flushed to disk, then renamed over the destination (`os.replace`), so a crash or a full
+disk leaves the previous checkpoint whole. Loading checks everything before it changes
+anything, and raises `CheckpointError` with one line saying what does not fit.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "tinygrad_rnn checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, or that does not fit the model it is loaded into."""
+
+
+def save_checkpoint(path, model, optimizer, config, step, extra=None):
+    """Write model, optimizer and config to `path` atomically; returns the Path."""
+    path = Path(path)
+    arrays = {f"param/{name}": p.data for name, p in model.named_parameters()}
+    optim_state = optimizer.state_dict()
+    numbers = {}
+    for index, state in optim_state["state"].items():
+        for field, value in state.items():
+            if isinstance(value, np.ndarray):
+                arrays[f"optim/{index}/{field}"] = value
+            else:
+                numbers.setdefault(str(index), {})[field] = value
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": config,
+        "step": int(step),
+        "params": [name for name, _ in model.named_parameters()],
+        "optimizer": {
+            "type": type(optimizer).__name__,
+            "param_groups": optim_state["param_groups"],
+            "numbers": numbers,
+        },
+        "extra": extra or {},
+    }
+    arrays["meta"] = np.array(json.dumps(meta))
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            # a file object, not a name: np.savez would append ".npz" to a name
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class Checkpoint:
+    """What `load_checkpoint` read: `config`, `step`, `params` (name -> array), `optimizer`
+    (a state dict for `Optimizer.load_state_dict`), `optimizer_type`, `extra`."""
+
+    def __init__(self, path, config, step, params, optimizer, optimizer_type, extra):
+        self.path, self.config, self.step, self.params = path, config, step, params
+        self.optimizer, self.optimizer_type, self.extra = optimizer, optimizer_type, extra
+
+
+def load_checkpoint(path):
+    """Read and check a checkpoint file (allow_pickle=False); raise CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise CheckpointError(f"{path} is not a readable checkpoint ({exc})") from None
+    if "meta" not in arrays:
+        raise CheckpointError(f"{path} is an .npz file but not a tinygrad_rnn checkpoint")
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: its metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a tinygrad_rnn checkpoint")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {meta.get('version')}, this code reads {VERSION}"
+        )
+    params = {}
+    for name in meta["params"]:
+        key = f"param/{name}"
+        if key not in arrays:
+            raise CheckpointError(f"{path}: parameter '{name}' is listed but missing")
+        params[name] = arrays.pop(key)
+    state = {}
+    for key, value in arrays.items():
+        parts = key.split("/")
+        if len(parts) != 3 or parts[0] != "optim":
+            raise CheckpointError(f"{path}: unexpected entry '{key}'")
+        state.setdefault(int(parts[1]), {})[parts[2]] = value
+    for index, fields in meta["optimizer"]["numbers"].items():
+        state.setdefault(int(index), {}).update(fields)
+    optimizer = {"state": state, "param_groups": meta["optimizer"]["param_groups"]}
+    return Checkpoint(
+        path,
+        meta["config"],
+        meta["step"],
+        params,
+        optimizer,
+        meta["optimizer"]["type"],
+        meta.get("extra", {}),
+    )
+
+
+def restore(checkpoint, model, optimizer=None):
+    """Copy a checkpoint into `model` (and `optimizer`), after checking that all of it fits.
+
+    Every mismatch (missing, unexpected, mis-shaped or mis-typed parameter, another
+    optimizer type, optimizer state of the wrong shape) raises CheckpointError, and then
+    neither the model nor the optimizer has been changed.
+    """
+    where = checkpoint.path
+    own = dict(model.named_parameters())
+    problems = [f"missing parameter '{n}'" for n in own if n not in checkpoint.params]
+    for name, array in checkpoint.params.items():
+        if name not in own:
+            problems.append(f"unexpected parameter '{name}'")
+        elif array.shape != own[name].shape:
+            problems.append(
+                f"'{name}' has shape {array.shape} in the checkpoint, "
+                f"{own[name].shape} in the model"
+            )
+        elif array.dtype != own[name].data.dtype:
+            problems.append(
+                f"'{name}' is {array.dtype} in the checkpoint, {own[name].data.dtype} in the model"
+            )
+    if optimizer is not None and checkpoint.optimizer_type != type(optimizer).__name__:
+        problems.append(
+            f"optimizer state is for {checkpoint.optimizer_type}, not {type(optimizer).__name__}"
+        )
+    if problems:
+        raise CheckpointError(f"{where} does not fit the model: " + "; ".join(problems))
+    if optimizer is not None:
+        # Optimizer.load_state_dict checks every entry before it assigns anything
+        try:
+            optimizer.load_state_dict(checkpoint.optimizer)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"{where}: optimizer state does not fit ({exc})") from None
+    for name, array in checkpoint.params.items():
+        own[name].data[...] = array

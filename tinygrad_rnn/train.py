@@ -1,0 +1,285 @@
+"""Training: the loop, truncated BPTT(k1, k2), evaluation, checkpoints and exact resuming.
+
+Truncated BPTT(k1, k2) (Sutskever's naming): every k1 steps, backpropagate the losses of
+those k1 steps through the last k2 steps (k2 >= k1). Here T = 12, k1 = 4, k2 = 6:
+
+    step           0  1  2  3  4  5  6  7  8  9 10 11
+    chunk 1        [==========]                          losses 0..3, graph 0..3
+    chunk 2              [-----==========]               losses 4..7, graph 2..7
+    chunk 3                          [-----===========]  losses 8..11, graph 6..11
+                   = steps whose losses are backpropagated   - older steps kept in the graph
+
+Each chunk builds a graph from a *detached* copy of the state that entered its first step
+(kept as plain arrays from the earlier chunks: "k2 > k1 keeps the needed states"), so a
+loss at step s sends gradient back at most to the start of its chunk's graph. With
+k1 = k2 the graphs do not overlap: the common "detach the state at chunk boundaries".
+With k1 = k2 >= T there is one chunk, and the gradient is full BPTT's. For an N-vs-1 task
+only the last chunk has a loss; the others run without a graph, to carry the state.
+
+The parameters see one update per batch, with the sum of every chunk's gradient (the
+weights stay fixed along the sequence, so that sum is the truncated gradient of the
+batch's loss). Batch k of a run is `task.batch(B, seed_sequence(seed, k))`: data depend on
+(seed, step) only, which is why a run resumed from a checkpoint continues bit for bit.
+"""
+
+import math
+import time
+
+import numpy as np
+
+from . import nn, optim
+from .autograd import no_grad
+from .checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint
+from .nn import functional as F
+from .task_models import SequenceModel, build_model, state_after
+from .tasks import make_task
+
+OPTIMIZERS = {
+    "sgd": optim.SGD,
+    "adam": optim.Adam,
+    "adagrad": optim.Adagrad,
+    "rmsprop": optim.RMSprop,
+}
+DEFAULT_LR = {"sgd": 0.1, "adam": 0.01, "adagrad": 0.05, "rmsprop": 0.005}
+DEFAULTS = {
+    "task": "adding",
+    "length": None,  # the task's own default when None
+    "text": None,  # the text task's file (default: the project's README)
+    "cell": "lstm",
+    "hidden": 32,
+    "layers": 1,
+    "bidirectional": False,
+    "nonlinearity": "tanh",
+    "embed": 16,
+    "reverse_source": False,
+    "radius": None,  # recurrent weights = radius x orthogonal (None: PyTorch's init)
+    "steps": 200,
+    "batch": 32,
+    "optim": "adam",
+    "lr": None,  # DEFAULT_LR[optim] when None
+    "clip": None,
+    "k1": None,
+    "k2": None,
+    "dtype": "float64",
+    "seed": 0,
+    "eval_batch": 512,
+}
+# options that shape the model or its data: a checkpoint fixes them
+STRUCTURE = (
+    "task", "length", "text", "cell", "hidden", "layers", "bidirectional", "nonlinearity",
+    "embed", "reverse_source", "dtype",
+)  # fmt: skip
+
+
+def make_config(**options):
+    """DEFAULTS updated with `options` (None keeps the default), checked; a plain dict."""
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown training options {unknown}")
+    config = dict(DEFAULTS)
+    config.update({k: v for k, v in options.items() if v is not None})
+    for key in ("hidden", "layers", "embed", "steps", "batch", "eval_batch"):
+        if not isinstance(config[key], (int, np.integer)) or config[key] < 1:
+            raise ValueError(f"--{key.replace('_', '-')} must be a positive integer")
+    if config["optim"] not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer '{config['optim']}' (choose from sgd, adam, ...)")
+    if config["lr"] is None:
+        config["lr"] = DEFAULT_LR[config["optim"]]
+    if config["dtype"] not in ("float64", "float32"):
+        raise ValueError(f"--dtype must be float64 or float32, got {config['dtype']}")
+    if config["clip"] is not None and not config["clip"] > 0:
+        raise ValueError(f"--clip must be > 0, got {config['clip']}")
+    if config["radius"] is not None and not config["radius"] > 0:
+        raise ValueError(f"--radius must be > 0, got {config['radius']}")
+    k1, k2 = config["k1"], config["k2"]
+    if k1 is not None or k2 is not None:
+        k1, k2 = k1 or k2, k2 or k1  # one given: the other equals it
+        if k1 < 1 or k2 < k1:
+            raise ValueError(
+                f"truncated BPTT needs 1 <= k1 <= k2 (every k1 steps, backpropagate "
+                f"through the last k2), got k1={k1}, k2={k2}"
+            )
+        config["k1"], config["k2"] = int(k1), int(k2)
+    return config
+
+
+def seed_sequence(seed, step):
+    """The entropy of training batch `step`; evaluation draws from `step = -1`'s stream."""
+    key = (1,) if step < 0 else (0, int(step))
+    return np.random.SeedSequence(int(seed), spawn_key=key)
+
+
+def sequence_loss(task, prediction, y, mask, count):
+    """(sum of the per-element losses of these steps) / count, count being the number of
+    loss elements in the whole batch: chunks then add up to the batch's mean loss."""
+    if task.output == "float":
+        diff = prediction - np.asarray(y, dtype=prediction.data.dtype)
+        return (diff * diff).sum() * (1.0 / count)
+    classes = prediction.shape[-1]
+    logits, target = prediction.reshape(-1, classes), np.asarray(y).reshape(-1)
+    if mask is not None:
+        rows = np.flatnonzero(np.asarray(mask).reshape(-1))
+        logits, target = logits[rows], target[rows]
+    return F.cross_entropy(logits, target, reduction="sum") * (1.0 / count)
+
+
+def loss_count(task, batch):
+    if batch.mask is not None:
+        return int(batch.mask.sum())
+    return int(np.asarray(batch.y).size)
+
+
+def backward_batch(model, task, batch, k1=None, k2=None):
+    """Accumulate d(loss)/d(params) into `.grad` (full or truncated BPTT); return the loss."""
+    count = loss_count(task, batch)
+    if not isinstance(model, SequenceModel):
+        prediction = model(batch.x, batch.y_in)
+        loss = sequence_loss(task, prediction, batch.y, batch.mask, count)
+        loss.backward()
+        return float(loss.data)
+    T = batch.x.shape[0]
+    k1, k2 = k1 or T, k2 or T
+    if k2 < T and model.rnn.bidirectional:
+        raise ValueError(
+            "truncated BPTT reads the sequence forwards: it needs a unidirectional model"
+        )
+    kept = {}  # t -> detached state after step t
+    total = 0.0
+    for c0 in range(0, T, k1):
+        c1 = min(c0 + k1, T)
+        if model.per_step or c1 == T:
+            w0 = max(0, c1 - k2)
+            prediction, run = model(batch.x[w0:c1], kept.get(w0 - 1))
+            if model.per_step:
+                mask = None if batch.mask is None else batch.mask[c0:c1]
+                loss = sequence_loss(task, prediction[c0 - w0 :], batch.y[c0:c1], mask, count)
+            else:
+                loss = sequence_loss(task, prediction, batch.y, None, count)
+            loss.backward()
+            total += float(loss.data)
+        else:
+            w0 = c0
+            with no_grad():
+                _, run = model(batch.x[c0:c1], kept.get(c0 - 1))
+        if c1 < T:
+            # a later chunk's graph may start anywhere in the last k2 steps: keep them all
+            for t in range(max(w0, c1 - k2), c1):
+                if t not in kept:
+                    kept[t] = state_after(run, t - w0)
+    return total
+
+
+class Run:
+    """One training run: config, task, model, optimizer and the number of steps taken.
+
+    `Run(config)` starts one; `Run.resume(path)` continues a checkpointed one.
+    """
+
+    def __init__(self, config, _restore=None):
+        self.config = config
+        text = {"path": config["text"]} if config["task"] == "text" else {}
+        self.task = make_task(config["task"], length=config["length"], **text)
+        nn.manual_seed(config["seed"])
+        self.model = build_model(
+            self.task,
+            cell=config["cell"],
+            hidden=config["hidden"],
+            layers=config["layers"],
+            bidirectional=config["bidirectional"],
+            nonlinearity=config["nonlinearity"],
+            embed=config["embed"],
+            reverse_source=config["reverse_source"],
+        )
+        if config["radius"] is not None:
+            from .lecture import set_recurrent_radius
+
+            set_recurrent_radius(self.model.rnn, config["radius"], "orthogonal", config["seed"])
+        if config["dtype"] == "float32":
+            self.model.to(np.float32)
+        if config["k1"] is not None and not isinstance(self.model, SequenceModel):
+            raise ValueError(
+                f"--k1/--k2 apply to the tasks read by one recurrent layer stack "
+                f"(adding, intent, tagging, sine, text), not to '{config['task']}'"
+            )
+        self.params = list(self.model.named_parameters())
+        self.optimizer = OPTIMIZERS[config["optim"]]([p for _, p in self.params], lr=config["lr"])
+        self.step = 0
+        self.diverged = None
+        if _restore is not None:
+            restore(_restore, self.model, self.optimizer)
+            self.step = _restore.step
+            for group in self.optimizer.param_groups:
+                group["lr"] = config["lr"]
+
+    @classmethod
+    def resume(cls, path, **overrides):
+        """Rebuild the run saved in `path`; `overrides` may change training options (steps,
+        lr, clip, ...) but not the model's structure, which must match the checkpoint."""
+        checkpoint = load_checkpoint(path)
+        saved = checkpoint.config
+        clashes = [
+            f"--{k.replace('_', '-')} {overrides[k]!r} (it was trained with {saved.get(k)!r})"
+            for k in STRUCTURE
+            if overrides.get(k) is not None and overrides[k] != saved.get(k)
+        ]
+        if clashes:
+            raise CheckpointError(f"{path} does not match " + ", ".join(clashes))
+        training = {k: v for k, v in overrides.items() if k not in STRUCTURE}
+        if training.get("optim") is not None and training["optim"] != saved["optim"]:
+            raise CheckpointError(f"{path} holds {saved['optim']} state, not {training['optim']}")
+        try:
+            config = make_config(
+                **{**saved, **{k: v for k, v in training.items() if v is not None}}
+            )
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: its config is not usable ({exc})") from None
+        return cls(config, _restore=checkpoint)
+
+    def train_step(self):
+        """One batch: gradient (full or truncated), clipping, update. Returns the log record."""
+        config = self.config
+        batch = self.task.batch(config["batch"], seed_sequence(config["seed"], self.step))
+        self.optimizer.zero_grad()
+        # overflow is an outcome to report (the exploding-gradient experiment), not a warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = backward_batch(self.model, self.task, batch, config["k1"], config["k2"])
+        params = [p for _, p in self.params]
+        max_norm = config["clip"] if config["clip"] is not None else math.inf
+        grad_norm = optim.clip_grad_norm_(params, max_norm)
+        clipped = config["clip"] is not None and grad_norm > config["clip"]
+        self.step += 1
+        record = {"step": self.step, "loss": loss, "grad_norm": grad_norm, "clipped": bool(clipped)}
+        if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+            # the update would write inf/NaN into every weight: stop here and say so
+            self.diverged = self.step
+            record["diverged"] = True
+            return record
+        self.optimizer.step()
+        return record
+
+    def fit(self, steps=None, on_step=None):
+        """Train until `steps` (default: the config's) have been taken; returns the records."""
+        steps = self.config["steps"] if steps is None else steps
+        records = []
+        while self.step < steps and self.diverged is None:
+            record = self.train_step()
+            records.append(record)
+            if on_step is not None:
+                on_step(record)
+        return records
+
+    def evaluate(self):
+        """The task metric on a fixed held-out batch (full BPTT forward, free-running decode)."""
+        batch = self.task.batch(self.config["eval_batch"], seed_sequence(self.config["seed"], -1))
+        return self.task.score(self.model.predict(batch), batch)
+
+    def save(self, path, extra=None):
+        return save_checkpoint(path, self.model, self.optimizer, self.config, self.step, extra)
+
+
+def train(config, on_step=None):
+    """Run `config` from scratch; returns (run, records, test metric, seconds)."""
+    run = Run(make_config(**config))
+    start = time.perf_counter()
+    records = run.fit(on_step=on_step)
+    return run, records, run.evaluate(), time.perf_counter() - start
