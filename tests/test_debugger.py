@@ -259,7 +259,7 @@ def test_anomaly_forward_names_the_origin_not_where_it_surfaced():
         rnn_steps(cell, x, h, range(4, 6))
     err = info.value
     assert err.node is born
-    assert "(t=4, layer 0)" in str(err) and "the origin is log <log> (t=3, layer 0)" in str(err)
+    assert "(t=4, layer 0)" in str(err) and "origin: log <log> (t=3, layer 0)" in str(err)
 
 
 @provokes_numpy_warnings
@@ -296,10 +296,11 @@ def test_anomaly_backward_nan_is_reported_where_it_was_born():
     assert err.phase == "backward" and err.node.label == "|h_5 - h_5|"
     assert err.node.op.name == "sqrt"
     message = str(err)
+    assert message.startswith("detect_anomaly: backward of sqrt at '|h_5 - h_5|' (t=5, layer 0) ")
     assert re.search(
-        r"backward of sqrt at '\|h_5 - h_5\|' \(t=5, layer 0\) \(backward step \d+/", message
+        r"produced inf in the gradient for input 0 <sum>\n  backward step: \d+ of", message
     )
-    assert "produced inf" in message and "origin: this op's backward rule" in message
+    assert "origin: this op's backward rule" in message
 
 
 @provokes_numpy_warnings

@@ -395,20 +395,20 @@ def check_forward(out, op_name, inputs):
     """
     if not _bad(out.data):
         return
-    shapes = ", ".join(str(t.shape) for t in inputs)
-    message = (
+    lines = [
         f"detect_anomaly: forward of {op_name} at {_where(out)} produced {_what(out.data)} "
-        f"({_count_bad(out.data)}) from inputs of shapes {shapes}"
-    )
+        f"({_count_bad(out.data)})",
+        "  input shapes: " + ", ".join(str(t.shape) for t in inputs),
+    ]
     origin = out
     if any(_bad(t.data) for t in inputs):
         origin = _forward_origin(inputs)
-        message += f"; its input was already non-finite: the origin is {_describe_origin(origin)}"
+        lines.append(f"  origin: {_describe_origin(origin)}; an input here was already non-finite")
     else:
         clean = "finite" if state.anomaly_check_inf else "free of nan"
-        message += f"; origin: this op (its inputs are {clean})"
-    message += f"; built at {_caller()}"
-    raise AnomalyError(message, node=origin, phase="forward")
+        lines.append(f"  origin: this op (its inputs are {clean})")
+    lines += _caller()
+    raise AnomalyError("\n".join(lines), node=origin, phase="forward")
 
 
 def _count_bad(a):
@@ -416,10 +416,11 @@ def _count_bad(a):
 
 
 def _caller():
-    """`file:line (source)` of the code that called into the engine, for forward messages.
+    """`built at: file:line `source`` lines naming the code that built the node.
 
-    The first frame outside the engine's own files; if that is inside the library (a
-    layer), the first frame outside the library is added as `called from`.
+    Inside the library (a layer), the line that goes on to `.named()` the node says what it
+    will be, so that line is preferred; the first frame outside the library follows as
+    `called from`.
     """
     import linecache
     import os
@@ -427,17 +428,22 @@ def _caller():
 
     package = os.path.dirname(os.path.abspath(__file__))
     engine = {os.path.join(package, f) for f in ("ops.py", "tensor.py", "autograd.py")}
-    found = []
+    inside = []
     frame = sys._getframe(1)
-    while frame is not None and len(found) < 2:
+    while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)
-        if path not in engine and (not found or not path.startswith(package)):
+        if path not in engine:
             source = linecache.getline(path, frame.f_lineno).strip()
-            found.append(f"{os.path.relpath(path)}:{frame.f_lineno} `{source}`")
+            relative = os.path.relpath(path)
+            where = f"{path if relative.startswith('..') else relative}:{frame.f_lineno} `{source}`"
             if not path.startswith(package):
-                break
+                if not inside:
+                    return [f"  built at: {where}"]
+                named = [w for w, src in inside if ".named(" in src] or [inside[0][0]]
+                return [f"  built at: {named[0]}", f"  called from: {where}"]
+            inside.append((where, source))
         frame = frame.f_back
-    return ", called from ".join(found) or "an unknown place"
+    return [f"  built at: {inside[0][0]}"] if inside else []
 
 
 def _forward_origin(inputs):
@@ -466,29 +472,28 @@ def _describe_origin(node):
 def _check_edges(edges, node, index, total):
     for k, (inp, eg) in enumerate(zip(node.inputs, edges)):
         if inp.requires_grad and _bad(eg):
-            shapes = ", ".join(str(t.shape) for t in node.inputs)
-            message = (
-                f"detect_anomaly: backward of {node.op.name} at {_where(node)} "
-                f"(backward step {index}/{total}) produced {_what(eg)} in the gradient for "
-                f"input {k} {_quoted(inp)} (input shapes {shapes}) from a finite incoming "
-                "gradient; origin: this op's backward rule"
-            )
+            lines = [
+                f"detect_anomaly: backward of {node.op.name} at {_where(node)} produced "
+                f"{_what(eg)} in the gradient for input {k} {_quoted(inp)}",
+                f"  backward step: {index} of {total}",
+                "  input shapes: " + ", ".join(str(t.shape) for t in node.inputs),
+                "  origin: this op's backward rule (the gradient it received is finite)",
+            ]
             # e.g. check_inf=False let an inf through the forward, and inf * 0 is nan here
             seen = [t for t in (node, *node.inputs) if not np.isfinite(t.data).all()]
             if seen:
                 found = ", ".join(f"{_quoted(t)} has {_what(t.data)}" for t in seen)
-                message += f"; its forward values were already non-finite: {found}"
-            raise AnomalyError(message, node=node, phase="backward")
+                lines.append(f"  forward values already non-finite: {found}")
+            raise AnomalyError("\n".join(lines), node=node, phase="backward")
 
 
 def _check_backward(g, node, what, index=None):
     if g is not None and _bad(g):
-        step = "" if index is None else f" (backward step {index})"
-        raise AnomalyError(
-            f"detect_anomaly: {what} for {_where(node)}{step} contains {_what(g)}; origin: here",
-            node=node,
-            phase="backward",
-        )
+        lines = [f"detect_anomaly: {what} for {_where(node)} contains {_what(g)}"]
+        if index is not None:
+            lines.append(f"  backward step: {index}")
+        lines.append("  origin: here")
+        raise AnomalyError("\n".join(lines), node=node, phase="backward")
 
 
 # ----- display -----------------------------------------------------------------------------

@@ -305,13 +305,13 @@ class Session:
             if first is None:
                 raise SessionError(f"no node is tagged {arg}")
             k = self.position[first]
-            where = f"step {k}, {_name(first)}"
+            where = f"step {k}, {node_name(first)}"
             if k <= self.ran:
                 where += " (already done)"
         else:
             if point.index > self.total:
                 raise SessionError(f"there are only {self.total} steps")
-            where = _name(self.order[point.index - 1])
+            where = node_name(self.order[point.index - 1])
         self.breakpoints.append(point)
         return f"breakpoint {len(self.breakpoints)}: {point} ({where})"
 
@@ -323,9 +323,9 @@ class Session:
     def cmd_where(self, arg):
         done = [s.node for s in self.steps]
         if self.current is None:
-            head = f"step 0/{self.total}: nothing has run yet; next is {_name(self.order[0])}"
+            head = f"step 0/{self.total}: nothing has run yet; next is {node_name(self.order[0])}"
         else:
-            head = f"step {self.ran}/{self.total}: {_name(self.current.node)}"
+            head = f"step {self.ran}/{self.total}: {node_name(self.current.node)}"
             if self.finished:
                 head += " (finished)"
         waiting = [n for n in self.order[self.ran :] if self.done_consumers[n]]
@@ -350,7 +350,7 @@ class Session:
             return "no steps left"
         lines = []
         for k, node in enumerate(upcoming, start=start + 1):
-            line = f"step {k}/{self.total}  {_name(node)}"
+            line = f"step {k}/{self.total}  {node_name(node)}"
             pending = self.consumers[node] - self.done_consumers[node]
             if pending:
                 line += f"  (waits for {pending} more consumer{'s' if pending > 1 else ''})"
@@ -364,7 +364,7 @@ class Session:
             raise SessionError("g: no renderer here (the CLI provides one)")
         path = self._write_path(_unquote(arg)) if self._write_path else _unquote(arg)
         self._render(self, path)
-        current = _name(self.current.node) if self.current else "none yet"
+        current = node_name(self.current.node) if self.current else "none yet"
         return f"wrote {path} ({self.ran} of {self.total} steps done; current: {current})"
 
     def cmd_help(self, arg):
@@ -490,7 +490,8 @@ def _has_tags(node, tags):
     return all(node.tags.get(k) == v for k, v in tags.items())
 
 
-def _name(node):
+def node_name(node):
+    """`tanh 'h_2' (t=2, layer 0)`: a node as the step lines name it."""
     op = node.op.name if node.op is not None else "leaf"
     tags = format_tags(node.tags)
     text = op if (node.label is None and node.op is not None) else f"{op} {_quoted(node)}"
