@@ -5,6 +5,8 @@ from .init import manual_seed
 from .linear import Embedding, Linear
 from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .seq2seq import Seq2Seq
+from .shapes import SequenceClassifier, SequenceGenerator, SequenceTagger
 
 __all__ = [
     "GRU",
@@ -17,6 +19,10 @@ __all__ = [
     "Module",
     "Parameter",
     "RNNCell",
+    "Seq2Seq",
+    "SequenceClassifier",
+    "SequenceGenerator",
+    "SequenceTagger",
     "functional",
     "init",
     "manual_seed",
