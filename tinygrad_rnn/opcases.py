@@ -308,6 +308,9 @@ CASES = [
     OpCase("view_alias", lambda x: x.view(6), lambda x: x.reshape(6), (U(2, 3),)),
     OpCase("transpose_2d_.T", lambda x: x.T, None, (U(2, 3),)),
     OpCase("transpose_2d_method", lambda x: x.transpose(), None, (U(2, 3),)),
+    OpCase(
+        "transpose_2d_torch_style_(0,1)", lambda x: x.transpose(0, 1), lambda x: x.T, (U(2, 3),)
+    ),
     OpCase("transpose_permutation", lambda x: x.transpose(2, 0, 1), None, (U(2, 3, 4),)),
     OpCase("transpose_permutation_tuple", lambda x: x.transpose((1, 0, 2)), None, (U(2, 3, 4),)),
     OpCase(

@@ -341,8 +341,9 @@ class Tensor:
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        if len(axes) == 2 and self.ndim > 2:
-            # PyTorch habit: transpose(dim0, dim1) swaps two axes
+        if len(axes) == 2 and self.ndim >= 2:
+            # PyTorch habit: transpose(dim0, dim1) swaps two axes (also on 2-D, where numpy
+            # would read (0, 1) as the identity permutation)
             perm = list(range(self.ndim))
             perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
             axes = tuple(perm)
