@@ -69,6 +69,8 @@ def fixed(value):
 
 @dataclass(frozen=True)
 class OpCase:
+    """One use of a primitive: `fn(*tensors)`, its numpy twin `ref`, input generators."""
+
     name: str
     fn: object  # Tensors -> Tensor
     ref: object  # ndarrays -> ndarray, or None: fn itself is plain numpy
