@@ -315,6 +315,8 @@ class Pow(Op):
 
     def backward(self, grad_out):
         p = self.exponent
+        if p == 0:  # x^0 = 1 everywhere, also at x = 0 where 0 * 0^-1 would be nan
+            return (np.zeros_like(grad_out),)
         return (grad_out * (p * self.x ** (p - 1)),)
 
     def params(self):
@@ -392,7 +394,8 @@ class Relu(Op):
 
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        # maximum, not x * mask: -inf * 0 would be nan, and negatives would give -0.0
+        return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind == "f" else np.maximum(x, 0)
 
     def backward(self, grad_out):
         return (grad_out * self.mask,)
