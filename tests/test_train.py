@@ -57,7 +57,7 @@ def _truncated_terms(model, task, batch, k1, k2):
     losses = range(T) if task.per_step else [T - 1]
     for s in losses:
         model.zero_grad()
-        prediction, _ = model(batch.x)
+        prediction, _ = model.read(batch.x)
         if task.per_step:
             loss = sequence_loss(task, prediction[s : s + 1], batch.y[s : s + 1], None, count)
         else:

@@ -31,7 +31,7 @@ from . import nn, optim
 from .autograd import no_grad
 from .checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint
 from .nn import functional as F
-from .task_models import SequenceModel, build_model, state_after
+from .task_models import Classifier, Tagger, build_model, state_after
 from .tasks import make_task
 
 OPTIMIZERS = {
@@ -63,6 +63,7 @@ DEFAULTS = {
     "dtype": "float64",
     "seed": 0,
     "eval_batch": 512,
+    "eval_every": None,  # also evaluate every N steps (the record gets "eval")
 }
 # options that shape the model or its data: a checkpoint fixes them
 STRUCTURE = (
@@ -78,7 +79,9 @@ def make_config(**options):
         raise ValueError(f"unknown training options {unknown}")
     config = dict(DEFAULTS)
     config.update({k: v for k, v in options.items() if v is not None})
-    for key in ("hidden", "layers", "embed", "steps", "batch", "eval_batch"):
+    for key in ("hidden", "layers", "embed", "steps", "batch", "eval_batch", "eval_every"):
+        if key == "eval_every" and config[key] is None:
+            continue
         if not isinstance(config[key], (int, np.integer)) or config[key] < 1:
             raise ValueError(f"--{key.replace('_', '-')} must be a positive integer")
     if config["optim"] not in OPTIMIZERS:
@@ -101,6 +104,11 @@ def make_config(**options):
             )
         config["k1"], config["k2"] = int(k1), int(k2)
     return config
+
+
+def recurrent_layers(model):
+    """The RNN/LSTM/GRU stacks inside a model (an encoder-decoder has two)."""
+    return [m for m in model.modules() if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU))]
 
 
 def seed_sequence(seed, step):
@@ -132,7 +140,7 @@ def loss_count(task, batch):
 def backward_batch(model, task, batch, k1=None, k2=None):
     """Accumulate d(loss)/d(params) into `.grad` (full or truncated BPTT); return the loss."""
     count = loss_count(task, batch)
-    if not isinstance(model, SequenceModel):
+    if not isinstance(model, (Tagger, Classifier)):
         prediction = model(batch.x, batch.y_in)
         loss = sequence_loss(task, prediction, batch.y, batch.mask, count)
         loss.backward()
@@ -149,7 +157,7 @@ def backward_batch(model, task, batch, k1=None, k2=None):
         c1 = min(c0 + k1, T)
         if model.per_step or c1 == T:
             w0 = max(0, c1 - k2)
-            prediction, run = model(batch.x[w0:c1], kept.get(w0 - 1))
+            prediction, run = model.read(batch.x[w0:c1], kept.get(w0 - 1))
             if model.per_step:
                 mask = None if batch.mask is None else batch.mask[c0:c1]
                 loss = sequence_loss(task, prediction[c0 - w0 :], batch.y[c0:c1], mask, count)
@@ -160,7 +168,7 @@ def backward_batch(model, task, batch, k1=None, k2=None):
         else:
             w0 = c0
             with no_grad():
-                _, run = model(batch.x[c0:c1], kept.get(c0 - 1))
+                _, run = model.read(batch.x[c0:c1], kept.get(c0 - 1))
         if c1 < T:
             # a later chunk's graph may start anywhere in the last k2 steps: keep them all
             for t in range(max(w0, c1 - k2), c1):
@@ -193,10 +201,11 @@ class Run:
         if config["radius"] is not None:
             from .lecture import set_recurrent_radius
 
-            set_recurrent_radius(self.model.rnn, config["radius"], "orthogonal", config["seed"])
+            for rnn in recurrent_layers(self.model):
+                set_recurrent_radius(rnn, config["radius"], "orthogonal", config["seed"])
         if config["dtype"] == "float32":
             self.model.to(np.float32)
-        if config["k1"] is not None and not isinstance(self.model, SequenceModel):
+        if config["k1"] is not None and not isinstance(self.model, (Tagger, Classifier)):
             raise ValueError(
                 f"--k1/--k2 apply to the tasks read by one recurrent layer stack "
                 f"(adding, intent, tagging, sine, text), not to '{config['task']}'"
@@ -263,6 +272,9 @@ class Run:
         records = []
         while self.step < steps and self.diverged is None:
             record = self.train_step()
+            every = self.config["eval_every"]
+            if every and (self.step % every == 0 or self.step == steps) and not self.diverged:
+                record["eval"] = self.evaluate()
             records.append(record)
             if on_step is not None:
                 on_step(record)
