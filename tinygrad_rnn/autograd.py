@@ -407,8 +407,14 @@ def check_forward(out, op_name, inputs):
     else:
         clean = "finite" if state.anomaly_check_inf else "free of nan"
         lines.append(f"  origin: this op (its inputs are {clean})")
-    lines += _caller()
+    lines += _rule(out.op) + _caller()
     raise AnomalyError("\n".join(lines), node=origin, phase="forward")
+
+
+def _rule(op):
+    """The op's formula and derivative, from the first line of its docstring."""
+    doc = (type(op).__doc__ or "").strip().splitlines() if op is not None else []
+    return [f"  rule: {doc[0]}"] if doc else []
 
 
 def _count_bad(a):
@@ -478,6 +484,7 @@ def _check_edges(edges, node, index, total):
                 f"  backward step: {index} of {total}",
                 "  input shapes: " + ", ".join(str(t.shape) for t in node.inputs),
                 "  origin: this op's backward rule (the gradient it received is finite)",
+                *_rule(node.op),
             ]
             # e.g. check_inf=False let an inf through the forward, and inf * 0 is nan here
             seen = [t for t in (node, *node.inputs) if not np.isfinite(t.data).all()]

@@ -104,14 +104,14 @@ def resolve_label(label, nodes):
 def break_at(node):
     """Pause in pdb when `node`'s gradient is complete: a hook that calls `breakpoint()`.
 
-    In the debugger `grad` is the gradient and `node` the tensor; `up` shows the walk.
+    In the debugger `grad` is the gradient and `tensor` the node; `up` shows the walk.
     Returns the hook handle (`.remove()` it to stop pausing).
     """
 
     def pause(grad):
-        breakpoint()  # noqa: T100  (this is the point: stop here in pdb)
+        tensor = node  # noqa: F841  (a local, so that pdb's `p tensor` shows it)
+        breakpoint()
 
-    pause.node = node
     return node.register_hook(pause)
 
 
@@ -178,7 +178,8 @@ class Session:
         self.position = {node: k for k, node in enumerate(self.order, start=1)}
         self.consumers = {node: 0 for node in self.order}
         for node in self.order:
-            for inp in node.inputs:
+            # distinct consumers: `a * a` sends both of its edges in one step
+            for inp in dict.fromkeys(node.inputs):
                 if inp in self.consumers:
                     self.consumers[inp] += 1
         self.done_consumers = dict.fromkeys(self.order, 0)
@@ -227,7 +228,7 @@ class Session:
             return None
         self.steps.append(step)
         self.by_node[step.node] = step
-        for inp in step.node.inputs:
+        for inp in dict.fromkeys(step.node.inputs):
             if inp in self.done_consumers:
                 self.done_consumers[inp] += 1
         if step.index == self.total:
@@ -292,26 +293,32 @@ class Session:
                 return "no breakpoints"
             return "\n".join(f"{k}: {b}" for k, b in enumerate(self.breakpoints, start=1))
         try:
-            point = Breakpoint(arg, self.order)
+            return self.add_breakpoint(arg)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
+
+    def add_breakpoint(self, spec):
+        """Add a breakpoint (see the module docstring); ValueError if it can never match."""
+        point = Breakpoint(spec, self.order)
         if point.label is not None:
             count = sum(1 for n in self.order if n.label == point.label)
             if not count:
-                raise SessionError(f"no node labelled {point.label!r}; {self._labels_hint()}")
+                raise ValueError(f"no node labelled {point.label!r}; {self._labels_hint()}")
             where = f"{count} node{'s' if count != 1 else ''}"
         elif point.tags is not None:
             first = next((n for n in self.order if _has_tags(n, point.tags)), None)
             if first is None:
-                raise SessionError(f"no node is tagged {arg}")
+                raise ValueError(f"no node is tagged {spec}")
             k = self.position[first]
             where = f"step {k}, {node_name(first)}"
             if k <= self.ran:
                 where += " (already done)"
-        else:
+        elif point.index is not None:
             if point.index > self.total:
-                raise SessionError(f"there are only {self.total} steps")
+                raise ValueError(f"there are only {self.total} steps")
             where = node_name(self.order[point.index - 1])
+        else:
+            where = "a predicate"
         self.breakpoints.append(point)
         return f"breakpoint {len(self.breakpoints)}: {point} ({where})"
 
@@ -362,8 +369,12 @@ class Session:
             raise SessionError("g needs a file name (g frame.svg)")
         if self._render is None:
             raise SessionError("g: no renderer here (the CLI provides one)")
-        path = self._write_path(_unquote(arg)) if self._write_path else _unquote(arg)
-        self._render(self, path)
+        try:
+            path = self._write_path(_unquote(arg)) if self._write_path else _unquote(arg)
+            self._render(self, path)
+        except (ValueError, OSError, RuntimeError) as exc:
+            # no layout engine, an unwritable path: say so and keep the session going
+            raise SessionError(f"g: {exc}") from None
         current = node_name(self.current.node) if self.current else "none yet"
         return f"wrote {path} ({self.ran} of {self.total} steps done; current: {current})"
 
@@ -442,15 +453,18 @@ class Session:
             f"{_quoted(node)}  {op}  shape {tuple(node.shape)}"
             + (f"  ({tags})" if tags else "")
             + f"  step {k}/{self.total}",
-            f"  value  {_array(node.data)}",
+            "  value  " + _array(node.data, "  value  "),
         ]
         step = self.by_node.get(node)
         if step is not None:
-            lines.append(f"  grad   {_array(step.grad)}  |grad|={_norm(step.grad)}")
+            lines.append(
+                "  grad   " + _array(step.grad, "  grad   ") + f"  |grad|={_norm(step.grad)}"
+            )
             edges = step.input_grads
             for inp, g in zip(node.inputs, edges):
                 if g is not None and inp.requires_grad:
-                    lines.append(f"  -> {_quoted(inp)}  {_array(g)}  |g|={_norm(g)}")
+                    head = f"  -> {_quoted(inp)}  "
+                    lines.append(head + _array(g, head) + f"  |g|={_norm(g)}")
         elif k <= self.ran:
             lines.append("  grad   none: no gradient reached this node")
         else:
@@ -461,12 +475,15 @@ class Session:
         return "\n".join(lines)
 
 
-def run(session, lines, write, echo=False):
+def run(session, lines, write, echo=False, before=()):
     """Feed command lines to `session` until `q` or the lines run out; `write(text)`.
 
-    `echo` prints each command after the prompt, so a scripted run reads like a typed one.
+    `echo` prints each command after the prompt, so a scripted run reads like a typed one;
+    `before` is text to show after the banner (breakpoints set from the command line).
     """
     write(session.banner())
+    for text in before:
+        write(text)
     for line in lines:
         if echo:
             write(session.prompt + line.strip())
@@ -474,6 +491,15 @@ def run(session, lines, write, echo=False):
         if text:
             write(text)
         if session.quit:
+            return
+
+
+def typed_lines(session, read=input):
+    """Command lines typed at a terminal, each read after the session's prompt."""
+    while True:
+        try:
+            yield read(session.prompt)
+        except EOFError:
             return
 
 
@@ -510,8 +536,11 @@ def _norm(g):
     return f"{float(np.sqrt(np.sum(np.square(g)))):.3g}"
 
 
-def _array(a):
+def _array(a, prefix=""):
     if isinstance(a, Tensor):
         a = a.data
     a = np.asarray(a)
-    return np.array2string(a, precision=4, threshold=12, edgeitems=2, max_line_width=10**6)
+    # `prefix`: what precedes the array on its first line, so rows 2.. line up under row 1
+    return np.array2string(
+        a, precision=4, threshold=12, edgeitems=2, max_line_width=10**6, prefix=prefix
+    )
