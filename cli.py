@@ -118,5 +118,213 @@ def gradcheck_command(seed, pattern, list_only):
     click.echo(f"\nall {len(results)} op cases pass (seed {seed})")
 
 
+# ----- train and sample ---------------------------------------------------------------------
+
+from tinygrad_rnn.tasks import TASKS as _TASKS  # noqa: E402  (names for --task's choices)
+
+
+def _explicit(ctx, values):
+    """Only the options given on the command line (None for defaults): resuming a
+    checkpoint keeps its own config except where the user asked for something else."""
+    from click.core import ParameterSource
+
+    return {
+        k: (None if ctx.get_parameter_source(k) == ParameterSource.DEFAULT else v)
+        for k, v in values.items()
+    }
+
+
+def _finite(x):
+    """JSON-safe number: non-finite values (a diverged run) become null."""
+    import math
+
+    return x if isinstance(x, bool) or math.isfinite(x) else None
+
+
+@main.command("train", short_help="Train a model on a task (optimizers, clipping, truncated BPTT).")
+@seed_option
+@click.option("--task", type=click.Choice(list(_TASKS)), help="The data set.  [default: adding]")
+@click.option("--cell", type=click.Choice(["rnn", "lstm", "gru"]), help="[default: lstm]")
+@click.option("--hidden", type=int, help="Hidden size.  [default: 32]")
+@click.option("--layers", type=int, help="Stacked layers.  [default: 1]")
+@click.option(
+    "--bidirectional/--unidirectional", default=None, help="Read both ways (N-vs-1, N-vs-N)."
+)
+@click.option(
+    "--nonlinearity",
+    "--activation",
+    type=click.Choice(["tanh", "relu", "sigmoid", "linear"]),
+    help="The plain rnn cell's nonlinearity.  [default: tanh]",
+)
+@click.option("--length", "-T", type=int, help="Sequence length T of the generated tasks.")
+@click.option(
+    "--text",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Text file of the 'text' task.  [default: the project's README.md]",
+)
+@click.option("--embed", type=int, help="Token embedding size.  [default: 16]")
+@click.option(
+    "--reverse-source/--no-reverse-source",
+    default=None,
+    help="Seq2seq: the encoder reads the source reversed (Sutskever et al. 2014).",
+)
+@click.option("--radius", type=float, help="Set W_hh to RADIUS x a random orthogonal matrix.")
+@click.option("--steps", type=int, help="Total optimizer steps (batches).  [default: 200]")
+@click.option("--batch", type=int, help="Sequences per batch.  [default: 32]")
+@click.option(
+    "--optim",
+    type=click.Choice(["sgd", "adam", "adagrad", "rmsprop"]),
+    help="Optimizer.  [default: adam]",
+)
+@click.option("--lr", type=float, help="[default: sgd 0.1, adam 0.01, adagrad 0.05, rmsprop 0.005]")
+@click.option("--clip", type=float, metavar="MAX_NORM", help="Clip the global gradient norm.")
+@click.option("--k1", type=int, help="Truncated BPTT: backpropagate every k1 steps ...")
+@click.option("--k2", type=int, help="... through the last k2 steps (k2 >= k1).")
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), help="[default: float64]")
+@click.option("--eval-every", type=int, help="Also evaluate every N steps (into --log).")
+@click.option("--eval-batch", type=int, help="Sequences in the test batch.  [default: 512]")
+@click.option("--save", type=click.Path(dir_okay=False), help="Write a checkpoint (.npz) here.")
+@click.option("--load", type=click.Path(dir_okay=False), help="Resume from this checkpoint.")
+@click.option("--log", type=click.Path(dir_okay=False), help="One JSON line per step (.jsonl).")
+@click.pass_context
+def train_command(ctx, save, load, log, **options):
+    """Train a recurrent model on a task and evaluate it against the task's baseline.
+
+    Shows a progress bar with the loss, the gradient norm and how many steps were
+    clipped, then the task's metric on a held-out batch next to its trivial baseline.
+    With --load, the run continues from the checkpoint's step up to --steps with the
+    checkpoint's config: bit for bit the run it would have been. Model options given
+    with --load must match the checkpoint. Writes only --save and --log.
+
+    \b
+    Examples:
+      tinygrad-rnn train --task adding --length 50 --cell lstm --hidden 64 --steps 1500
+      tinygrad-rnn train --task text --cell lstm --steps 300 --save text.npz
+      tinygrad-rnn train --task adding --cell rnn --k1 10 --k2 20 --clip 1.0 --log run.jsonl
+    """
+    import json
+    import time
+
+    from tinygrad_rnn.train import Run, make_config
+
+    given = _explicit(ctx, options)
+    run = Run.resume(load, **given) if load else Run(make_config(**options))
+    config, task = run.config, run.task
+    truncation = "full BPTT" if config["k1"] is None else f"BPTT({config['k1']}, {config['k2']})"
+    click.echo(
+        f"{task.name} ({task.shape}, {task.metric}): {config['cell']} hidden {config['hidden']} "
+        f"x{config['layers']}{' bidirectional' if config['bidirectional'] else ''}, "
+        f"{config['optim']} lr {config['lr']:g}, clip {config['clip'] or '-'}, {truncation}, "
+        f"batch {config['batch']}, {config['dtype']}, seed {config['seed']}"
+    )
+    if load:
+        click.echo(f"resuming {load} at step {run.step} of {config['steps']}")
+    todo = max(0, config["steps"] - run.step)
+    counts = {"clipped": 0}
+    log_file = open(log, "a" if load else "w", encoding="utf-8") if log else None
+
+    def show(record):
+        if record is None:
+            return ""
+        return (
+            f"loss {record['loss']:.4g}  |grad| {record['grad_norm']:.3g}  "
+            f"clipped {counts['clipped']}"
+        )
+
+    start = time.perf_counter()
+    try:
+        with click.progressbar(
+            length=todo, label="training", item_show_func=show, file=click.get_text_stream("stderr")
+        ) as bar:
+
+            def on_step(record):
+                counts["clipped"] += record["clipped"]
+                if log_file:
+                    line = {k: _finite(v) for k, v in record.items()}
+                    log_file.write(json.dumps(line) + "\n")
+                bar.update(1, record)
+
+            records = run.fit(on_step=on_step)
+    finally:
+        if log_file:
+            log_file.close()
+    seconds = time.perf_counter() - start
+    per_step = 1000 * seconds / len(records) if records else 0.0
+    click.echo(
+        f"{len(records)} steps in {seconds:.1f} s ({per_step:.1f} ms/step), "
+        f"{counts['clipped']} clipped; last loss {records[-1]['loss']:.4g}"
+        if records
+        else "nothing to do: the run has already taken --steps steps"
+    )
+    if run.diverged is not None:
+        click.echo(
+            f"diverged at step {run.diverged}: the loss or the gradient norm is not finite "
+            "(the update was not applied; try --clip 1.0 or a smaller --lr)"
+        )
+    metric = run.evaluate()
+    better = metric > task.baseline if task.higher_is_better else metric < task.baseline
+    click.echo(
+        f"test {task.metric} {metric:.4g} vs baseline {task.baseline:.4g} "
+        f"({task.baseline_text}): {'beats' if better else 'does not beat'} the baseline"
+    )
+    if save:
+        run.save(save)
+        click.echo(f"saved {save} (step {run.step})")
+
+
+@main.command("sample", short_help="Generate from a trained text or 1-vs-N model.")
+@seed_option
+@click.option("--load", required=True, type=click.Path(dir_okay=False), help="A checkpoint.")
+@click.option("--length", "-n", type=int, default=200, show_default=True, help="Characters.")
+@click.option("--prime", help="Text the model reads first.  [default: the text's first line]")
+@click.option(
+    "--temperature",
+    type=float,
+    help="0 = always the most likely token.  [default: 1 for text, 0 for generate]",
+)
+@click.option("--class", "classes", multiple=True, help="Which class names (generate); repeatable.")
+def sample_command(seed, load, length, prime, temperature, classes):
+    """Generate from a checkpoint: characters from a text model, or each class's sequence
+    from a 1-vs-N (generate) model.
+
+    \b
+    Examples:
+      tinygrad-rnn train --task text --steps 300 --save text.npz
+      tinygrad-rnn sample --load text.npz --prime "The " --length 300 --temperature 0.8
+      tinygrad-rnn train --task generate --steps 300 --save spell.npz
+      tinygrad-rnn sample --load spell.npz --class three --class seven
+    """
+    import numpy as np
+
+    from tinygrad_rnn.task_models import continue_text
+    from tinygrad_rnn.train import Run
+
+    run = Run.resume(load)
+    task, model, rng = run.task, run.model, np.random.default_rng(seed)
+    if task.name == "text":
+        if prime is None:
+            text = task.decode(task.data[:200])
+            prime = text.split("\n")[0] or text[:1]
+        if length < 1:
+            raise ValueError(f"--length must be positive, got {length}")
+        temperature = 1.0 if temperature is None else temperature
+        click.echo(prime + continue_text(model, task, prime, length, temperature, rng))
+    elif task.name == "generate":
+        names = list(classes) or task.words
+        unknown = [c for c in names if c not in task.words]
+        if unknown:
+            raise ValueError(f"unknown class {unknown[0]!r} (classes: {', '.join(task.words)})")
+        ids = np.array([task.words.index(c) for c in names])
+        temperature = 0.0 if temperature is None else temperature
+        tokens = model.sample(ids, task.length, temperature, rng)
+        for k, name in enumerate(names):
+            click.echo(f"{name} -> {task.decode(tokens[:, k])}")
+    else:
+        raise ValueError(
+            f"{load} is a '{task.name}' model: sample needs a 'text' (character) model "
+            "or a 'generate' (1-vs-N) model"
+        )
+
+
 if __name__ == "__main__":
     main(prog_name="tinygrad-rnn")
