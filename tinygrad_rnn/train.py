@@ -283,7 +283,8 @@ class Run:
     def evaluate(self):
         """The task metric on a fixed held-out batch (full BPTT forward, free-running decode)."""
         batch = self.task.batch(self.config["eval_batch"], seed_sequence(self.config["seed"], -1))
-        return self.task.score(self.model.predict(batch), batch)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.task.score(self.model.predict(batch), batch)
 
     def save(self, path, extra=None):
         return save_checkpoint(path, self.model, self.optimizer, self.config, self.step, extra)
