@@ -3,8 +3,8 @@
 from tinygrad_rnn import Tensor
 a = Tensor(-4.0, requires_grad=True)
 b = Tensor(2.0, requires_grad=True)
-c = (a * b + b**3).relu()
-c.backward()          # a.grad == 2.0, b.grad == 14.0
+c = a * b + b**3      # -8 + 8 = 0
+c.backward()          # a.grad == 2.0 (= b), b.grad == 8.0 (= a + 3 b^2)
 """
 
 from .autograd import (
