@@ -156,7 +156,8 @@ HELP = """commands:
   l [K]        list the next K steps (default 5) without running them
   g FILE       render the graph: done nodes coloured by gradient, the current one marked
   h            this help
-  q            quit"""
+  q            quit
+at a terminal, Enter repeats the last n or c"""
 
 
 class SessionError(ValueError):
@@ -337,14 +338,12 @@ class Session:
                 head += " (finished)"
         waiting = [n for n in self.order[self.ran :] if self.done_consumers[n]]
         lines = [head, f"done ({len(done)}): {_names(done, last=True)}"]
-        parts = [
-            f"{_quoted(n)} {self.done_consumers[n]}/{self.consumers[n]} consumers"
-            for n in waiting[:8]
-        ]
+        parts = [f"{_quoted(n)} {self.done_consumers[n]}/{self.consumers[n]}" for n in waiting[:8]]
         if len(waiting) > 8:
             parts.append(f"... {len(waiting) - 8} more")
         lines.append(
-            f"waiting ({len(waiting)}, holding part of their gradient): " + ", ".join(parts)
+            f"waiting ({len(waiting)}; gradient from k/n of their consumers so far): "
+            + ", ".join(parts)
         )
         lines.append(f"not reached ({self.total - self.ran - len(waiting)})")
         return "\n".join(lines)
@@ -495,12 +494,21 @@ def run(session, lines, write, echo=False, before=()):
 
 
 def typed_lines(session, read=input):
-    """Command lines typed at a terminal, each read after the session's prompt."""
+    """Command lines typed at a terminal, each read after the session's prompt.
+
+    As in pdb, an empty line repeats the last `n` or `c`, so Enter keeps stepping.
+    """
+    last = None
     while True:
         try:
-            yield read(session.prompt)
+            line = read(session.prompt)
         except EOFError:
             return
+        if not line.strip():
+            line = last or line
+        elif line.split()[0] in ("n", "next", "c", "continue"):
+            last = line
+        yield line
 
 
 def _count(arg, default, command):
