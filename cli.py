@@ -118,6 +118,177 @@ def gradcheck_command(seed, pattern, list_only):
     click.echo(f"\nall {len(results)} op cases pass (seed {seed})")
 
 
+# ----- bptt ---------------------------------------------------------------------------------
+
+
+@main.command("bptt", short_help="Measure BPTT's sum over k: every term, Jacobian, bound, verdict.")
+@seed_option
+@click.option("--cell", default="rnn", show_default=True, help="rnn, lstm or gru.")
+@click.option("--steps", type=int, default=4, show_default=True, help="Time steps to unroll.")
+@click.option("--hidden", type=int, default=3, show_default=True, help="Hidden size.")
+@click.option("--input-size", type=int, default=2, show_default=True, help="Input size.")
+@click.option("--layers", type=int, default=1, show_default=True, help="Stacked layers.")
+@click.option("--bidirectional", is_flag=True, help="Run a reverse direction too.")
+@click.option(
+    "--activation",
+    default="tanh",
+    show_default=True,
+    help="The plain RNN's nonlinearity: tanh, relu, sigmoid or linear.",
+)
+@click.option("--radius", type=float, help="Set W_hh to RADIUS x a random orthogonal matrix.")
+@click.option(
+    "--init",
+    default="orthogonal",
+    show_default=True,
+    help="orthogonal, or random: a Gaussian matrix scaled to spectral norm RADIUS.",
+)
+@click.option(
+    "--loss",
+    default="last",
+    show_default=True,
+    help="last (E_{T-1}, the lecture's E_3), all (E = sum_t E_t) or a step t (E_t).",
+)
+@click.option("--forget-bias", type=float, help="LSTM: set the forget gate's bias_ih to this.")
+@click.option("--layer", type=int, default=0, show_default=True, help="Layer to tabulate.")
+@click.option(
+    "--direction", default="forward", show_default=True, help="forward or reverse (tabulated)."
+)
+@click.option(
+    "--param",
+    default="weight_hh",
+    show_default=True,
+    help="Parameter whose per-step terms fill the table (weight_ih, bias_hh, head.weight, ...).",
+)
+@click.option("--scalar", is_flag=True, help="Hidden size 1: list each factor w*f'(a_j).")
+@click.option("--compare", metavar="CELLS", help="Cells side by side, e.g. rnn,lstm,gru.")
+@click.option("--radii", metavar="R1,R2,..", help="Sweep the radius, e.g. 0.5,1.0,1.5.")
+@click.option(
+    "--clip",
+    "max_norm",
+    type=float,
+    metavar="MAX_NORM",
+    help="Show the gradient before and after clip_grad_norm_(MAX_NORM).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.png",
+    help="Draw log |dh_T/dh_k| against T-k with the bound dashed (needs the plot extra).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def bptt_command(
+    seed,
+    cell,
+    steps,
+    hidden,
+    input_size,
+    layers,
+    bidirectional,
+    activation,
+    radius,
+    init,
+    loss,
+    forget_bias,
+    layer,
+    direction,
+    param,
+    scalar,
+    compare,
+    radii,
+    max_norm,
+    plot_path,
+    as_json,
+):
+    """Measure every term of the lecture's BPTT sum on the unrolled model.
+
+    dE_T/dW = sum_k dE_T/dh_T * dh_T/dh_k * d+h_k/dW. One row per step k: the gradient
+    reaching h_k, the spectral norm of dh_T/dh_k (by vector-Jacobian products), the bound
+    (gamma sigma_max(W_hh))^(T-k) for a simple RNN, and term_k, the part of dE/dW that came
+    through W's use at step k, with its share. The summary checks that the terms sum to the
+    engine's gradient and gives the fitted per-step rate and a verdict.
+
+    \b
+    Examples:
+      tinygrad-rnn bptt --steps 8 --radius 0.9
+      tinygrad-rnn bptt --scalar --steps 8
+      tinygrad-rnn bptt --compare rnn,lstm,gru --steps 30 --radii 0.5,1.0 --plot decay.png
+    """
+    import json
+
+    from tinygrad_rnn import bptt, lecture
+    from viz import bptt_text
+
+    loss_spec = int(loss) if loss.isdigit() else loss
+    if direction not in bptt_text.DIRECTIONS:
+        raise ValueError(f"--direction must be forward or reverse, got {direction!r}")
+    if max_norm is not None and not max_norm > 0:
+        raise ValueError(f"--clip must be > 0, got {max_norm}")
+    cells = [c.strip() for c in compare.split(",")] if compare else [cell]
+    try:
+        sweep = [float(r) for r in radii.split(",")] if radii else [radius]
+    except ValueError:
+        raise ValueError(f"--radii takes numbers separated by commas, got {radii!r}") from None
+    if scalar:
+        if cells != ["rnn"]:
+            raise ValueError("--scalar follows the lecture's chain through an RNN: use --cell rnn")
+        hidden = 1
+    results = []
+    for name in cells:
+        for r in sweep:
+            run = lecture.build(
+                name,
+                steps=steps,
+                hidden=hidden,
+                input_size=input_size,
+                layers=layers,
+                bidirectional=bidirectional,
+                activation=activation if name == "rnn" or not compare else "tanh",
+                radius=r,
+                init=init,
+                loss="all" if loss_spec == "all" else "last",
+                seed=seed,
+                forget_bias=forget_bias,
+            )
+            report = bptt.analyze(
+                run,
+                loss=loss_spec,
+                param=param,
+                layer=layer,
+                direction=bptt_text.DIRECTIONS.index(direction),
+            )
+            label = name if len(sweep) == 1 else f"{name} r={r:g}"
+            clipped = None
+            if max_norm is not None:
+                effect = bptt.clip_effect(run, report.param, max_norm)
+                clipped = bptt_text.clip_text(max_norm, report.param, *effect)
+                if len(cells) * len(sweep) > 1:
+                    clipped = f"{label}: {clipped}"
+            results.append((label, report, clipped))
+    notes = [c for _, _, c in results if c is not None]
+    if plot_path is not None:
+        from viz.plots import decay_series, jacobian_decay
+
+        jacobian_decay([decay_series(label, report) for label, report, _ in results], plot_path)
+        notes.append(f"wrote {plot_path}")
+    if as_json:
+        dicts = [report.to_dict() for _, report, _ in results]
+        click.echo(json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2))
+        for note in notes:
+            click.echo(note, err=True)
+        return
+    if len(results) == 1:
+        report = results[0][1]
+        parts = [bptt_text.header(report), bptt_text.rows_table(report), bptt_text.summary(report)]
+        if scalar:
+            parts.append(bptt_text.scalar_table(report))
+        click.echo("\n".join(parts))
+    else:
+        click.echo(bptt_text.compare_table([(label, report) for label, report, _ in results]))
+    for note in notes:
+        click.echo(note)
+
+
 # ----- train and sample ---------------------------------------------------------------------
 
 from tinygrad_rnn.tasks import TASKS as _TASKS  # noqa: E402  (names for --task's choices)

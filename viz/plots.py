@@ -1,0 +1,72 @@
+"""matplotlib figures (the optional `plot` extra: `pip install 'tinygrad-rnn[plot]'`).
+
+matplotlib is imported inside the function that draws, so `import viz` never needs it.
+"""
+
+import os
+
+NO_MATPLOTLIB = (
+    "--plot needs matplotlib: pip install 'tinygrad-rnn[plot]' (or pip install matplotlib)"
+)
+
+
+class PlotError(RuntimeError):
+    """A figure could not be drawn; the message is one line saying what to do."""
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise PlotError(NO_MATPLOTLIB) from None
+    matplotlib.use("Agg")  # files only: never open a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def decay_series(label, report):
+    """(label, T-k, |dh_T/dh_k|_2, bounds or None) of a `bptt.Report`, nearest step first."""
+    ks = sorted(report.jacobians, key=lambda k: abs(report.T - k))
+    bounds = [report.rows[k].bound for k in ks] if report.gamma is not None else None
+    norms = [report.rows[k].jacobian_norm for k in ks]
+    return label, [abs(report.T - k) for k in ks], norms, bounds
+
+
+def jacobian_decay(series, path, title=None):
+    """log |dh_T/dh_k|_2 against T-k, one line per series, its bound dashed in the same colour.
+
+    `series`: [(label, distances, norms, bounds or None), ...]; zero norms are left out (a log
+    axis cannot show them). Writes `path` (png, svg or pdf by its suffix) and returns it.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    try:
+        for label, distances, norms, bounds in series:
+            points = [(d, v) for d, v in zip(distances, norms) if v > 0]
+            (line,) = ax.plot(
+                [p[0] for p in points], [p[1] for p in points], marker="o", ms=3, label=label
+            )
+            if bounds is not None:
+                ax.plot(
+                    distances,
+                    bounds,
+                    linestyle="--",
+                    color=line.get_color(),
+                    linewidth=1,
+                    label=f"{label}: bound",
+                )
+        ax.set_yscale("log")
+        ax.set_xlabel("T - k (steps back)")
+        ax.set_ylabel("|dh_T/dh_k|_2")
+        ax.set_title(title or "How far back the gradient reaches")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise PlotError(f"cannot write {path}: the folder {folder} does not exist")
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
+    return path
