@@ -249,13 +249,13 @@ def backward_steps(root, grad=None, stop=None):
     along the input edges. With `stop` the walk still visits every node but yields only
     where `stop` matches (breakpoints): a predicate `fn(step) -> bool`, a label
     (`"h_2"`, every node so labelled), a tag spec (`"t=2"`, `"t=2 layer=1"`: the first
-    step of a node carrying those tags), or a list of these (see `debugger.Breakpoint`).
+    step of a node carrying those tags), or a list of these (see `breakpoints.py`).
     Exhausting it leaves exactly the gradients `backward()` leaves; stopping early leaves
     the nodes not yet visited without a gradient.
     """
     roots, grads = _root_grads(root, grad, "backward_steps")
     if stop is not None:
-        from .debugger import stop_rule
+        from .breakpoints import stop_rule
 
         stop = stop_rule(stop, roots)
     for index, total, node, g, edges in _walk(roots, grads):

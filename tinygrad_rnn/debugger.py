@@ -6,16 +6,9 @@ all its consumers) and sends a gradient along each input edge. Stopping "at" a n
 its step has just run: its `.grad` and `edge_grads()` are readable, the nodes after it
 are not reached yet.
 
-Breakpoint specs, shared by `backward_steps(loss, stop=...)`, `b` in the session and
-`--break` in the CLI:
-
-    "h_2"            every node labelled h_2 (one per layer and direction); `s_2` is
-                     accepted for `h_2` when no node is labelled `s_2`, as in the lecture
-    "t=2"            the first step of a node tagged t=2: where the backward pass enters
-                     time step 2 (once per pass)
-    "t=2 layer=1"    the same with several tags, all of which must match
-    "#7"             step 7
-    fn(step)         any predicate on a `Step`
+Breakpoints (`b` in the session, `--break` in the CLI) take the specs of
+`backward_steps(loss, stop=...)`: a label (`h_2`), `t=2`, `#7`; see `breakpoints.py`.
+`break_at(node)` pauses in pdb inside an ordinary `backward()`.
 
 `Session` is a small state machine over one backward pass that reads command lines
 (`n`, `c`, `b`, `p`, `w`, `l`, `g`, `h`, `q`) and returns text; it imports nothing but
@@ -25,80 +18,10 @@ numpy and the engine, so the CLI stays a thin loop around it and tests drive it 
 import numpy as np
 
 from .autograd import _quoted, backward_steps, format_tags, topo_order
+from .breakpoints import Breakpoint, positive_int, resolve_label, unquote
 from .tensor import Tensor
 
-
-class Breakpoint:
-    """A parsed stop spec; `matches(step)` is called on every step of one pass, in order."""
-
-    def __init__(self, spec, nodes=None):
-        self.spec = spec
-        self.label = None
-        self.tags = None
-        self.index = None
-        self.predicate = None
-        self.fired = False
-        if callable(spec):
-            self.predicate = spec
-            return
-        if not isinstance(spec, str) or not spec.strip():
-            raise ValueError(
-                f"breakpoint: expected a label, 't=K', '#K' or a function, got {spec!r}"
-            )
-        text = spec.strip()
-        if text.startswith("#"):
-            self.index = _positive_int(text[1:], "breakpoint: #K needs a step number")
-        elif "=" in text:
-            self.tags = _parse_tags(text)
-        else:
-            self.label = _unquote(text)
-            if nodes is not None:
-                self.label = resolve_label(self.label, nodes)
-
-    def matches(self, step):
-        if self.predicate is not None:
-            return bool(self.predicate(step))
-        if self.index is not None:
-            return step.index == self.index
-        if self.label is not None:
-            return step.node.label == self.label
-        if self.fired:
-            return False
-        tags = step.node.tags
-        if all(tags.get(k) == v for k, v in self.tags.items()):
-            self.fired = True
-            return True
-        return False
-
-    def reset(self):
-        self.fired = False
-
-    def __str__(self):
-        if self.predicate is not None:
-            return f"predicate {getattr(self.predicate, '__name__', 'fn')}"
-        if self.index is not None:
-            return f"step #{self.index}"
-        if self.label is not None:
-            return f"label '{self.label}'"
-        return "first step at " + " ".join(f"{k}={v}" for k, v in self.tags.items())
-
-
-def stop_rule(stop, roots=None):
-    """A predicate `fn(step)` from a spec or a list of specs (fresh state for one pass)."""
-    nodes = topo_order(list(roots)) if roots is not None else None
-    specs = stop if isinstance(stop, (list, tuple)) else [stop]
-    points = [Breakpoint(s, nodes) for s in specs]
-    # every breakpoint sees every step (a `t=K` spec must notice its first match even when
-    # an earlier spec in the list matches the same step)
-    return lambda step: any([p.matches(step) for p in points])
-
-
-def resolve_label(label, nodes):
-    """`label`, or `h_K` for `s_K` (the lecture's name) when only the latter exists."""
-    labels = {n.label for n in nodes}
-    if label not in labels and label.startswith("s_") and "h_" + label[2:] in labels:
-        return "h_" + label[2:]
-    return label
+__all__ = ["Breakpoint", "Session", "SessionError", "break_at", "run", "typed_lines"]
 
 
 def break_at(node):
@@ -113,34 +36,6 @@ def break_at(node):
         breakpoint()
 
     return node.register_hook(pause)
-
-
-def _parse_tags(text):
-    tags = {}
-    for part in text.replace(",", " ").split():
-        key, sep, value = part.partition("=")
-        if not sep or not key or not value:
-            raise ValueError(
-                f"breakpoint: expected key=value tags like 't=2 layer=0', got {text!r}"
-            )
-        tags[key] = int(value) if value.lstrip("-").isdigit() else value
-    return tags
-
-
-def _unquote(text):
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
-
-
-def _positive_int(text, message):
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{message}, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"{message}, got {text!r}")
-    return value
 
 
 # ----- the interactive session -------------------------------------------------------------
@@ -307,7 +202,7 @@ class Session:
                 raise ValueError(f"no node labelled {point.label!r}; {self._labels_hint()}")
             where = f"{count} node{'s' if count != 1 else ''}"
         elif point.tags is not None:
-            first = next((n for n in self.order if _has_tags(n, point.tags)), None)
+            first = next((n for n in self.order if point.tags_match(n)), None)
             if first is None:
                 raise ValueError(f"no node is tagged {spec}")
             k = self.position[first]
@@ -369,7 +264,7 @@ class Session:
         if self._render is None:
             raise SessionError("g: no renderer here (the CLI provides one)")
         try:
-            path = self._write_path(_unquote(arg)) if self._write_path else _unquote(arg)
+            path = self._write_path(unquote(arg)) if self._write_path else unquote(arg)
             self._render(self, path)
         except (ValueError, OSError, RuntimeError) as exc:
             # no layout engine, an unwritable path: say so and keep the session going
@@ -384,26 +279,21 @@ class Session:
         self.quit = True
         return ""
 
+    # the short names, and pdb's long ones
     _COMMANDS = {
-        "n": cmd_next,
-        "next": cmd_next,
-        "c": cmd_continue,
-        "continue": cmd_continue,
-        "b": cmd_break,
-        "break": cmd_break,
-        "p": cmd_print,
-        "print": cmd_print,
-        "w": cmd_where,
-        "where": cmd_where,
-        "l": cmd_list,
-        "list": cmd_list,
-        "g": cmd_graph,
-        "graph": cmd_graph,
-        "h": cmd_help,
-        "help": cmd_help,
-        "?": cmd_help,
-        "q": cmd_quit,
-        "quit": cmd_quit,
+        name: handler
+        for names, handler in (
+            ("n next", cmd_next),
+            ("c continue", cmd_continue),
+            ("b break", cmd_break),
+            ("p print", cmd_print),
+            ("w where", cmd_where),
+            ("l list", cmd_list),
+            ("g graph", cmd_graph),
+            ("h help ?", cmd_help),
+            ("q quit", cmd_quit),
+        )
+        for name in names.split()
     }
 
     # ----- text --------------------------------------------------------------------------
@@ -421,10 +311,10 @@ class Session:
         )
 
     def _lookup(self, arg):
-        arg = _unquote(arg)
+        arg = unquote(arg)
         if arg.startswith("#"):
             try:
-                k = _positive_int(arg[1:], "p #K needs a step number")
+                k = positive_int(arg[1:], "p #K needs a step number")
             except ValueError as exc:
                 raise SessionError(str(exc)) from None
             if k > self.total:
@@ -515,13 +405,9 @@ def _count(arg, default, command):
     if not arg:
         return default
     try:
-        return _positive_int(arg, f"{command} takes a positive number of steps")
+        return positive_int(arg, f"{command} takes a positive number of steps")
     except ValueError as exc:
         raise SessionError(str(exc)) from None
-
-
-def _has_tags(node, tags):
-    return all(node.tags.get(k) == v for k, v in tags.items())
 
 
 def node_name(node):
