@@ -46,3 +46,9 @@ __all__ = [
     "where",
     "zeros",
 ]
+
+# The submodules DESIGN §2 names, reachable as attributes (`tinygrad_rnn.nn.LSTM`); imported
+# last because they build on the names above.
+from . import bptt, nn, optim  # noqa: E402
+
+__all__ += ["bptt", "nn", "optim"]
