@@ -17,10 +17,9 @@ weight decay and t the step count (from 1):
 parameter index, `param_groups` with the options), so a checkpoint needs no pickle.
 """
 
-import math
-
 import numpy as np
 
+from .clip import _name, clip_grad_norm_, clip_grad_value_
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Adagrad", "RMSprop", "Optimizer", "clip_grad_norm_", "clip_grad_value_"]
@@ -396,71 +395,3 @@ class RMSprop(Optimizer):
             p.data -= group["lr"] * buf
         else:
             p.data -= group["lr"] * (g / avg)
-
-
-# ----- clipping ------------------------------------------------------------------------------
-
-
-def _named(params):
-    """[(name, tensor)] from Tensors, (name, Tensor) pairs (named_parameters()) or one Tensor."""
-    if isinstance(params, Tensor):
-        params = [params]
-    out = []
-    for k, item in enumerate(params):
-        if isinstance(item, tuple):
-            out.append((str(item[0]), item[1]))
-        else:
-            out.append((_name(item, k), item))
-    return out
-
-
-def _name(p, k):
-    return f"'{p.label}'" if p.label else f"#{k} {tuple(p.shape)}"
-
-
-def _norm(a, norm_type):
-    a = np.abs(np.ravel(a))
-    if norm_type == math.inf:
-        return float(a.max()) if a.size else 0.0
-    if norm_type == 2.0:
-        return float(np.sqrt(np.dot(a, a)))
-    return float(np.sum(a**norm_type) ** (1.0 / norm_type))
-
-
-def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Scale all gradients together so that their global norm is at most `max_norm`.
-
-    total = norm of the per-parameter norms (= the norm of all gradients as one vector);
-    every grad *= min(1, max_norm / (total + 1e-6)). Returns `total` before clipping.
-    `params`: Tensors or `named_parameters()` pairs (names appear in the non-finite error).
-    """
-    norm_type = float(norm_type)
-    if not (norm_type > 0):
-        raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
-    named = [(n, p) for n, p in _named(params) if p.grad is not None]
-    if not named:
-        return 0.0
-    norms = [_norm(p.grad, norm_type) for _, p in named]
-    total = _norm(np.array(norms), norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
-        bad = [n for (n, p), v in zip(named, norms) if not math.isfinite(v)]
-        raise RuntimeError(
-            f"clip_grad_norm_: the total gradient norm is {total}, so it cannot be clipped; "
-            f"non-finite gradient in {', '.join(bad)} "
-            "(pass error_if_nonfinite=False to scale anyway)"
-        )
-    coef = max_norm / (total + 1e-6)
-    if coef < 1.0 or math.isnan(coef):
-        for _, p in named:
-            p.grad *= coef
-    return total
-
-
-def clip_grad_value_(params, clip_value):
-    """Clamp every gradient element into [-clip_value, clip_value], in place."""
-    clip_value = float(clip_value)
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
-    for _, p in _named(params):
-        if p.grad is not None:
-            np.clip(p.grad, -clip_value, clip_value, out=p.grad)
