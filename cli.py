@@ -497,5 +497,177 @@ def sample_command(seed, load, length, prime, temperature, classes):
         )
 
 
+# ----- render and demo ----------------------------------------------------------------------
+
+
+def _model_options(fn):
+    """The lecture model's options (`render` builds it with lecture.build)."""
+    options = [
+        click.option("--cell", default="rnn", show_default=True, help="rnn, lstm or gru."),
+        click.option("--steps", type=int, default=4, show_default=True, help="Time steps."),
+        click.option("--hidden", type=int, default=3, show_default=True, help="Hidden size."),
+        click.option("--input-size", type=int, default=2, show_default=True, help="Input size."),
+        click.option("--layers", type=int, default=1, show_default=True, help="Stacked layers."),
+        click.option("--bidirectional", is_flag=True, help="Run a reverse direction too."),
+        click.option(
+            "--activation",
+            default="tanh",
+            show_default=True,
+            help="The plain RNN's nonlinearity: tanh, relu, sigmoid or linear.",
+        ),
+        click.option(
+            "--radius",
+            type=float,
+            help="Set W_hh to RADIUS x a random orthogonal matrix (its spectral norm).",
+        ),
+        click.option(
+            "--init",
+            default="orthogonal",
+            show_default=True,
+            help="orthogonal, or random: a Gaussian matrix scaled to spectral norm RADIUS.",
+        ),
+        click.option(
+            "--loss",
+            default="last",
+            show_default=True,
+            help="last (E_{T-1}, the lecture's E_3) or all (E = sum_t E_t).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _colon_pair(text, option, convert=str):
+    """'A:B' -> (A, B), or a one-line error naming the option."""
+    if text is None:
+        return None
+    parts = text.split(":")
+    try:
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            raise ValueError
+        return convert(parts[0].strip()), convert(parts[1].strip())
+    except ValueError:
+        kind = "two integers" if convert is int else "two node names"
+        raise ValueError(f"{option} takes {kind} as A:B, got {text!r}") from None
+
+
+@main.command("render", short_help="Draw the unrolled graph, gradients as colours.")
+@seed_option
+@_model_options
+@click.option("--color", default="grad", show_default=True, help="grad (log10 |grad|) or none.")
+@click.option(
+    "--highlight", metavar="A:B", help="Emphasise every path between two nodes, e.g. E_3:h_0."
+)
+@click.option("--bptt", metavar="T:K", help="The lecture's paths from E_T back to h_K, e.g. 3:0.")
+@click.option(
+    "--detail", default="op", show_default=True, help="op (every op) or cell (a box per step)."
+)
+@click.option("--window", metavar="A:B", help="Draw only steps A..B (inclusive), e.g. 10:14.")
+@click.option("--no-params", is_flag=True, help="Leave the parameters out.")
+@click.option(
+    "--max-nodes", type=int, default=2000, show_default=True, help="Refuse larger pictures..."
+)
+@click.option("--force", is_flag=True, help="...unless forced.")
+@click.option("--format", "fmt", help="svg, png, pdf or dot (default: from -o, else svg).")
+@click.option(
+    "--max-pixels",
+    type=int,
+    default=16000,
+    show_default=True,
+    help="PNG only: cap the longer side (the drawing is scaled down).",
+)
+@click.option("--dpi", type=float, help="PNG only: resolution (Graphviz's default is 96).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output file [graph.FORMAT].")
+def render_command(
+    seed,
+    color,
+    highlight,
+    bptt,
+    detail,
+    window,
+    no_params,
+    max_nodes,
+    force,
+    fmt,
+    max_pixels,
+    dpi,
+    out,
+    **model,
+):
+    """Draw the lecture's unrolled model after backward, coloured by gradient.
+
+    Builds the model as `tinygrad-rnn bptt` and `step` do (lecture.build), runs the
+    loss backward and draws the graph: one cluster per time step from left to right,
+    inputs at the bottom, the loss at the top, every node filled by log10 |grad|.
+    docs/rendering.md explains how to read the picture.
+
+    \b
+    Examples:
+      tinygrad-rnn render --bptt 3:0 -o rnn.png
+      tinygrad-rnn render --cell lstm --steps 50 --detail cell -o lstm50.svg
+      tinygrad-rnn render --radius 0.5 --steps 8 --highlight E_7:h_0 --no-params -o fade.png
+    """
+    from tinygrad_rnn import lecture
+    from viz.demo import describe
+    from viz.dot import to_dot
+    from viz.render import format_for, render
+
+    highlight = _colon_pair(highlight, "--highlight")
+    bptt_paths = _colon_pair(bptt, "--bptt", int)
+    steps_window = _colon_pair(window, "--window", int)
+    if fmt is None:
+        fmt = format_for(out) if out is not None else "svg"
+    fmt = format_for(out or "graph", fmt)
+    if out is None:
+        out = f"graph.{fmt}"
+    run = lecture.build(seed=seed, **model)
+    run.loss.backward()
+    dot = to_dot(
+        run.loss,
+        detail=detail,
+        color=color,
+        params=not no_params,
+        highlight=highlight,
+        bptt_paths=bptt_paths,
+        steps=steps_window,
+        max_nodes=max_nodes,
+        force=force,
+        title=describe(run),
+    )
+    render(dot, out, fmt, dpi=dpi, max_pixels=max_pixels)
+    click.echo(f"wrote {out}")
+
+
+@main.command("demo", short_help="The lecture's RNN and an LSTM, unrolled, with BPTT's paths.")
+@seed_option
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False),
+    default="tinygrad-rnn-demo",
+    show_default=True,
+    help="Directory to write the pictures into.",
+)
+def demo_command(seed, out):
+    """Draw the lecture's 4-step tanh RNN and an LSTM, gradients flowing back from E_3.
+
+    Each network is unrolled over 4 steps, its loss E_3 backpropagated, and drawn with
+    every path from E_3 back to h_0 thick and every node coloured by log10 |grad|
+    (lighter = smaller): rnn.png/.svg and lstm.png/.svg. Prints |dE_3/dh_k| for both.
+
+    \b
+    Example:
+      tinygrad-rnn demo -o pictures
+    """
+    from viz.demo import demo
+
+    paths, text = demo(out, seed=seed)
+    click.echo(text)
+    click.echo("")
+    click.echo("wrote " + ", ".join(paths))
+    click.echo("how to read them: docs/rendering.md")
+
+
 if __name__ == "__main__":
     main(prog_name="tinygrad-rnn")

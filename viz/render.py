@@ -136,13 +136,18 @@ def _write_atomic(path, data):
         raise
 
 
-def render(dot_source, path, format=None, dpi=None, max_pixels=None):
+# A 100-step LSTM drawn op by op is 45,000 px wide at 96 dpi; beyond this, use svg.
+DEFAULT_MAX_PIXELS = 16000
+
+
+def render(dot_source, path, format=None, dpi=None, max_pixels=DEFAULT_MAX_PIXELS):
     """Lay out `dot_source` and write it to `path`; returns `path`.
 
     `format`: svg, png, pdf, or dot (the text itself, no engine needed); None takes it
     from the suffix. For png only: `dpi` sets the resolution (Graphviz's default is 96)
-    and `max_pixels` caps the longer side, by scaling the drawing down (Graphviz's
-    `size`). Both are defaults that a `graph [...]` statement in the source overrides.
+    and `max_pixels` (default 16,000; None for no cap) caps the longer side by scaling
+    the drawing down (Graphviz's `size`). Both are defaults that a `graph [...]`
+    statement in the source overrides.
     """
     format = format_for(path, format)
     if format == "dot":

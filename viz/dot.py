@@ -1,0 +1,194 @@
+"""An unrolled graph as DOT text: one cluster per time step, gradients as colours.
+
+    to_dot(run.loss, bptt_paths=(3, 0))      # the lecture's E_3 and its paths back to h_0
+
+Layout: time runs left to right (one cluster `t = k` per step, nested per layer and
+direction when there are several), inputs at the bottom, losses at the top. A tensor is a
+rounded box (label, shape, |grad|) above a small ellipse naming the op that made it;
+unlabelled intermediate results are just the ellipse. A parameter used at several steps is
+drawn as one dashed copy per step showing the gradient of that step's use (the lecture's
+per-step term); one node fanned out to every step would make Graphviz's layout take minutes.
+Edges from step t-1 into step t (the recurrence) are thick and do not constrain ranking, so
+every step lies at the same height.
+
+Everything is derived from the graph's structure and tags, never from ids or hashes, so the
+same graph and options give the same text byte for byte.
+"""
+
+import math
+
+from . import colors
+from .graph import GraphView, find, path_between
+from .legend import legend_node
+from .scene import Scene
+from .sceneitems import quote
+
+DEFAULT_MAX_NODES = 2000
+DETAILS = ("op", "cell")
+COLORS = ("grad", "none")
+
+
+class GraphTooLarge(ValueError):
+    """The picture would have more nodes than the limit; the message says what to do."""
+
+
+def to_dot(
+    roots,
+    *,
+    detail="op",
+    color="grad",
+    params=True,
+    highlight=None,
+    bptt_paths=None,
+    steps=None,
+    grads=None,
+    edge_grads=None,
+    current=None,
+    grad_range=None,
+    legend=True,
+    title=None,
+    max_nodes=DEFAULT_MAX_NODES,
+    force=False,
+):
+    """DOT text for the graph behind `roots` (a tensor or a list of tensors).
+
+    detail      "op": every op; "cell": one box per step (layer, direction) with its states.
+    color       "grad": fill by log10 |grad| (see viz.colors); "none": plain.
+    params      False hides parameters (and their edges).
+    highlight   (A, B): emphasise every edge on a path between the nodes named A and B
+                (labels like "E_3", "h_0", or "h_0@0" for the node tagged t=0; tensors
+                work too) and dim the rest.
+    bptt_paths  (t, k): the lecture's paths from E_t back to h_k; same as highlight.
+    steps       (a, b): draw only t = a..b (inclusive), with markers for what is elided.
+    grads       {node: grad} to colour by instead of node.grad (e.g. the part of a
+                backward pass done so far); missing nodes count as "no gradient yet".
+    edge_grads  {node: [grad per input]} for the edges when `grads` is given; without it
+                edges are coloured by node.edge_grads() (only when `grads` is None).
+    current     a node to emphasise (thick blue border), e.g. a debugger's current step.
+    grad_range  (lo, hi) whole decades of the colour scale; default: from the gradients.
+    max_nodes   refuse (GraphTooLarge) above this many drawn nodes unless `force`.
+    """
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {', '.join(DETAILS)}, got {detail!r}")
+    if color not in COLORS:
+        raise ValueError(f"color must be one of {', '.join(COLORS)}, got {color!r}")
+    if highlight is not None and bptt_paths is not None:
+        raise ValueError("give highlight or bptt_paths, not both")
+    view = GraphView(roots)
+    scene = Scene(view, detail, params, _window(view, steps))
+    scene.measure(grads, edge_grads)
+
+    if bptt_paths is not None:
+        t, k = _pair(bptt_paths, "bptt_paths")
+        highlight = (f"E_{t}", f"h_{k}")
+    on = None
+    if highlight is not None:
+        a, b = _pair(highlight, "highlight")
+        found = path_between(view, find(view, a), find(view, b))
+        if found is None:
+            raise ValueError(f"no path between {a} and {b} in the graph")
+        on = found
+
+    scene.build()
+    count = len(scene.nodes)
+    if count > max_nodes and not force:
+        raise GraphTooLarge(
+            f"the picture would have {count} nodes (limit {max_nodes}); "
+            "use detail='cell' (--detail cell), a window such as steps=(0, 9) (--window 0:9), "
+            "or force=True (--force)"
+        )
+    norms = [n.norm for n in scene.nodes] + [e.norm for e in scene.edges]
+    lo, hi = grad_range if grad_range is not None else colors.decade_range(norms, span=12)
+    if not hi > lo:
+        raise ValueError(f"grad_range must be (lo, hi) with hi > lo, got {grad_range!r}")
+    style = _Style(color == "grad", lo, hi, on, current, view, scene.node_norm)
+    lines = _header(title)
+    lines += scene.emit(style)
+    if legend:
+        lines.append(
+            "  "
+            + legend_node(color == "grad", lo, hi, highlight, scene.has_recurrent, params, detail)
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _pair(value, name):
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair, got {value!r}") from None
+    return a, b
+
+
+def _window(view, steps):
+    if steps is None:
+        return None
+    a, b = _pair(steps, "steps")
+    a, b = int(a), int(b)
+    ts = sorted({n.tags["t"] for n in view.nodes if "t" in n.tags})
+    if not ts:
+        raise ValueError("steps=(a, b) needs a graph with time steps (nodes tagged t)")
+    if a > b or b < ts[0] or a > ts[-1]:
+        raise ValueError(f"window {a}:{b} is outside the graph's steps {ts[0]}..{ts[-1]}")
+    return (max(a, ts[0]), min(b, ts[-1]), ts[0], ts[-1])
+
+
+def _header(title):
+    lines = [
+        "digraph unrolled {",
+        '  graph [rankdir=BT, newrank=true, nodesep=0.18, ranksep=0.28, fontname="Helvetica",'
+        ' fontsize=12, labelloc=t, labeljust=l, outputorder=edgesfirst, bgcolor="#ffffff"];',
+        '  node [fontname="Helvetica", fontsize=11, margin="0.08,0.03"];',
+        '  edge [arrowsize=0.6, color="#555555"];',
+    ]
+    if title:
+        lines.insert(2, f"  label={quote(title)};")
+    return lines
+
+
+class _Style:
+    """Turns a scene item (its norm, kind, whether it is on the highlighted path) into attrs."""
+
+    def __init__(self, colored, lo, hi, on, current, view, norms):
+        self.colored = colored
+        self.view = view
+        self.norms = norms
+        self.lo, self.hi = lo, hi
+        self.on_node, self.on_edge, self.source = on if on is not None else (None, None, ())
+        self.highlighting = on is not None
+        self.current = view.index.get(current) if current is not None else None
+
+    def fill(self, norm):
+        if not self.colored:
+            return "#ffffff"
+        return colors.norm_color(norm, self.lo, self.hi)
+
+    def node_on(self, members):
+        if not self.highlighting:
+            return True
+        return any(self.on_node[i] for i in members)
+
+    def edge_on(self, under):
+        if not self.highlighting:
+            return True
+        for v, k in under:
+            if k is None:
+                if self.on_node[v] and v not in self.source:
+                    return True
+            elif (v, k) in self.on_edge:
+                return True
+        return False
+
+    def edge_color(self, norm):
+        if not self.colored or norm is None:
+            return "#555555"
+        if math.isnan(norm) or math.isinf(norm) or norm == 0.0:
+            return colors.norm_color(norm, self.lo, self.hi)
+        # the palest end of the ramp is invisible as a thin line on white: start edges a bit in
+        position = colors.norm_position(norm, self.lo, self.hi)
+        return colors.ramp(0.22 + 0.78 * position)
+
+    def edge_width(self, norm):
+        position = colors.norm_position(norm, self.lo, self.hi) if self.colored else None
+        return 1.0 if position is None else 0.8 + 1.6 * position

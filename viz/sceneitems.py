@@ -1,0 +1,251 @@
+"""Printing a scene: node and edge statements, clusters per time step, DOT quoting."""
+
+import math
+
+from . import colors
+
+CURRENT = "#0a6cff"
+CLUSTER_FILL = "#f6f6f6"
+SUB_FILL = "#ececf4"
+HIGHLIGHT_PLAIN = "#c2185b"  # highlighted edges when colouring is off
+
+
+class Item:
+    """A drawn node: `id`, cluster `key`, `kind` (tensor, op, result, input, param, ghost,
+    unit, marker), the graph positions it stands for, and the norm it is coloured by."""
+
+    __slots__ = ("id", "key", "kind", "members", "node", "norm", "text", "uses", "states", "level")
+
+    def __init__(self, id, key, kind, members, node):
+        self.id = id
+        self.key = key
+        self.kind = kind
+        self.members = members
+        self.node = node
+        self.norm = None
+        self.text = None
+        self.uses = ()
+        self.states = ()
+        self.level = (0, 0)
+
+
+class Edge:
+    """A drawn edge; `under` lists the graph edges it stands for."""
+
+    __slots__ = ("tail", "head", "under", "kind", "norm")
+
+    def __init__(self, tail, head, under, kind):
+        self.tail = tail
+        self.head = head
+        self.under = under
+        self.kind = kind
+        self.norm = None
+
+
+def quote(text):
+    """A DOT double-quoted string."""
+    text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def html(text):
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def attr_list(attrs):
+    parts = []
+    for k, v in attrs.items():
+        if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
+            parts.append(f"{k}={v}")
+        elif isinstance(v, float):
+            parts.append(f"{k}={v:.2f}")
+        else:
+            parts.append(f"{k}={quote(v)}")
+    return ", ".join(parts)
+
+
+def shape_text(shape):
+    return "scalar" if shape == () else "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _lines(title, rest, bold=True):
+    head = f"<b>{html(title)}</b>" if bold else html(title)
+    if not rest:
+        return f"<{head}>"
+    return f'<{head}<br/><font point-size="9">{html(rest)}</font>>'
+
+
+def _grad_text(norm, style):
+    return f"|grad| {colors.format_norm(norm)}" if style.colored and norm is not None else ""
+
+
+def node_attrs(item, style):
+    kind, node, norm = item.kind, item.node, item.norm
+    fill = style.fill(norm)
+    attrs = {}
+    if kind in ("op", "result"):
+        attrs["shape"] = "ellipse"
+        attrs["fontsize"] = "9"
+        attrs["height"] = "0.22"
+        attrs["width"] = "0.3"
+        attrs["margin"] = "0.03,0.01"
+        attrs["label"] = item.text
+        attrs["style"] = "filled"
+        attrs["fillcolor"] = fill if kind == "result" else "#ffffff"
+        attrs["color"] = "#777777"
+        grad = _grad_text(norm, style)
+        attrs["tooltip"] = f"{item.text} {shape_text(node.shape)} {grad}".strip()
+    elif kind == "marker":
+        attrs.update(shape="box", style="dashed", color="#999999", fontcolor="#666666")
+        attrs["label"] = item.text
+        return attrs
+    elif kind == "input":
+        attrs.update(shape="box", style="filled", fillcolor="#ffffff", color="#8a8a8a")
+        name = node.label if node.label is not None else (item.text or "const")
+        attrs["label"] = _lines(name, shape_text(node.shape), bold=False)
+    elif kind == "unit":
+        attrs.update(shape="box", style="rounded,filled", fillcolor=fill)
+        attrs["label"] = _unit_label(item, style)
+    else:  # tensor, param, ghost
+        dashed = kind in ("param", "ghost")
+        attrs.update(shape="box", style="rounded,filled" + (",dashed" if dashed else ""))
+        attrs["fillcolor"] = fill
+        name = node.label if node.label is not None else (item.text or "?")
+        rest = shape_text(node.shape)
+        grad = _grad_text(norm, style)
+        attrs["label"] = _lines(name, f"{rest}  {grad}" if grad else rest)
+    if kind != "op":
+        attrs["fontcolor"] = colors.text_color(attrs["fillcolor"])
+    if style.colored and norm is not None and norm == 0.0 and kind != "op":
+        attrs["style"] = attrs["style"].replace(",dashed", "") + ",dotted"
+    if style.colored and norm is not None and not math.isfinite(norm):
+        attrs["peripheries"] = "2"
+    members = item.members
+    if item.kind == "ghost":
+        on = style.highlighting and any(style.edge_on([u]) for u in item.uses)
+    else:
+        on = style.node_on(members)
+    if style.highlighting and not on:
+        attrs["fillcolor"] = colors.blend(attrs["fillcolor"], amount=0.72)
+        attrs["fontcolor"] = colors.TEXT_DIM
+        attrs["color"] = "#c8c8c8"
+    elif style.highlighting:
+        attrs["penwidth"] = "1.8"
+        attrs.setdefault("color", "#111111")
+    if style.current is not None and style.current in members:
+        attrs["color"] = CURRENT
+        attrs["penwidth"] = "3.5"
+    return attrs
+
+
+def _unit_label(item, style):
+    rows = []
+    for i in item.states or item.members[-1:]:
+        node = style.view.nodes[i]
+        name = node.label if node.label is not None else node.op.name
+        grad = _grad_text(style.norms[i], style)
+        small = f' <font point-size="9">{html(grad)}</font>' if grad else ""
+        rows.append(f"<b>{html(name)}</b>{small}")
+    return "<" + "<br/>".join(rows) + ">"
+
+
+def edge_attrs(edge, style, flat=False):
+    norm = edge.norm
+    color = style.edge_color(norm)
+    width = style.edge_width(norm)
+    on = style.edge_on(edge.under)
+    classes = [edge.kind]
+    attrs = {}
+    if style.highlighting and on and edge.kind != "elided":
+        classes.append("highlight")
+        width = max(width, 2.2) + 0.8
+        if not style.colored:
+            color = HIGHLIGHT_PLAIN
+    elif style.highlighting:
+        classes.append("dim")
+        color, width = colors.DIM_EDGE, 0.8
+    if edge.kind in ("recurrent", "initial"):
+        attrs["color"] = f"{color}:invis:{color}"
+        if edge.kind == "recurrent" and flat:
+            # one box per step: the state goes sideways, same rank, tail on the left
+            attrs["minlen"] = "0"
+        elif edge.kind == "recurrent":
+            # laid out reversed (the state sits above the op that reads it at the next step),
+            # so every step's nodes stay at the same heights instead of climbing a staircase
+            attrs["dir"] = "back"
+        else:
+            classes.insert(0, "recurrent")
+        width = max(width, 1.3)
+    elif edge.kind == "sum":
+        # the total loss's additions run along the top, left to right, not up a staircase
+        attrs.update(color=color, minlen="0")
+    elif edge.kind == "elided":
+        attrs.update(color="#999999", style="dashed", constraint="false")
+    else:
+        attrs["color"] = color
+    if edge.kind == "internal":
+        attrs["arrowsize"] = "0.45"
+    attrs["penwidth"] = width
+    attrs["class"] = " ".join(classes)
+    return attrs
+
+
+def emit(scene, style):
+    """The node, cluster and edge statements of a scene, as lines."""
+    lines = []
+    clusters = {}
+    for item in scene.nodes:
+        if item.key is None:
+            lines.append(f"  {item.id} [{attr_list(node_attrs(item, style))}];")
+        else:
+            clusters.setdefault(item.key[0], {}).setdefault(item.key[1:], []).append(item)
+    for t in sorted(clusters):
+        groups = clusters[t]
+        lines.append(f"  subgraph cluster_t{t} {{")
+        lines.append(
+            f'    label="t = {t}"; style="rounded,filled"; fillcolor="{CLUSTER_FILL}"; '
+            'color="#b4b4b4"; fontsize=14; fontname="Helvetica-Bold";'
+        )
+        for item in groups.get((), []):
+            lines.append(f"    {item.id} [{attr_list(node_attrs(item, style))}];")
+        subs = sorted((k for k in groups if k), key=lambda k: (k[0], k[1] != "forward", k[1]))
+        for layer, direction in subs:
+            lines.append(f"    subgraph cluster_t{t}_l{layer}_{direction} {{")
+            name = f"layer {layer}, {direction}"
+            lines.append(
+                f'      label="{name}"; style="rounded,filled"; fillcolor="{SUB_FILL}"; '
+                'color="#c4c4d4"; fontsize=10; fontname="Helvetica";'
+            )
+            for item in groups[(layer, direction)]:
+                lines.append(f"      {item.id} [{attr_list(node_attrs(item, style))}];")
+            lines.append("    }")
+        lines.append("  }")
+    lines += _anchor_edges(clusters)
+    for edge in scene.edges:
+        tail, head = edge.tail, edge.head
+        flat = scene.detail == "cell"
+        if edge.kind == "recurrent" and not flat:
+            tail, head = head, tail
+        lines.append(f"  {tail} -> {head} [{attr_list(edge_attrs(edge, style, flat))}];")
+    return lines
+
+
+def _anchor_edges(clusters):
+    """Invisible edges that keep the steps in time order from left to right.
+
+    Each cluster's first op (ties broken by the order of the graph) is joined to the same
+    cluster's op at the next step by a zero-length edge: Graphviz puts both on one rank and
+    the tail to the left of the head.
+    """
+    lines = []
+    chains = {}
+    for t in sorted(clusters):
+        for sub, items in clusters[t].items():
+            ops = [it for it in items if it.kind in ("op", "result", "unit")]
+            if ops:
+                chains.setdefault(sub, []).append(min(ops, key=lambda it: it.level))
+    for sub in sorted(chains, key=lambda k: (k[0], k[1] != "forward", k[1]) if k else ()):
+        chain = [c.id for c in chains[sub]]
+        for a, b in zip(chain, chain[1:]):
+            lines.append(f"  {a} -> {b} [style=invis, minlen=0, weight=20];")
+    return lines
