@@ -669,5 +669,78 @@ def demo_command(seed, out):
     click.echo("how to read them: docs/rendering.md")
 
 
+# ----- step ---------------------------------------------------------------------------------
+
+
+@main.command("step", short_help="Step through the backward pass node by node, like pdb.")
+@seed_option
+@_model_options
+@click.option(
+    "--break",
+    "breaks",
+    multiple=True,
+    metavar="SPEC",
+    help="Start with a breakpoint: a label (h_1), t=K or #K. Repeatable.",
+)
+@click.option(
+    "--commands",
+    metavar="'CMD; CMD'",
+    help="Run these commands, separated by ';', instead of reading them.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Directory that `g FILE` writes into.",
+)
+def step_command(seed, breaks, commands, out, **model):
+    """Step through the backward pass of the lecture's unrolled model, one node at a time.
+
+    Builds the same model as `render` and walks its backward pass in reverse topological
+    order: each step gives one node its complete gradient and sends gradients to its
+    inputs. Commands: n [K], c, b LABEL | b t=K, p LABEL, w, l, g FILE, h, q (h explains
+    them). Reads commands from --commands, else from stdin when it is not a terminal,
+    else from a prompt; scripted commands are echoed after the prompt.
+    docs/debugging.md has a session to read.
+
+    \b
+    Example:
+      tinygrad-rnn step --steps 4 --commands "b h_1; c; p h_1; w; g frame.svg; q"
+    """
+    from tinygrad_rnn import debugger, lecture
+    from viz.frames import render_frame
+
+    run = lecture.build(seed=seed, **model)
+    session = debugger.Session(
+        run.loss, render=render_frame, write_path=lambda name: _path_inside(out, name)
+    )
+    added = [session.add_breakpoint(spec) for spec in breaks]
+    stdin = click.get_text_stream("stdin")
+    if commands is not None:
+        lines, echo = commands.split(";"), True
+    elif not stdin.isatty():
+        lines, echo = stdin, True
+    else:
+        try:
+            import readline  # noqa: F401  (line editing and history for input())
+        except ImportError:
+            pass
+        lines, echo = debugger.typed_lines(session), False
+    debugger.run(session, lines, click.echo, echo=echo, before=added)
+    if not echo and not session.quit:
+        click.echo()  # end of input (Ctrl-D) left the cursor after a prompt
+
+
+def _path_inside(directory, name):
+    """`name` inside `directory` (made if needed); refuse paths that leave it."""
+    path = os.path.normpath(os.path.join(directory, name))
+    if os.path.isabs(name) or os.path.relpath(path, directory).startswith(".."):
+        raise ValueError(f"files go inside --out ({directory}): give a name like frame.svg")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    return path
+
+
 if __name__ == "__main__":
     main(prog_name="tinygrad-rnn")

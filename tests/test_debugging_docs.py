@@ -1,0 +1,61 @@
+"""docs/debugging.md shows real output: every `$ command` block is run again and compared."""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from viz.render import RenderError, find_engine
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCS = os.path.join(ROOT, "docs", "debugging.md")
+
+
+def transcripts(program):
+    """(argv, expected output) of each ```text block that starts with `$ program ...`."""
+    with open(DOCS, encoding="utf-8") as f:
+        text = f.read()
+    found = []
+    for block in re.findall(r"```text\n\$ (.*?)```", text, flags=re.S):
+        command, _, output = block.partition("\n")
+        argv = shlex.split(command)
+        if argv[0] == program:
+            found.append((argv[1:], output))
+    return found
+
+
+def has_engine():
+    try:
+        find_engine()
+    except RenderError:
+        return False
+    return True
+
+
+def test_debugging_docs_python_transcripts_are_current():
+    found = transcripts("python")
+    # two pdb sessions (a loop over steps, a hook) and two anomaly reports
+    assert len(found) == 4, [argv[:2] for argv, _ in found]
+    for argv, expected in found:
+        # the pdb sessions and the anomaly reports, as a reader would run them
+        result = subprocess.run(
+            [sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == expected, " ".join(argv)
+
+
+@pytest.mark.skipif(not has_engine(), reason="no Graphviz layout engine (the session runs g)")
+def test_debugging_docs_cli_transcript_is_current(tmp_path, monkeypatch):
+    found = transcripts("tinygrad-rnn")
+    assert found, "docs/debugging.md shows no `$ tinygrad-rnn step` transcript"
+    monkeypatch.chdir(tmp_path)  # `g` writes inside -o, relative to here
+    for argv, expected in found:
+        result = CliRunner().invoke(main, argv)
+        assert result.exit_code == 0, result.output
+        assert result.output == expected

@@ -1,0 +1,34 @@
+"""One frame of a stepped backward pass: the graph with the steps done so far coloured.
+
+    dot = step_frame(session)        # a tinygrad_rnn.debugger.Session
+    render(dot, "frame.svg")
+
+Nodes whose step has run are filled by log10 |grad| (the same scale as every other
+picture); nodes not reached yet are grey ("no gradient yet"); the current node, the last
+step that ran, has a thick blue border. Edges carry the gradient sent along them so far.
+"""
+
+from tinygrad_rnn.debugger import node_name
+
+from .dot import to_dot
+from .render import render
+
+
+def step_frame(session, **options):
+    """DOT text for `session`'s graph as it stands; `options` go to `to_dot`."""
+    done = session.steps
+    grads = session.grads()
+    edges = {s.node: s.input_grads for s in done if s.node.inputs}
+    current = session.current.node if session.current is not None else None
+    if current is None:
+        title = f"backward pass of {node_name(session.root)}: step 0 of {session.total}"
+    else:
+        title = f"backward step {session.ran} of {session.total}: {node_name(current)}"
+    options.setdefault("title", title)
+    return to_dot(session.root, grads=grads, edge_grads=edges, current=current, **options)
+
+
+def render_frame(session, path, **options):
+    """Write `step_frame(session)` to `path` (svg, png, pdf or dot, from the suffix)."""
+    # a long unrolled graph as png would be tens of thousands of pixels wide: cap it
+    return render(step_frame(session, **options), path, max_pixels=4000)
