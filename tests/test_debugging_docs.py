@@ -47,7 +47,13 @@ def test_debugging_docs_python_transcripts_are_current():
             [sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=60
         )
         assert result.returncode == 0, result.stderr
-        assert result.stdout == expected, " ".join(argv)
+        assert without_line_numbers(result.stdout) == without_line_numbers(expected), argv[:2]
+
+
+def without_line_numbers(text):
+    """`file.py(158)` (pdb) and `file.py:36` (anomaly reports) with the number out: an edit
+    elsewhere in the library moves those lines, not what the transcript shows."""
+    return re.sub(r"\.py:\d+", ".py:N", re.sub(r"\.py\(\d+\)", ".py(N)", text))
 
 
 @pytest.mark.skipif(not has_engine(), reason="no Graphviz layout engine (the session runs g)")
