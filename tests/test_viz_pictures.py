@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -20,6 +21,7 @@ from viz import render
 from viz.dot import to_dot
 from viz.render import find_engine
 
+DOCS = Path(__file__).parent.parent / "docs" / "rendering.md"
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 POSIX = pytest.mark.skipif(os.name != "posix", reason="the stand-in dot is a shell script")
@@ -143,6 +145,8 @@ def test_demo_command_writes_the_pictures_and_prints_the_table():
         assert [r[0] for r in rows[:4]] == ["h_3", "h_2", "h_1", "h_0"]
         rnn = [float(r[1]) for r in rows[:4]]
         assert rnn == sorted(rnn, reverse=True)  # the tanh RNN's gradient fades back in time
+        table = "\n".join(line for line in result.output.splitlines() if line.startswith("h_"))
+        assert table in DOCS.read_text(encoding="utf-8"), "docs/rendering.md shows old output"
         result = runner.invoke(cli.main, ["demo", "-o", "elsewhere"])
         assert result.exit_code == 0 and os.path.exists("elsewhere/lstm.svg")
 

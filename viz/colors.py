@@ -24,6 +24,7 @@ RAMP = (
     (1.00, (58, 18, 84)),
 )
 ZERO = "#ffffff"  # white, drawn with a dotted border
+ZERO_EDGE = "#9a9a9a"  # grey, dotted
 NAN = "#16b84e"  # green: no gradient is ever green on the ramp
 INF = "#1f5fff"  # blue
 NO_GRAD = "#ececec"  # grey: not on the backward path, or not computed yet
@@ -86,6 +87,11 @@ def grad_norm(g):
     if g.size == 0:
         return 0.0
     with np.errstate(all="ignore"):
+        if g.dtype.kind == "f":
+            flat = g.ravel()
+            squares = float(np.dot(flat, flat))
+            if 1e-290 < squares < 1e290:  # the common case; else overflow, underflow or nan
+                return math.sqrt(squares)
         biggest = float(np.max(np.abs(g)))
         if math.isnan(biggest):
             return math.nan

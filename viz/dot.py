@@ -7,9 +7,10 @@ direction when there are several), inputs at the bottom, losses at the top. A te
 rounded box (label, shape, |grad|) above a small ellipse naming the op that made it;
 unlabelled intermediate results are just the ellipse. A parameter used at several steps is
 drawn as one dashed copy per step showing the gradient of that step's use (the lecture's
-per-step term); one node fanned out to every step would make Graphviz's layout take minutes.
-Edges from step t-1 into step t (the recurrence) are thick and do not constrain ranking, so
-every step lies at the same height.
+per-step term). Edges from step t-1 into step t (the recurrence) are double lines, laid out
+reversed so that every step puts its nodes at the same heights; ranked forwards they make
+a staircase, which with fanned-out parameters takes Graphviz minutes to lay out at 50
+steps (docs/rendering.md has the measurements).
 
 Everything is derived from the graph's structure and tags, never from ids or hashes, so the
 same graph and options give the same text byte for byte.
@@ -183,7 +184,9 @@ class _Style:
     def edge_color(self, norm):
         if not self.colored or norm is None:
             return "#555555"
-        if math.isnan(norm) or math.isinf(norm) or norm == 0.0:
+        if norm == 0.0:
+            return colors.ZERO_EDGE  # a white line would vanish: grey, and dotted (below)
+        if math.isnan(norm) or math.isinf(norm):
             return colors.norm_color(norm, self.lo, self.hi)
         # the palest end of the ramp is invisible as a thin line on white: start edges a bit in
         position = colors.norm_position(norm, self.lo, self.hi)

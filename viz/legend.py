@@ -58,7 +58,8 @@ def legend_node(colored, lo, hi, highlight, has_recurrent, params, detail):
         ]
         specials += ["<td></td>"] * (span - len(specials))
         rows.append(_row(specials))
-        rows.append(_row([_text("lighter = smaller; edges: the gradient along them", span)]))
+        rows.append(_row([_text("lighter = smaller; dotted border or line: exactly 0", span)]))
+        rows.append(_row([_text("edges: the gradient that flowed along them", span)]))
     table = (
         '<table border="1" color="#b4b4b4" cellborder="0" cellspacing="2" cellpadding="2"'
         ' bgcolor="#ffffff">' + "".join(rows) + "</table>"

@@ -31,7 +31,7 @@ class Scene:
         ]
         self.visible = self._visibility()
         self.nodes, self.edges = [], []
-        self._items, self._edge_at = {}, {}
+        self._items, self._edge_at, self._param_keys = {}, {}, {}
         self.has_recurrent = False
 
     # ----- which nodes are drawn, and where ------------------------------------------------
@@ -206,10 +206,13 @@ class Scene:
     def _param_item(self, j, key):
         """The drawn node of parameter j for a consumer in cluster `key`: a ghost when the
         parameter is used in several clusters, else one ordinary node."""
-        keys = []
-        for c, _ in self.view.consumers[j]:
-            if self.visible[c] and self.key(c) not in keys:
-                keys.append(self.key(c))
+        keys = self._param_keys.get(j)
+        if keys is None:
+            keys = []
+            for c, _ in self.view.consumers[j]:
+                if self.visible[c] and self.key(c) not in keys:
+                    keys.append(self.key(c))
+            self._param_keys[j] = keys
         node = self.view.nodes[j]
         if len(keys) <= 1:
             item_id = f"n{j}"
@@ -257,9 +260,10 @@ class Scene:
                 continue
             unit = self._unit(i)
             if unit not in unit_id:
-                kind = "input" if node.op is None else ("unit" if unit == "loss" else "tensor")
-                if isinstance(unit, tuple):
+                if isinstance(unit, tuple) or unit == "loss":
                     kind = "unit"
+                else:
+                    kind = "input" if node.op is None else "tensor"
                 item = self._add_item(Item(f"u{i}", self.key(i), kind, [], node))
                 unit_id[unit] = item.id
             item = self._items[unit_id[unit]]
@@ -325,7 +329,7 @@ class Scene:
         hidden = [i for i, v in enumerate(self.visible) if not v]
         used = {e.tail for e in self.edges} | {e.head for e in self.edges}
         for name, lo, hi in (("elided_before", first, a - 1), ("elided_after", b + 1, last)):
-            if name not in used and not (lo <= hi):
+            if lo > hi and name not in used:
                 continue
             count = sum(1 for i in hidden if self.t[i] is not None and lo <= self.t[i] <= hi)
             # inside the first (last) step drawn, which keeps it on the left (right)

@@ -101,6 +101,7 @@ def node_attrs(item, style):
         return attrs
     elif kind == "input":
         attrs.update(shape="box", style="filled", fillcolor="#ffffff", color="#8a8a8a")
+        attrs["margin"] = "0.1,0.06"
         name = node.label if node.label is not None else (item.text or "const")
         attrs["label"] = _lines(name, shape_text(node.shape), bold=False)
     elif kind == "unit":
@@ -183,6 +184,8 @@ def edge_attrs(edge, style, flat=False):
         attrs.update(color="#999999", style="dashed", constraint="false")
     else:
         attrs["color"] = color
+    if style.colored and norm == 0.0 and "style" not in attrs:
+        attrs["style"] = "dotted"
     if edge.kind == "internal":
         attrs["arrowsize"] = "0.45"
     attrs["penwidth"] = width
