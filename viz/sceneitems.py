@@ -211,7 +211,7 @@ def emit(scene, style):
         )
         for item in groups.get((), []):
             lines.append(f"    {item.id} [{attr_list(node_attrs(item, style))}];")
-        subs = sorted((k for k in groups if k), key=lambda k: (k[0], k[1] != "forward", k[1]))
+        subs = sorted((k for k in groups if k), key=_sub_order)
         for layer, direction in subs:
             lines.append(f"    subgraph cluster_t{t}_l{layer}_{direction} {{")
             name = f"layer {layer}, {direction}"
@@ -243,12 +243,17 @@ def _anchor_edges(clusters):
     lines = []
     chains = {}
     for t in sorted(clusters):
-        for sub, items in clusters[t].items():
-            ops = [it for it in items if it.kind in ("op", "result", "unit")]
+        for sub in sorted(clusters[t], key=_sub_order):
+            ops = [it for it in clusters[t][sub] if it.kind in ("op", "result", "unit")]
             if ops:
                 chains.setdefault(sub, []).append(min(ops, key=lambda it: it.level))
-    for sub in sorted(chains, key=lambda k: (k[0], k[1] != "forward", k[1]) if k else ()):
+    for sub in sorted(chains, key=_sub_order):
         chain = [c.id for c in chains[sub]]
         for a, b in zip(chain, chain[1:]):
             lines.append(f"  {a} -> {b} [style=invis, minlen=0, weight=20];")
     return lines
+
+
+def _sub_order(key):
+    """Inner clusters of a step: by layer, then forward before reverse."""
+    return (key[0], key[1] != "forward", key[1]) if key else ()
