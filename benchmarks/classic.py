@@ -5,6 +5,7 @@
     exploding  linear and relu RNNs at spectral radius 1.5, SGD with and without --clip 1.0
     copy       seq2seq copy task: reversed source vs not (Sutskever et al. 2014)
     tbptt      adding problem with truncated BPTT(k, k), k from 1 to T
+    echo       y_t = x_{t-5}: truncated BPTT(k, k) with k below and above the delay
 
 Every run is a `tinygrad_rnn.train.Run`, exactly what `tinygrad-rnn train` runs: each
 table row prints the equivalent command, which gives the same numbers (same seed, same
@@ -12,7 +13,7 @@ batches). The test metric is measured every --eval-every steps on a fixed held-o
 "steps to target" is the first such measurement that reaches the target. Wall time counts
 training steps only (not the evaluations).
 
-    python benchmarks/classic.py [adding adding100 exploding copy tbptt] [--json out.json]
+    python benchmarks/classic.py [adding adding100 exploding copy tbptt echo] [--json out.json]
                                  [--plots docs/img]
 """
 
@@ -61,6 +62,13 @@ EXPERIMENTS = {
         (f"LSTM, BPTT({k}, {k})",
          dict(ADDING, cell="lstm", k1=k, k2=k, steps=1500, eval_every=50), ("<", 0.01))
         for k in (1, 2, 5, 10, 25, 50)
+    ],
+    "echo": [
+        (f"LSTM, BPTT({k}, {k})" if k else "LSTM, full BPTT",
+         dict(task="echo", length=20, hidden=32, batch=32, optim="adam", lr=0.01, k1=k, k2=k,
+              steps=1000, eval_every=50),
+         (">=", 0.95))
+        for k in (2, 5, 6, 10, None)
     ],
 }  # fmt: skip
 

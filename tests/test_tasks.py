@@ -102,6 +102,16 @@ def test_copy_and_reverse_targets(name):
     assert np.mean(guess == big.y) == pytest.approx(task.baseline, abs=0.01)
 
 
+def test_echo_target_is_the_input_delay_steps_earlier():
+    task = make_task("echo", length=10, delay=3, n_symbols=5)
+    batch = task.batch(40, seed=0)
+    np.testing.assert_array_equal(batch.y[3:], batch.x[:-3])
+    assert not batch.mask[:3].any() and batch.mask[3:].all()
+    assert task.baseline == pytest.approx(1 / 5)
+    with pytest.raises(ValueError, match="length must be an integer >= 4"):
+        make_task("echo", length=3, delay=3)
+
+
 def test_intent_sentences_and_baseline():
     task = make_task("intent")
     assert "ask_time" in task.intents and len(task.intents) >= 4

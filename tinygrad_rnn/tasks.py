@@ -9,6 +9,7 @@ PyTorch's recurrent layers: (T, B, ...).
     adding     N-vs-1   (T, B, 2) value, marker  (B, 1) sum of 2 marked    MSE        (1/6)
     copy       N-vs-M   (T, B) symbols           (T, B) the same symbols   token acc. (chance)
     reverse    N-vs-M   (T, B) symbols           (T, B) them reversed      token acc. (chance)
+    echo       N-vs-N   (T, B) symbols           (T, B) x_{t-d}            token acc. (chance)
     intent     N-vs-1   (T, B) words, left-pad   (B,) intent               accuracy   (majority)
     tagging    N-vs-N   (T, B) words, right-pad  (T, B) word classes       accuracy   (word's tag)
     generate   1-vs-N   (B,) class               (T, B) its spelled name   token acc. (position)
@@ -30,6 +31,7 @@ __all__ = [
     "AddingProblem",
     "Batch",
     "CopyTask",
+    "EchoTask",
     "GenerateTask",
     "IntentTask",
     "ReverseTask",
@@ -127,6 +129,50 @@ class ReverseTask(CopyTask):
         super().__init__(length, n_symbols, reverse=True)
 
 
+class EchoTask(Task):
+    """Say each symbol again `delay` steps later: y_t = x_{t-d} (N-vs-N, one sequence).
+
+    The steps t < d have nothing to echo and are masked out. A model must carry every
+    symbol for exactly d steps, so truncated BPTT with k2 <= d never sees a loss and its
+    source in the same graph, and cannot learn it. Guessing gives 1/n_symbols.
+    """
+
+    name, shape, input, output, per_step = "echo", "N-vs-N", "tokens", "classes", True
+    metric = "token accuracy"
+    shapes = ("(T, B) int: symbols 1..n", "(T, B) int: x_{t-d} (mask: t >= d)")
+    baseline_text = "guess a symbol (1/n_symbols)"
+
+    def __init__(self, length=20, delay=5, n_symbols=8):
+        if not isinstance(delay, (int, np.integer)) or delay < 1:
+            raise ValueError(f"echo: delay must be a positive integer, got {delay!r}")
+        self.delay = int(delay)
+        self.length = _check_length("echo", length, self.delay + 1)
+        if n_symbols < 2:
+            raise ValueError(f"echo: n_symbols must be >= 2, got {n_symbols}")
+        self.n_symbols = int(n_symbols)
+        self.n_in = self.n_out = self.n_symbols + 1
+
+    def config(self):
+        return {
+            "name": self.name,
+            "length": self.length,
+            "delay": self.delay,
+            "n_symbols": self.n_symbols,
+        }
+
+    def batch(self, batch_size, seed):
+        rng = np.random.default_rng(seed)
+        x = rng.integers(1, self.n_symbols + 1, size=(self.length, batch_size))
+        y = np.zeros_like(x)
+        y[self.delay :] = x[: -self.delay]
+        mask = np.zeros(x.shape, dtype=bool)
+        mask[self.delay :] = True
+        return Batch(x, y, mask)
+
+    def _compute_baseline(self):
+        return 1.0 / self.n_symbols
+
+
 # ----- seasonal time series -----------------------------------------------------------------
 
 
@@ -181,6 +227,7 @@ TASKS = {
     "adding": AddingProblem,
     "copy": CopyTask,
     "reverse": ReverseTask,
+    "echo": EchoTask,
     "intent": IntentTask,
     "tagging": TaggingTask,
     "generate": GenerateTask,
