@@ -165,6 +165,19 @@ def test_sample_text_and_generate_models(tmp_path, text_file):
     assert bad.exit_code == 1 and "unknown class 'eleven'" in bad.output
 
 
+def test_text_checkpoint_notices_a_changed_text(tmp_path, text_file, monkeypatch):
+    runner = CliRunner()
+    ckpt = str(tmp_path / "text.npz")
+    args = ["train", "--task", "text", "--text", text_file, "--length", "8", "--steps", "1"]
+    assert runner.invoke(main, [*args, "--hidden", "4", "--save", ckpt]).exit_code == 0
+    monkeypatch.chdir(tmp_path.parent)  # the stored path is absolute: any directory works
+    assert runner.invoke(main, ["sample", "--load", ckpt, "-n", "5"]).exit_code == 0
+    with open(text_file, "a", encoding="utf-8") as f:
+        f.write("XYZ")
+    result = runner.invoke(main, ["sample", "--load", ckpt, "-n", "5"])
+    assert result.exit_code == 1 and "vocabulary is not the one" in result.output
+
+
 def test_sample_rejects_other_tasks(tmp_path):
     ckpt = str(tmp_path / "adding.npz")
     runner = CliRunner()

@@ -23,6 +23,7 @@ batch's loss). Batch k of a run is `task.batch(B, seed_sequence(seed, k))`: data
 """
 
 import math
+import os
 import time
 
 import numpy as np
@@ -88,6 +89,9 @@ def make_config(**options):
         raise ValueError(f"unknown optimizer '{config['optim']}' (choose from sgd, adam, ...)")
     if config["lr"] is None:
         config["lr"] = DEFAULT_LR[config["optim"]]
+    if config["text"] is not None:
+        # a checkpoint must find its text again from any working directory
+        config["text"] = os.path.abspath(config["text"])
     if config["dtype"] not in ("float64", "float32"):
         raise ValueError(f"--dtype must be float64 or float32, got {config['dtype']}")
     if config["clip"] is not None and not config["clip"] > 0:
@@ -215,6 +219,12 @@ class Run:
         self.step = 0
         self.diverged = None
         if _restore is not None:
+            vocab = getattr(self.task, "vocab", None)
+            if "vocab" in _restore.extra and list(vocab) != _restore.extra["vocab"]:
+                raise CheckpointError(
+                    f"{_restore.path}: the task's vocabulary is not the one the model was "
+                    f"trained on (did {config['text'] or 'the text'} change?)"
+                )
             restore(_restore, self.model, self.optimizer)
             self.step = _restore.step
             for group in self.optimizer.param_groups:
@@ -226,6 +236,8 @@ class Run:
         lr, clip, ...) but not the model's structure, which must match the checkpoint."""
         checkpoint = load_checkpoint(path)
         saved = checkpoint.config
+        if overrides.get("text") is not None:
+            overrides = {**overrides, "text": os.path.abspath(overrides["text"])}
         clashes = [
             f"--{k.replace('_', '-')} {overrides[k]!r} (it was trained with {saved.get(k)!r})"
             for k in STRUCTURE
@@ -286,7 +298,10 @@ class Run:
         with np.errstate(over="ignore", invalid="ignore"):
             return self.task.score(self.model.predict(batch), batch)
 
-    def save(self, path, extra=None):
+    def save(self, path):
+        # token tasks keep their vocabulary with the weights: a changed text is caught on load
+        vocab = getattr(self.task, "vocab", None)
+        extra = {} if vocab is None else {"vocab": list(vocab)}
         return save_checkpoint(path, self.model, self.optimizer, self.config, self.step, extra)
 
 
