@@ -131,6 +131,9 @@ def test_tbptt_options_are_checked():
     model = build_model(task, cell="rnn", hidden=3, bidirectional=True)
     with pytest.raises(ValueError, match="unidirectional"):
         backward_batch(model, task, task.batch(2, 0), 2, 2)
+    with pytest.raises(ValueError, match="unidirectional"):
+        backward_batch(model, task, task.batch(2, 0), 2, 6)
+    backward_batch(model, task, task.batch(2, 0), 6, 6)  # one chunk: full BPTT is fine
 
 
 # ----- runs, checkpoints, resuming -------------------------------------------------------------

@@ -151,7 +151,7 @@ def backward_batch(model, task, batch, k1=None, k2=None):
         return float(loss.data)
     T = batch.x.shape[0]
     k1, k2 = k1 or T, k2 or T
-    if k2 < T and model.rnn.bidirectional:
+    if k1 < T and model.rnn.bidirectional:  # (k2 >= k1) the reverse direction needs all of x
         raise ValueError(
             "truncated BPTT reads the sequence forwards: it needs a unidirectional model"
         )
