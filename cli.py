@@ -8,10 +8,16 @@ and exit code 1 (set TINYGRAD_RNN_TRACEBACK=1 to see the traceback instead).
 
 import os
 
-import click
+# Before numpy loads: the recurrent steps multiply small matrices, where BLAS threads cost
+# more than they give (an LSTM step measured 7x slower with OpenBLAS's default threads on
+# 2 cores). A user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from tinygrad_rnn.gradcheck import GradcheckError
-from tinygrad_rnn.ops import AnomalyError
+import click  # noqa: E402
+
+from tinygrad_rnn.gradcheck import GradcheckError  # noqa: E402
+from tinygrad_rnn.ops import AnomalyError  # noqa: E402
 
 # What a user can cause (bad shapes or indices, missing files, NaNs, a failed check) and
 # should read as a message, not as a traceback. viz's RenderError is a RuntimeError.
