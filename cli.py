@@ -72,9 +72,13 @@ def main():
 
     \b
     Examples:
-      tinygrad-rnn gradcheck              every op's gradient against finite differences
-      tinygrad-rnn gradcheck -k matmul    only the matmul cases
-      tinygrad-rnn COMMAND --help         options and an example for one command
+      tinygrad-rnn demo                     the lecture's RNN and an LSTM, drawn with BPTT's paths
+      tinygrad-rnn render --cell lstm --steps 3 -o lstm.svg
+      tinygrad-rnn bptt --radius 0.5        the sum over k, term by term, and a verdict
+      tinygrad-rnn step --commands "n 5; p h_2; q"
+      tinygrad-rnn train --task adding --length 20 --steps 600
+      tinygrad-rnn gradcheck                every op's gradient against finite differences
+      tinygrad-rnn COMMAND --help           options and an example for one command
     """
 
 
