@@ -34,12 +34,12 @@ class _Reader(Module):
         input_size,
         hidden_size,
         num_classes,
-        cell,
-        num_layers,
-        bidirectional,
-        vocab_size,
-        batch_first,
-        nonlinearity,
+        cell="lstm",
+        num_layers=1,
+        bidirectional=False,
+        vocab_size=None,
+        batch_first=False,
+        nonlinearity="tanh",
     ):
         super().__init__()
         self.vocab_size, self.batch_first = vocab_size, batch_first
@@ -58,7 +58,8 @@ class _Reader(Module):
         self.head = Linear(directions * hidden_size, num_classes)
         self.head.weight.label, self.head.bias.label = "V", "b_V"
 
-    def _unroll(self, x, hx):
+    def unroll(self, x, hx=None):
+        """The layer's `Unrolled` run (every state per layer, direction and step)."""
         name = type(self).__name__
         if self.vocab_size is not None:
             tokens = _tokens(x, name, self.batch_first)  # checked, and made time-major
@@ -82,32 +83,8 @@ class SequenceTagger(_Reader):
     positions in the loss, or left-pad.
     """
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_classes,
-        cell="lstm",
-        num_layers=1,
-        bidirectional=False,
-        vocab_size=None,
-        batch_first=False,
-        nonlinearity="tanh",
-    ):
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_classes,
-            cell,
-            num_layers,
-            bidirectional,
-            vocab_size,
-            batch_first,
-            nonlinearity,
-        )
-
     def forward(self, x, hx=None):
-        run = self._unroll(x, hx)
+        run = self.unroll(x, hx)
         top = run.states[-1]
         layer, cell = self.rnn.num_layers - 1, self.rnn.cell
         logits = []
@@ -129,32 +106,8 @@ class SequenceClassifier(_Reader):
     direction ends on a real token.
     """
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_classes,
-        cell="lstm",
-        num_layers=1,
-        bidirectional=False,
-        vocab_size=None,
-        batch_first=False,
-        nonlinearity="tanh",
-    ):
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_classes,
-            cell,
-            num_layers,
-            bidirectional,
-            vocab_size,
-            batch_first,
-            nonlinearity,
-        )
-
     def forward(self, x, hx=None):
-        run = self._unroll(x, hx)
+        run = self.unroll(x, hx)
         top = run.states[-1]
         steps = len(top[0])
         with scope(layer=self.rnn.num_layers - 1, cell=self.rnn.cell, role="output"):
