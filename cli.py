@@ -7,6 +7,7 @@ and exit code 1 (set TINYGRAD_RNN_TRACEBACK=1 to see the traceback instead).
 """
 
 import os
+import sys
 
 # Before numpy loads: the recurrent steps multiply small matrices, where BLAS threads cost
 # more than they give (an LSTM step measured 7x slower with OpenBLAS's default threads on
@@ -415,7 +416,7 @@ def train_command(ctx, save, load, log, **options):
     start = time.perf_counter()
     try:
         with click.progressbar(
-            length=todo, label="training", item_show_func=show, file=click.get_text_stream("stderr")
+            length=todo, label="training", item_show_func=show, file=sys.stderr
         ) as bar:
 
             def on_step(record):
@@ -727,7 +728,7 @@ def step_command(seed, breaks, commands, out, **model):
         run.loss, render=render_frame, write_path=lambda name: _path_inside(out, name)
     )
     added = [session.add_breakpoint(spec) for spec in breaks]
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if commands is not None:
         lines, echo = commands.split(";"), True
     elif not stdin.isatty():

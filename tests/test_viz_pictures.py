@@ -130,25 +130,26 @@ def test_rendered_steps_run_left_to_right(cell, options, draw, tmp_path):
 # ----- the commands -------------------------------------------------------------------------
 
 
-def test_demo_command_writes_the_pictures_and_prints_the_table():
+def test_demo_command_writes_the_pictures_and_prints_the_table(tmp_path, monkeypatch):
     runner = CliRunner()
-    with runner.isolated_filesystem():
-        result = runner.invoke(cli.main, ["demo"])
-        assert result.exit_code == 0, result.output
-        for name in ("rnn.png", "rnn.svg", "lstm.png", "lstm.svg"):
-            path = os.path.join("tinygrad-rnn-demo", name)
-            assert os.path.getsize(path) > 1000
-            assert path in result.output
-        assert open("tinygrad-rnn-demo/rnn.png", "rb").read().startswith(PNG_SIGNATURE)
-        assert "E_3" in svg_texts("tinygrad-rnn-demo/lstm.svg")
-        rows = [line.split() for line in result.output.splitlines() if line.startswith("h_")]
-        assert [r[0] for r in rows[:4]] == ["h_3", "h_2", "h_1", "h_0"]
-        rnn = [float(r[1]) for r in rows[:4]]
-        assert rnn == sorted(rnn, reverse=True)  # the tanh RNN's gradient fades back in time
-        table = "\n".join(line for line in result.output.splitlines() if line.startswith("h_"))
-        assert table in DOCS.read_text(encoding="utf-8"), "docs/rendering.md shows old output"
-        result = runner.invoke(cli.main, ["demo", "-o", "elsewhere"])
-        assert result.exit_code == 0 and os.path.exists("elsewhere/lstm.svg")
+    monkeypatch.chdir(tmp_path)
+    # the demo writes into the working directory by default
+    result = runner.invoke(cli.main, ["demo"])
+    assert result.exit_code == 0, result.output
+    for name in ("rnn.png", "rnn.svg", "lstm.png", "lstm.svg"):
+        path = os.path.join("tinygrad-rnn-demo", name)
+        assert os.path.getsize(path) > 1000
+        assert path in result.output
+    assert open("tinygrad-rnn-demo/rnn.png", "rb").read().startswith(PNG_SIGNATURE)
+    assert "E_3" in svg_texts("tinygrad-rnn-demo/lstm.svg")
+    rows = [line.split() for line in result.output.splitlines() if line.startswith("h_")]
+    assert [r[0] for r in rows[:4]] == ["h_3", "h_2", "h_1", "h_0"]
+    rnn = [float(r[1]) for r in rows[:4]]
+    assert rnn == sorted(rnn, reverse=True)  # the tanh RNN's gradient fades back in time
+    table = "\n".join(line for line in result.output.splitlines() if line.startswith("h_"))
+    assert table in DOCS.read_text(encoding="utf-8"), "docs/rendering.md shows old output"
+    result = runner.invoke(cli.main, ["demo", "-o", "elsewhere"])
+    assert result.exit_code == 0 and os.path.exists("elsewhere/lstm.svg")
 
 
 def test_render_command_writes_the_chosen_format(tmp_path):
