@@ -88,7 +88,12 @@ def load_checkpoint(path):
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CheckpointError(f"{path} is not a readable checkpoint ({exc})") from None
+        if not zipfile.is_zipfile(path):
+            # np.load reads a non-archive as a pickle and suggests allow_pickle: never here
+            reason = "not an .npz archive; checkpoints never load pickled data"
+        else:
+            reason = str(exc)
+        raise CheckpointError(f"{path} is not a readable checkpoint ({reason})") from None
     if "meta" not in arrays:
         raise CheckpointError(f"{path} is an .npz file but not a tinygrad_rnn checkpoint")
     try:
