@@ -14,6 +14,7 @@ TEXT = "to be or not to be, that is the question. " * 30
 # a few steps per task, sized so that the loss clearly falls within them
 BUDGET = {
     "adding": ["--length", "10", "--steps", "25", "--hidden", "8"],
+    "adding1997": ["--length", "10", "--steps", "25", "--hidden", "8"],
     "copy": ["--length", "4", "--steps", "25", "--hidden", "16", "--lr", "0.03"],
     "reverse": ["--length", "4", "--steps", "25", "--hidden", "16", "--lr", "0.03"],
     # echo must first learn to hold a symbol for 5 steps: a slower start

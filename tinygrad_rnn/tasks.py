@@ -29,6 +29,7 @@ from .language_tasks import GenerateTask, IntentTask, TaggingTask, TextTask
 __all__ = [
     "TASKS",
     "AddingProblem",
+    "EarlyAddingProblem",
     "Batch",
     "CopyTask",
     "EchoTask",
@@ -81,6 +82,36 @@ class AddingProblem(Task):
 
     def _compute_baseline(self):
         return 1.0 / 6.0
+
+
+class EarlyAddingProblem(AddingProblem):
+    """The adding problem with Hochreiter & Schmidhuber's 1997 marker placement.
+
+    The first marker falls among the first 10 steps and the second among the first T/2 - 1,
+    so both sit at least T/2 steps before the output: a model must carry both values over
+    that distance, and no training sequence has a marker close to the end. Same target and
+    baseline (MSE 1/6) as `adding`.
+    """
+
+    name = "adding1997"
+
+    def __init__(self, length=50):
+        self.length = _check_length("adding1997", length, 6)
+
+    def batch(self, batch_size, seed):
+        rng = np.random.default_rng(seed)
+        T, early = self.length, self.length // 2 - 1
+        values = rng.uniform(0.0, 1.0, size=(T, batch_size))
+        first = rng.integers(0, min(10, early), size=batch_size)
+        # a distinct second position in [0, early): draw from early - 1 slots, skip `first`
+        second = rng.integers(0, early - 1, size=batch_size)
+        second += second >= first
+        markers = np.zeros((T, batch_size))
+        cols = np.arange(batch_size)
+        markers[first, cols] = 1.0
+        markers[second, cols] = 1.0
+        y = (values * markers).sum(axis=0)[:, None]
+        return Batch(np.stack([values, markers], axis=-1), y)
 
 
 # ----- copy and reverse (seq2seq) -------------------------------------------------------------
@@ -225,6 +256,7 @@ class SineTask(Task):
 
 TASKS = {
     "adding": AddingProblem,
+    "adding1997": EarlyAddingProblem,
     "copy": CopyTask,
     "reverse": ReverseTask,
     "echo": EchoTask,
