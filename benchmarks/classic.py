@@ -5,6 +5,8 @@
     exploding  linear and relu RNNs at spectral radius 1.5, SGD with and without --clip 1.0
     copy       seq2seq copy task: reversed source vs not (Sutskever et al. 2014)
     tbptt      adding problem with truncated BPTT(k, k), k from 1 to T
+    tbptt1997  the same with Hochreiter & Schmidhuber's 1997 marker placement (T = 20):
+               every marker at least 11 steps before the output
     echo       y_t = x_{t-5}: truncated BPTT(k, k) with k below and above the delay
 
 Every run is a `tinygrad_rnn.train.Run`, exactly what `tinygrad-rnn train` runs: each
@@ -13,8 +15,8 @@ batches). The test metric is measured every --eval-every steps on a fixed held-o
 "steps to target" is the first such measurement that reaches the target. Wall time counts
 training steps only (not the evaluations).
 
-    python benchmarks/classic.py [adding adding100 exploding copy tbptt echo] [--json out.json]
-                                 [--plots docs/img]
+    python benchmarks/classic.py [adding adding100 exploding copy tbptt tbptt1997 echo]
+                                 [--json out.json] [--plots docs/img]
 """
 
 import argparse
@@ -62,6 +64,13 @@ EXPERIMENTS = {
         (f"LSTM, BPTT({k}, {k})",
          dict(ADDING, cell="lstm", k1=k, k2=k, steps=1500, eval_every=50), ("<", 0.01))
         for k in (1, 2, 5, 10, 25, 50)
+    ],
+    "tbptt1997": [
+        (f"LSTM, BPTT({k}, {k})" if k else "LSTM, full BPTT",
+         dict(task="adding1997", length=20, hidden=64, batch=32, optim="adam", lr=0.003,
+              cell="lstm", k1=k, k2=k, steps=6000, eval_every=250),
+         ("<", 0.01))
+        for k in (10, 15, None)
     ],
     "echo": [
         (f"LSTM, BPTT({k}, {k})" if k else "LSTM, full BPTT",
