@@ -69,16 +69,20 @@ class AddingProblem(Task):
 
     def batch(self, batch_size, seed):
         rng = np.random.default_rng(seed)
-        T, half = self.length, self.length // 2
+        T = self.length
         values = rng.uniform(0.0, 1.0, size=(T, batch_size))
-        first = rng.integers(0, half, size=batch_size)
-        second = rng.integers(half, T, size=batch_size)
+        first, second = self._marker_positions(rng, batch_size)
         markers = np.zeros((T, batch_size))
         cols = np.arange(batch_size)
         markers[first, cols] = 1.0
         markers[second, cols] = 1.0
         y = (values * markers).sum(axis=0)[:, None]
         return Batch(np.stack([values, markers], axis=-1), y)
+
+    def _marker_positions(self, rng, batch_size):
+        """One position in the first half and one in the second, per sequence."""
+        half = self.length // 2
+        return rng.integers(0, half, size=batch_size), rng.integers(half, self.length, batch_size)
 
     def _compute_baseline(self):
         return 1.0 / 6.0
@@ -98,20 +102,13 @@ class EarlyAddingProblem(AddingProblem):
     def __init__(self, length=50):
         self.length = _check_length("adding1997", length, 6)
 
-    def batch(self, batch_size, seed):
-        rng = np.random.default_rng(seed)
-        T, early = self.length, self.length // 2 - 1
-        values = rng.uniform(0.0, 1.0, size=(T, batch_size))
+    def _marker_positions(self, rng, batch_size):
+        early = self.length // 2 - 1
         first = rng.integers(0, min(10, early), size=batch_size)
         # a distinct second position in [0, early): draw from early - 1 slots, skip `first`
         second = rng.integers(0, early - 1, size=batch_size)
         second += second >= first
-        markers = np.zeros((T, batch_size))
-        cols = np.arange(batch_size)
-        markers[first, cols] = 1.0
-        markers[second, cols] = 1.0
-        y = (values * markers).sum(axis=0)[:, None]
-        return Batch(np.stack([values, markers], axis=-1), y)
+        return first, second
 
 
 # ----- copy and reverse (seq2seq) -------------------------------------------------------------
