@@ -18,12 +18,15 @@ from .autograd import (
     scope,
     topo_order,
 )
+from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck
 from .ops import AnomalyError
 from .tensor import Tensor, cat, chunk, concat, ones, split, stack, tensor, where, zeros
 
 __all__ = [
     "AnomalyError",
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
     "Step",
     "Tensor",
