@@ -443,12 +443,7 @@ def train_command(ctx, save, load, log, **options):
             f"diverged at step {run.diverged}: the loss or the gradient norm is not finite "
             "(the update was not applied; try --clip 1.0 or a smaller --lr)"
         )
-    metric = run.evaluate()
-    better = metric > task.baseline if task.higher_is_better else metric < task.baseline
-    click.echo(
-        f"test {task.metric} {metric:.4g} vs baseline {task.baseline:.4g} "
-        f"({task.baseline_text}): {'beats' if better else 'does not beat'} the baseline"
-    )
+    click.echo(run.verdict_line(run.evaluation()))
     if save:
         run.save(save)
         click.echo(f"saved {save} (step {run.step})")

@@ -175,7 +175,15 @@ def test_to_dict_has_exactly_the_issue_fields():
         "spectral_radius",
     }
     assert [set(r) for r in d["rows"]] == [
-        {"k", "grad_norm", "jacobian_norm", "bound", "contribution_norm", "contribution_share"}
+        {
+            "k",
+            "grad_norm",
+            "jacobian_norm",
+            "bound",
+            "contribution_norm",
+            "contribution_share",
+            "input_grad_norm",
+        }
     ] * 4
     assert all(r["bound"] is None for r in d["rows"])  # no bound for a gated cell
     assert sum(r["contribution_share"] for r in d["rows"]) == pytest.approx(1.0)

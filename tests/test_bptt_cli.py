@@ -12,7 +12,15 @@ from click.testing import CliRunner
 from cli import main
 
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs", "bptt.md")
-ROW_FIELDS = {"k", "grad_norm", "jacobian_norm", "bound", "contribution_norm", "contribution_share"}
+ROW_FIELDS = {
+    "k",
+    "grad_norm",
+    "jacobian_norm",
+    "bound",
+    "contribution_norm",
+    "contribution_share",
+    "input_grad_norm",
+}
 TOP_FIELDS = {
     "rows",
     "sum_check_error",

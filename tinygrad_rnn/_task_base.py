@@ -50,6 +50,46 @@ class Task:
             return float(np.mean((prediction - batch.y) ** 2))
         return _masked_accuracy(prediction.argmax(axis=-1), batch.y, batch.mask)
 
+    def score_parts(self, prediction, batch):
+        """Per sequence, (sum, count) of what `score` averages: score = sum(sums) / sum(counts).
+        The spread of these over the batch gives the metric's standard error."""
+        prediction = np.asarray(prediction)
+        if self.output == "float":
+            values = (prediction - batch.y) ** 2
+            counts = np.ones(values.shape)
+        else:
+            values = (prediction.argmax(axis=-1) == batch.y).astype(np.float64)
+            counts = np.ones(values.shape) if batch.mask is None else batch.mask.astype(float)
+            values = values * counts
+        return per_sequence(values, counts, self.per_step)
+
+    def standard_error(self, prediction, batch):
+        """The standard error of `score` over the batch's sequences: sequences are the
+        independent draws (the steps within one are not), so this is the ratio estimator's
+        sqrt(B/(B-1) sum_b (s_b - m n_b)^2) / sum_b n_b, 0 for a single sequence."""
+        sums, counts = self.score_parts(prediction, batch)
+        total = counts.sum()
+        if len(sums) < 2 or total == 0:
+            return 0.0
+        mean = sums.sum() / total
+        spread = np.sum((sums - mean * counts) ** 2) * len(sums) / (len(sums) - 1)
+        return float(np.sqrt(spread) / total)
+
+    def extra_metrics(self, prediction, batch):
+        """Task-specific numbers recorded with each evaluation (e.g. adding1997's
+        wrong_fraction); none by default."""
+        return {}
+
+    def compare(self, metric, standard_error, sigmas=3.0):
+        """'beats', 'at' or 'worse': the metric against the baseline, counting a margin of
+        `sigmas` standard errors or less as noise (the baseline is exact)."""
+        margin = metric - self.baseline if self.higher_is_better else self.baseline - metric
+        if not np.isfinite(margin):
+            return "worse"
+        if abs(margin) <= sigmas * standard_error:
+            return "at"
+        return "beats" if margin > 0 else "worse"
+
     @property
     def baseline(self):
         """The metric of the trivial predictor named by `baseline_text`."""
@@ -66,6 +106,15 @@ class Task:
             "metric": self.metric,
             "baseline": f"{self.baseline_text}: {self.baseline:.4g}",
         }
+
+
+def per_sequence(values, counts, per_step):
+    """Sum `values` and `counts` over every axis but the batch axis (1 for time-major per-step
+    targets (T, B, ...), else 0): two arrays of length B."""
+    axis = 1 if per_step and values.ndim > 1 else 0
+    values = np.moveaxis(values, axis, 0).reshape(values.shape[axis], -1)
+    counts = np.moveaxis(counts, axis, 0).reshape(counts.shape[axis], -1)
+    return values.sum(axis=1), counts.sum(axis=1)
 
 
 def _masked_accuracy(predicted, target, mask):

@@ -20,6 +20,7 @@ import numpy as np
 
 from .autograd import grad, scope, topo_order
 from .jacobians import (
+    DEAD,
     GAMMA,
     STABLE_BAND,
     VERDICTS,
@@ -28,6 +29,7 @@ from .jacobians import (
     consumer_map,
     dense,
     fit_rate,
+    input_gradient,
     path_steps,
     recurrent_spectrum,
     scalar_chain,
@@ -40,7 +42,9 @@ _SHORT = {"W_hh": "weight_hh", "W_ih": "weight_ih", "b_hh": "bias_hh", "b_ih": "
 
 
 class Row:
-    """One step k of the table: |dE/dh_k|, |dh_T/dh_k|_2, the bound, |term_k| and its share."""
+    """One step k of the table: |dE/dh_k|, |dh_T/dh_k|_2, the bound, |term_k| and its share,
+    |dE/dx_k| (`input_grad_norm`: how much the input at step k can still teach the loss) and,
+    for the LSTM, |dc_T/dc_k|_2 along the cell state (`cell_path_norm`; None otherwise)."""
 
     __slots__ = (
         "k",
@@ -49,18 +53,34 @@ class Row:
         "bound",
         "contribution_norm",
         "contribution_share",
+        "input_grad_norm",
+        "cell_path_norm",
     )
 
-    def __init__(self, k, grad_norm, jacobian_norm, bound, contribution_norm, share):
+    def __init__(
+        self,
+        k,
+        grad_norm,
+        jacobian_norm,
+        bound,
+        contribution_norm,
+        share,
+        input_grad_norm=None,
+        cell_path_norm=None,
+    ):
         self.k = k
         self.grad_norm = grad_norm
         self.jacobian_norm = jacobian_norm
         self.bound = bound
         self.contribution_norm = contribution_norm
         self.contribution_share = share
+        self.input_grad_norm = input_grad_norm
+        self.cell_path_norm = cell_path_norm
 
     def to_dict(self):
-        return {name: _json_number(getattr(self, name)) for name in self.__slots__}
+        """The JSON row; `cell_path_norm` only for the LSTM (the one cell with a cell path)."""
+        names = self.__slots__ if self.cell_path_norm is not None else self.__slots__[:-1]
+        return {name: _json_number(getattr(self, name)) for name in names}
 
 
 class Report:
@@ -70,7 +90,9 @@ class Report:
     (term_k of dE/dP, key None for a use outside any step), `sum_errors[name]`, `jacobians[k]`
     (dh_T/dh_k as a matrix), for the LSTM `state_jacobians[k]` (the full (h, c) Jacobian),
     `step_jacobians[j]` (one step's), `cell_path_norms[k]` and `state_jacobian_norms[k]`,
-    `gamma`, `pascanu_vanishing`, `scalar` (a list of ScalarFactor) and `scalar_error`.
+    `gamma`, `pascanu_vanishing` (gamma sigma_max < 1: must vanish), `pascanu_cannot_explode`
+    (gamma sigma_max <= 1: the bound never exceeds 1), `scalar` (a list of ScalarFactor) and
+    `scalar_error`.
     """
 
     def __init__(self, **fields):
@@ -256,6 +278,13 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
     sigma, rho = recurrent_spectrum(w_hh.data, config["hidden"])
     gamma = GAMMA[config["activation"]] if cell == "rnn" else None
     param_terms = terms.get(name, {})
+    x_grad = input_gradient(root, run.x)
+    lstm = cell == "lstm"
+    step_jac, cell_norms, state_norms = None, None, None
+    if lstm:
+        step_jac = step_jacobians(seq, path, direction == 1)
+        cell_norms = cell_path_norms(step_jac, T, n, direction == 1)
+        state_norms = {k: float(np.linalg.norm(jac[k], 2)) for k in path}
     rows = []
     for k in range(steps):
         on_path = k in jac
@@ -264,17 +293,19 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
         term = param_terms.get(k)
         norm_t = float(np.linalg.norm(term)) if term is not None else 0.0
         grad_norm = float(np.linalg.norm(state_grads[(layer, direction)][k]))
-        rows.append(Row(k, grad_norm, norm_j, bound, norm_t, 0.0))
+        input_norm = float(np.linalg.norm(x_grad[k]))
+        cell_norm = cell_norms.get(k, 0.0) if lstm else None
+        rows.append(Row(k, grad_norm, norm_j, bound, norm_t, 0.0, input_norm, cell_norm))
     total = sum(r.contribution_norm for r in rows)
     for r in rows:
         r.contribution_share = r.contribution_norm / total if total > 0 else 0.0
+    # gamma sigma_max = 1 up to rounding (radius 1.0 orthogonal): the bound is 1, not above it
+    bound_base = gamma * sigma if gamma is not None else None
+    at_limit = gamma is not None and abs(bound_base - 1.0) <= 1e-9
+    chain = [rows[k].jacobian_norm for k in path if k != T]
     rate = fit_rate([abs(T - k) for k in path], [rows[k].jacobian_norm for k in path])
-    lstm = cell == "lstm"
-    step_jac, cell_norms, state_norms = None, None, None
-    if lstm:
-        step_jac = step_jacobians(seq, path, direction == 1)
-        cell_norms = cell_path_norms(step_jac, T, n, direction == 1)
-        state_norms = {k: float(np.linalg.norm(jac[k], 2)) for k in path}
+    if any(v == 0.0 for v in chain):
+        rate = 0.0  # dead from some step back: no geometric rate, the gradient is gone
     scalar, scalar_error = None, None
     if cell == "rnn" and n == 1:
         scalar = scalar_chain(seq, w_hh, config["activation"], T, path)
@@ -284,7 +315,7 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
         rows=rows,
         sum_check_error=max(errors.values(), default=0.0),
         rate=rate,
-        verdict=verdict(rate),
+        verdict=verdict(rate, chain),
         cell=cell,
         steps=steps,
         radius=config.get("radius"),
@@ -299,7 +330,8 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
         param_grad=dict(run.named_parameters())[name].grad,
         activation=config["activation"] if cell == "rnn" else None,
         gamma=gamma,
-        pascanu_vanishing=sigma < 1.0 / gamma if gamma is not None else None,
+        pascanu_vanishing=bound_base < 1.0 and not at_limit if gamma is not None else None,
+        pascanu_cannot_explode=bound_base <= 1.0 or at_limit if gamma is not None else None,
         state_grads=state_grads,
         terms=terms,
         sum_errors=errors,
@@ -327,6 +359,7 @@ def clip_effect(run, param, max_norm):
 
 
 __all__ = [
+    "DEAD",
     "GAMMA",
     "STABLE_BAND",
     "VERDICTS",
@@ -338,6 +371,7 @@ __all__ = [
     "clip_effect",
     "decompose",
     "fit_rate",
+    "input_gradient",
     "loss_root",
     "path_steps",
     "recurrent_spectrum",

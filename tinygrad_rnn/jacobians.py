@@ -19,7 +19,9 @@ from .ops import SliceGrad
 GAMMA = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "linear": 1.0}
 # a fitted rate inside [1/STABLE_BAND, STABLE_BAND] per step is "stable"
 STABLE_BAND = 1.1
-VERDICTS = ("vanishing", "exploding", "stable")
+# the verdict when the chain is exactly zero (dead ReLUs, saturated units): no rate to fit
+DEAD = "vanishing (exactly zero: dead units)"
+VERDICTS = ("vanishing", "exploding", "stable", DEAD)
 
 
 def consumer_map(order):
@@ -163,12 +165,43 @@ def fit_rate(distances, norms):
     return float(np.exp(slope))
 
 
-def verdict(rate):
+def verdict(rate, norms=()):
     """`vanishing` if rate < 1/STABLE_BAND, `exploding` if rate > STABLE_BAND, else `stable`
-    (also with no rate: a single step has no chain)."""
+    (also with no rate: a single step has no chain). `norms`, the |dh_T/dh_k| with T-k >= 1:
+    if any is exactly zero the chain is dead from there on, whatever a fit of logs says."""
+    if any(n == 0.0 for n in norms):
+        return DEAD
     if rate is None or 1.0 / STABLE_BAND <= rate <= STABLE_BAND:
         return "stable"
     return "vanishing" if rate < 1.0 / STABLE_BAND else "exploding"
+
+
+def input_gradient(root, x):
+    """dE/dx for a data leaf `x` that does not require grad, after `root.backward()`.
+
+    x takes no gradient in the graph (it is data), but every node that reads x holds its
+    own complete gradient after backward, so each reader's backward rule, asked for x's
+    input too, gives what would have flowed into x; the readers' parts add up.
+    """
+    total = np.zeros(x.shape)
+    for node in topo_order([root]):
+        if node.op is None or node.grad is None:
+            continue
+        for i, inp in enumerate(node.inputs):
+            if inp is not x:
+                continue
+            op = node.op
+            needs = getattr(op, "needs", None)
+            if needs is not None:
+                op.needs = tuple(True for _ in node.inputs)
+            try:
+                part = op.backward(node.grad)[i]
+            finally:
+                if needs is not None:
+                    op.needs = needs
+            if part is not None:
+                total = total + dense(part, x)
+    return total
 
 
 class ScalarFactor:

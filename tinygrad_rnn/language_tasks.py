@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._task_base import Batch, Task, _check_length, _masked_accuracy
+from ._task_base import Batch, Task, _check_length, _masked_accuracy, per_sequence
 
 # ----- word-level tasks: intent (N-vs-1) and tagging (N-vs-N) -------------------------------
 
@@ -294,11 +294,19 @@ class TextTask(Task):
         return Batch(window[:-1], window[1:])
 
     def score(self, prediction, batch):
+        return float(self._bits(prediction, batch).mean())
+
+    def score_parts(self, prediction, batch):
+        bits = self._bits(prediction, batch)
+        return per_sequence(bits, np.ones(bits.shape), self.per_step)
+
+    def _bits(self, prediction, batch):
+        """-log2 p(next character) at every (t, b)."""
         logits = np.asarray(prediction, dtype=np.float64)
         shifted = logits - logits.max(axis=-1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        picked = np.take_along_axis(log_p, batch.y[..., None], axis=-1)
-        return float(-picked.mean() / math.log(2))
+        picked = np.take_along_axis(log_p, batch.y[..., None], axis=-1)[..., 0]
+        return -picked / math.log(2)
 
     def _compute_baseline(self):
         p = np.bincount(self.data, minlength=len(self.vocab)) / len(self.data)

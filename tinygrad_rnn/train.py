@@ -286,7 +286,10 @@ class Run:
             record = self.train_step()
             every = self.config["eval_every"]
             if every and (self.step % every == 0 or self.step == steps) and not self.diverged:
-                record["eval"] = self.evaluate()
+                found = self.evaluation()
+                record["eval"] = found["metric"]
+                record["eval_standard_error"] = found["standard_error"]
+                record.update(self._extras(found))
             records.append(record)
             if on_step is not None:
                 on_step(record)
@@ -294,9 +297,42 @@ class Run:
 
     def evaluate(self):
         """The task metric on a fixed held-out batch (full BPTT forward, free-running decode)."""
+        return self.evaluation()["metric"]
+
+    def verdict_line(self, found):
+        """One line: the test metric with its standard error against the baseline, and
+        "beats the baseline" only when the margin is more than 3 standard errors."""
+        task, metric, error = self.task, found["metric"], found["standard_error"]
+        words = {
+            "beats": "beats the baseline",
+            "at": "at the baseline (chance): the difference is within 3 standard errors",
+            "worse": "does not beat the baseline",
+        }
+        return (
+            f"test {task.metric} {metric:.4g} +- {error:.2g} (standard error over "
+            f"{self.config['eval_batch']} sequences) vs baseline {task.baseline:.4g} "
+            f"({task.baseline_text}): {words[found['versus_baseline']]}"
+        )
+
+    @staticmethod
+    def _extras(found):
+        standard = ("metric", "standard_error", "versus_baseline")
+        return {k: v for k, v in found.items() if k not in standard}
+
+    def evaluation(self):
+        """The held-out batch's metric, its standard error over the batch's sequences, how it
+        compares with the baseline ("beats", "at" within 3 standard errors, "worse") and the
+        task's extra numbers (adding1997: wrong_fraction), as a dict."""
         batch = self.task.batch(self.config["eval_batch"], seed_sequence(self.config["seed"], -1))
+        task = self.task
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.task.score(self.model.predict(batch), batch)
+            prediction = self.model.predict(batch)
+            metric = task.score(prediction, batch)
+            error = task.standard_error(prediction, batch)
+            result = {"metric": metric, "standard_error": error}
+            result["versus_baseline"] = task.compare(metric, error)
+            result.update(task.extra_metrics(prediction, batch))
+        return result
 
     def save(self, path):
         # token tasks keep their vocabulary with the weights: a changed text is caught on load

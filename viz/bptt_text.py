@@ -2,6 +2,7 @@
 
 Columns and the lecture's factors (for E_T and a weight W used at every step k):
     |dE_T/dh_k|     the gradient that reaches the state h_k (all paths)
+    |dE_T/dx_k|     the gradient that reaches the input x_k: what x_k can still teach E_T
     |dh_T/dh_k|_2   the lecture's ds_T/ds_k, a product of T-k step Jacobians (spectral norm)
     bound           (gamma sigma_max(W_hh))^(T-k), simple RNN only
     |term_k|        dE_T/dh_T dh_T/dh_k d+h_k/dW: the part of dE/dW from W's use at step k
@@ -43,9 +44,12 @@ def header(report):
         if report.pascanu_vanishing:
             verdict = "the gradient must vanish (Pascanu et al. 2013)"
             relation = "<"
+        elif report.pascanu_cannot_explode:
+            verdict = "the bound is 1: it cannot explode, and vanishing is not guaranteed"
+            relation = "="
         else:
             verdict = "vanishing is not guaranteed; exploding is possible, not certain"
-            relation = ">="
+            relation = ">"
         lines.append(
             f"bound (gamma sigma_max)^(T-k) with gamma = {report.gamma:g} for "
             f"{report.activation}: sigma_max {report.sigma_max:.4g} {relation} 1/gamma = "
@@ -57,7 +61,7 @@ def header(report):
 def rows_table(report, width=20):
     """One row per step k; the LSTM adds the cell-state path and the full (h, c) Jacobian."""
     lstm = report.cell_path_norms is not None
-    headers = ["k", "|dE_T/dh_k|", "|dh_T/dh_k|_2", "bound"]
+    headers = ["k", "|dE_T/dh_k|", "|dE_T/dx_k|", "|dh_T/dh_k|_2", "bound"]
     if lstm:
         headers += ["|dc_T/dc_k| cell", "|d(h,c)_T/d(h,c)_k|_2"]
     headers += ["|term_k|", "share", ""]
@@ -65,10 +69,11 @@ def rows_table(report, width=20):
     rows = []
     for r in report.rows:
         on_path = r.k in report.jacobians
-        cells = [r.k, sci(r.grad_norm), sci(r.jacobian_norm) if on_path else "-", sci(r.bound)]
+        cells = [r.k, sci(r.grad_norm), sci(r.input_grad_norm)]
+        cells += [sci(r.jacobian_norm) if on_path else "-", sci(r.bound)]
         if lstm:
             cells += [
-                sci(report.cell_path_norms.get(r.k)),
+                sci(r.cell_path_norm) if on_path else "-",
                 sci(report.state_jacobian_norms.get(r.k)),
             ]
         share = r.contribution_share
@@ -118,7 +123,18 @@ def compare_table(labelled):
             row = report.rows[k]
             cells.append(sci(row.jacobian_norm) if k in report.jacobians else "-")
         rows.append(cells)
-    lines = [f"|dh_T/dh_k|_2, T = {first.T} ({_loss_name(first)})", table(headers, rows)]
+    inputs = [
+        [k] + [sci(report.rows[k].input_grad_norm) for _, report in labelled]
+        for k in range(first.steps)
+    ]
+    lines = [
+        f"|dh_T/dh_k|_2, T = {first.T} ({_loss_name(first)})",
+        table(headers, rows),
+        "",
+        f"input_grad_norm |dE_T/dx_k|: how much the input at step k can still teach E_{first.T}",
+        table(headers, inputs),
+        "",
+    ]
     for label, report in labelled:
         rate = "-" if report.rate is None else f"{report.rate:.4g}"
         lines.append(
