@@ -62,6 +62,17 @@ def seed_option(fn):
     )(fn)
 
 
+def notation_option(fn):
+    """`--notation lecture`: draw with the lecture's symbols (s_t, U, W, V, C~_t)."""
+    return click.option(
+        "--notation",
+        type=click.Choice(["pytorch", "lecture"]),
+        default="pytorch",
+        show_default=True,
+        help="Labels in pictures: PyTorch's (h_t, weight_hh_l0) or the lecture's (s_t, U, W, V).",
+    )(fn)
+
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -585,6 +596,7 @@ def _colon_pair(text, option, convert=str):
 )
 @click.option("--dpi", type=float, help="PNG only: resolution (Graphviz's default is 96).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output file [graph.FORMAT].")
+@notation_option
 def render_command(
     seed,
     color,
@@ -599,6 +611,7 @@ def render_command(
     max_pixels,
     dpi,
     out,
+    notation,
     **model,
 ):
     """Draw the lecture's unrolled model after backward, coloured by gradient.
@@ -613,6 +626,7 @@ def render_command(
       tinygrad-rnn render --bptt 3:0 -o rnn.png
       tinygrad-rnn render --cell lstm --steps 50 --detail cell -o lstm50.svg
       tinygrad-rnn render --radius 0.5 --steps 8 --highlight E_7:h_0 --no-params -o fade.png
+      tinygrad-rnn render --notation lecture --bptt 3:0 -o lecture.png
     """
     from tinygrad_rnn import lecture
     from viz.demo import describe
@@ -640,6 +654,7 @@ def render_command(
         max_nodes=max_nodes,
         force=force,
         title=describe(run),
+        notation=notation,
     )
     render(dot, out, fmt, dpi=dpi, max_pixels=max_pixels)
     click.echo(f"wrote {out}")
@@ -655,7 +670,8 @@ def render_command(
     show_default=True,
     help="Directory to write the pictures into.",
 )
-def demo_command(seed, out):
+@notation_option
+def demo_command(seed, out, notation):
     """Draw the lecture's 4-step tanh RNN and an LSTM, gradients flowing back from E_3.
 
     Each network is unrolled over 4 steps, its loss E_3 backpropagated, and drawn with
@@ -668,7 +684,7 @@ def demo_command(seed, out):
     """
     from viz.demo import demo
 
-    paths, text = demo(out, seed=seed)
+    paths, text = demo(out, seed=seed, notation=notation)
     click.echo(text)
     click.echo("")
     click.echo("wrote " + ", ".join(paths))

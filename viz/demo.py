@@ -50,10 +50,11 @@ def shared_range(runs):
     return colors.decade_range(norms, span=12)
 
 
-def demo(out_dir, seed=0):
+def demo(out_dir, seed=0, notation="pytorch"):
     """Draw the lecture's 4-step tanh RNN and an LSTM with E_3's paths back to h_0.
 
-    Writes `rnn.png`, `rnn.svg`, `lstm.png`, `lstm.svg` into `out_dir`; returns the paths
+    Writes `rnn.png`, `rnn.svg`, `lstm.png`, `lstm.svg` into `out_dir` (labels in
+    `notation`: "pytorch", or "lecture" for s_t, U, W, V); returns the paths
     written and the text to print (a table of |dE_3/dh_k| for both cells).
     """
     runs = []
@@ -65,8 +66,11 @@ def demo(out_dir, seed=0):
     last = DEMO_STEPS - 1
     paths = []
     for (cell, _), run in zip(DEMO_CELLS, runs):
-        title = f"{describe(run)}: every path from E_{last} back to h_0 is drawn thick"
-        dot = to_dot(run.loss, bptt_paths=(last, 0), grad_range=grad_range, title=title)
+        state = "s_0" if notation == "lecture" and cell == "rnn" else "h_0"
+        title = f"{describe(run)}: every path from E_{last} back to {state} is drawn thick"
+        dot = to_dot(
+            run.loss, bptt_paths=(last, 0), grad_range=grad_range, title=title, notation=notation
+        )
         for fmt in ("png", "svg"):
             path = os.path.join(out_dir, f"{cell}.{fmt}")
             render(dot, path, fmt, max_pixels=PNG_MAX_PIXELS)

@@ -18,6 +18,8 @@ same graph and options give the same text byte for byte.
 
 import math
 
+from tinygrad_rnn import notation as notation_module
+
 from . import colors
 from .graph import GraphView, find, path_between
 from .legend import legend_node
@@ -50,6 +52,7 @@ def to_dot(
     title=None,
     max_nodes=DEFAULT_MAX_NODES,
     force=False,
+    notation="pytorch",
 ):
     """DOT text for the graph behind `roots` (a tensor or a list of tensors).
 
@@ -68,6 +71,8 @@ def to_dot(
     current     a node to emphasise (thick blue border), e.g. a debugger's current step.
     grad_range  (lo, hi) whole decades of the colour scale; default: from the gradients.
     max_nodes   refuse (GraphTooLarge) above this many drawn nodes unless `force`.
+    notation    "pytorch" (the graph's own labels: h_t, weight_hh_l0) or "lecture" (s_t, U,
+                W, V, C~_t; see tinygrad_rnn.notation).
     """
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, got {detail!r}")
@@ -75,6 +80,7 @@ def to_dot(
         raise ValueError(f"color must be one of {', '.join(COLORS)}, got {color!r}")
     if highlight is not None and bptt_paths is not None:
         raise ValueError("give highlight or bptt_paths, not both")
+    notation_module.check(notation)
     view = GraphView(roots)
     scene = Scene(view, detail, params, _window(view, steps))
     scene.measure(grads, edge_grads)
@@ -103,15 +109,27 @@ def to_dot(
     if not hi > lo:
         raise ValueError(f"grad_range must be (lo, hi) with hi > lo, got {grad_range!r}")
     style = _Style(color == "grad", lo, hi, on, current, view, scene.node_norm)
+    style.name = namer(view.nodes, notation)
     lines = _header(title)
     lines += scene.emit(style)
     if legend:
+        if highlight is not None and notation != "pytorch":
+            highlight = tuple(style.name(view.nodes[find(view, n)[0]]) for n in highlight)
         lines.append(
             "  "
             + legend_node(color == "grad", lo, hi, highlight, scene.has_recurrent, params, detail)
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def namer(nodes, notation):
+    """node -> the label to draw, in `notation`; parameters take the graph's one cell type."""
+    if notation == "pytorch":
+        return lambda node: node.label
+    cells = {n.tags["cell"] for n in nodes if "cell" in n.tags}
+    cell = cells.pop() if len(cells) == 1 else None
+    return lambda node: notation_module.label(node, notation, cell)
 
 
 def _pair(value, name):
@@ -159,6 +177,7 @@ class _Style:
         self.on_node, self.on_edge, self.source = on if on is not None else (None, None, ())
         self.highlighting = on is not None
         self.current = view.index.get(current) if current is not None else None
+        self.name = lambda node: node.label
 
     def fill(self, norm):
         if not self.colored:

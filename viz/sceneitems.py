@@ -102,7 +102,7 @@ def node_attrs(item, style):
     elif kind == "input":
         attrs.update(shape="box", style="filled", fillcolor="#ffffff", color="#8a8a8a")
         attrs["margin"] = "0.1,0.06"
-        name = node.label if node.label is not None else (item.text or "const")
+        name = style.name(node) if node.label is not None else (item.text or "const")
         attrs["label"] = _lines(name, shape_text(node.shape), bold=False)
     elif kind == "unit":
         attrs.update(shape="box", style="rounded,filled", fillcolor=fill)
@@ -111,7 +111,7 @@ def node_attrs(item, style):
         dashed = kind in ("param", "ghost")
         attrs.update(shape="box", style="rounded,filled" + (",dashed" if dashed else ""))
         attrs["fillcolor"] = fill
-        name = node.label if node.label is not None else (item.text or "?")
+        name = style.name(node) if node.label is not None else (item.text or "?")
         rest = shape_text(node.shape)
         grad = _grad_text(norm, style)
         attrs["label"] = _lines(name, f"{rest}  {grad}" if grad else rest)
@@ -143,7 +143,7 @@ def _unit_label(item, style):
     rows = []
     for i in item.states or item.members[-1:]:
         node = style.view.nodes[i]
-        name = node.label if node.label is not None else node.op.name
+        name = style.name(node) if node.label is not None else node.op.name
         grad = _grad_text(style.norms[i], style)
         small = f' <font point-size="9">{html(grad)}</font>' if grad else ""
         rows.append(f"<b>{html(name)}</b>{small}")
