@@ -2,8 +2,10 @@
 
 Each command is one function block below: `@main.command("name")`, `@seed_option`, a
 docstring whose last paragraph is an example, and a body that calls the library and prints.
-Library errors need no handling in the command: `Group` turns them into one line on stderr
-and exit code 1 (set TINYGRAD_RNN_TRACEBACK=1 to see the traceback instead).
+Option values are checked as click parses them, with the shared types of `cli_types.py`
+(use them for every new option). Errors need no handling in the command: `Group` turns
+every one into one line on stderr (`tinygrad-rnn --debug ...` or TINYGRAD_RNN_DEBUG=1
+shows the traceback instead).
 """
 
 import os
@@ -17,20 +19,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import click  # noqa: E402
 
+import cli_types as T  # noqa: E402
+from tinygrad_rnn import __version__  # noqa: E402
 from tinygrad_rnn.gradcheck import GradcheckError  # noqa: E402
 from tinygrad_rnn.ops import AnomalyError  # noqa: E402
+from viz.plots import PlotError  # noqa: E402
+from viz.render import RenderError  # noqa: E402
 
-# What a user can cause (bad shapes or indices, missing files, NaNs, a failed check) and
-# should read as a message, not as a traceback. viz's RenderError is a RuntimeError.
-USER_ERRORS = (
-    ValueError,
-    TypeError,
-    IndexError,
-    RuntimeError,
-    OSError,
-    AnomalyError,
-    GradcheckError,
-)
+# Errors that answer a user's input (a bad value, a missing file, NaNs, a failed check):
+# the library raises them with a precise message, shown as one line. Anything else is a bug
+# and is reported as one too, with the way to see its traceback.
+EXPECTED_ERRORS = (ValueError, OSError, AnomalyError, GradcheckError, RenderError, PlotError)
+DEBUG_ENV = "TINYGRAD_RNN_DEBUG"
 
 
 def one_line(exc):
@@ -41,24 +41,66 @@ def one_line(exc):
     return type(exc).__name__
 
 
+class OneLine(click.ClickException):
+    """`Error: <message>` on stderr and `exit_code`, nothing else."""
+
+    def __init__(self, message, exit_code=1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _debugging(ctx):
+    flag = ctx.find_root().params.get("debug")
+    return bool(flag) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 class Group(click.Group):
-    """A click group whose commands report library errors as `Error: <one line>` (exit 1)."""
+    """The one error handler of the CLI: every failure ends as `Error: <one line>` on stderr.
+
+    Bad command lines (click's usage errors and cli_types' option checks) exit 2; errors the
+    library raises for bad input exit 1 with their message; anything else is a bug, reported
+    as one line saying how to see its traceback (--debug or TINYGRAD_RNN_DEBUG=1).
+    """
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            hint = f"see {ctx.command_path} --help"
+            raise OneLine(f"{one_line(exc.format_message())} ({hint})", 2) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise  # click's own exits and usage errors (Exit is a RuntimeError)
-        except USER_ERRORS as exc:
-            if os.environ.get("TINYGRAD_RNN_TRACEBACK"):
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own exits (Exit is a RuntimeError)
+        except click.UsageError as exc:
+            if isinstance(exc, T.OptionError) or exc.ctx is None:
+                raise OneLine(exc.format_message(), 2) from None
+            hint = f"see {exc.ctx.command_path} --help"
+            raise OneLine(f"{one_line(exc.format_message())} ({hint})", 2) from None
+        except click.ClickException:
+            raise
+        except EXPECTED_ERRORS as exc:
+            if _debugging(ctx):
                 raise
-            raise click.ClickException(one_line(exc)) from None
+            raise OneLine(one_line(exc)) from None
+        except Exception as exc:
+            if _debugging(ctx):
+                raise
+            if isinstance(exc, MemoryError):
+                what = "out of memory (try smaller sizes)"
+            else:
+                what = f"internal error, {type(exc).__name__}: {one_line(exc)}"
+            raise OneLine(
+                f"{what}; run again with --debug (or {DEBUG_ENV}=1) to see the traceback"
+            ) from None
 
 
 def seed_option(fn):
     """`--seed N`: every command has one, so every run can be repeated exactly."""
     return click.option(
-        "--seed", type=int, default=0, show_default=True, help="Random seed for everything."
+        "--seed", type=T.SEED, default=0, show_default=True, help="Random seed for everything."
     )(fn)
 
 
@@ -66,7 +108,7 @@ def notation_option(fn):
     """`--notation lecture`: draw with the lecture's symbols (s_t, U, W, V, C~_t)."""
     return click.option(
         "--notation",
-        type=click.Choice(["pytorch", "lecture"]),
+        type=T.Name(["pytorch", "lecture"]),
         default="pytorch",
         show_default=True,
         help="Labels in pictures: PyTorch's (h_t, weight_hh_l0) or the lecture's (s_t, U, W, V).",
@@ -77,7 +119,13 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
-def main():
+@click.version_option(__version__, "--version", prog_name="tinygrad-rnn")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help=f"Show the traceback of an unexpected error (or set {DEBUG_ENV}=1).",
+)
+def main(debug):
     """tinygrad-rnn: a glass-box autograd engine for learning and debugging RNNs.
 
     Every command takes --help (with an example) and --seed.
@@ -145,35 +193,44 @@ def gradcheck_command(seed, pattern, list_only):
 
 @main.command("bptt", short_help="Measure BPTT's sum over k: every term, Jacobian, bound, verdict.")
 @seed_option
-@click.option("--cell", default="rnn", show_default=True, help="rnn, lstm or gru.")
-@click.option("--steps", type=int, default=4, show_default=True, help="Time steps to unroll.")
-@click.option("--hidden", type=int, default=3, show_default=True, help="Hidden size.")
-@click.option("--input-size", type=int, default=2, show_default=True, help="Input size.")
-@click.option("--layers", type=int, default=1, show_default=True, help="Stacked layers.")
+@click.option("--cell", type=T.CELL, default="rnn", show_default=True, help="rnn, lstm or gru.")
+@click.option("--steps", type=T.POSITIVE, default=4, show_default=True, help="Time steps.")
+@click.option("--hidden", type=T.POSITIVE, default=3, show_default=True, help="Hidden size.")
+@click.option("--input-size", type=T.POSITIVE, default=2, show_default=True, help="Input size.")
+@click.option("--layers", type=T.POSITIVE, default=1, show_default=True, help="Stacked layers.")
 @click.option("--bidirectional", is_flag=True, help="Run a reverse direction too.")
 @click.option(
     "--activation",
+    type=T.ACTIVATION,
     default="tanh",
     show_default=True,
     help="The plain RNN's nonlinearity: tanh, relu, sigmoid or linear.",
 )
-@click.option("--radius", type=float, help="Set W_hh to RADIUS x a random orthogonal matrix.")
+@click.option(
+    "--radius", type=T.POSITIVE_NUMBER, help="Set W_hh to RADIUS x a random orthogonal matrix."
+)
 @click.option(
     "--init",
+    type=T.INIT,
     default="orthogonal",
     show_default=True,
     help="orthogonal, or random: a Gaussian matrix scaled to spectral norm RADIUS.",
 )
 @click.option(
     "--loss",
+    type=T.LOSS,
     default="last",
     show_default=True,
     help="last (E_{T-1}, the lecture's E_3), all (E = sum_t E_t) or a step t (E_t).",
 )
-@click.option("--forget-bias", type=float, help="LSTM: set the forget gate's bias_ih to this.")
-@click.option("--layer", type=int, default=0, show_default=True, help="Layer to tabulate.")
+@click.option("--forget-bias", type=T.Finite(), help="LSTM: set the forget gate's bias_ih to this.")
+@click.option("--layer", type=T.Count(), default=0, show_default=True, help="Layer to tabulate.")
 @click.option(
-    "--direction", default="forward", show_default=True, help="forward or reverse (tabulated)."
+    "--direction",
+    type=T.Name(["forward", "reverse"]),
+    default="forward",
+    show_default=True,
+    help="forward or reverse (tabulated).",
 )
 @click.option(
     "--param",
@@ -182,19 +239,26 @@ def gradcheck_command(seed, pattern, list_only):
     help="Parameter whose per-step terms fill the table (weight_ih, bias_hh, head.weight, ...).",
 )
 @click.option("--scalar", is_flag=True, help="Hidden size 1: list each factor w*f'(a_j).")
-@click.option("--compare", metavar="CELLS", help="Cells side by side, e.g. rnn,lstm,gru.")
-@click.option("--radii", metavar="R1,R2,..", help="Sweep the radius, e.g. 0.5,1.0,1.5.")
+@click.option(
+    "--compare", type=T.Names(T.CELLS), metavar="CELLS", help="Cells side by side: rnn,lstm,gru."
+)
+@click.option(
+    "--radii",
+    type=T.Numbers(min=0, min_open=True),
+    metavar="R1,R2,..",
+    help="Sweep the radius, e.g. 0.5,1.0,1.5.",
+)
 @click.option(
     "--clip",
     "max_norm",
-    type=float,
+    type=T.POSITIVE_NUMBER,
     metavar="MAX_NORM",
     help="Show the gradient before and after clip_grad_norm_(MAX_NORM).",
 )
 @click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False),
+    type=T.OutFile(),
     metavar="FILE.png",
     help="Draw log |dh_T/dh_k| against T-k with the bound dashed (needs the plot extra).",
 )
@@ -241,16 +305,9 @@ def bptt_command(
     from tinygrad_rnn import bptt, lecture
     from viz import bptt_text
 
-    loss_spec = int(loss) if loss.isdigit() else loss
-    if direction not in bptt_text.DIRECTIONS:
-        raise ValueError(f"--direction must be forward or reverse, got {direction!r}")
-    if max_norm is not None and not max_norm > 0:
-        raise ValueError(f"--clip must be > 0, got {max_norm}")
-    cells = [c.strip() for c in compare.split(",")] if compare else [cell]
-    try:
-        sweep = [float(r) for r in radii.split(",")] if radii else [radius]
-    except ValueError:
-        raise ValueError(f"--radii takes numbers separated by commas, got {radii!r}") from None
+    loss_spec = loss
+    cells = compare or [cell]
+    sweep = radii or [radius]
     if scalar:
         if cells != ["rnn"]:
             raise ValueError("--scalar follows the lecture's chain through an RNN: use --cell rnn")
@@ -336,49 +393,57 @@ def _finite(x):
 
 @main.command("train", short_help="Train a model on a task (optimizers, clipping, truncated BPTT).")
 @seed_option
-@click.option("--task", type=click.Choice(list(_TASKS)), help="The data set.  [default: adding]")
-@click.option("--cell", type=click.Choice(["rnn", "lstm", "gru"]), help="[default: lstm]")
-@click.option("--hidden", type=int, help="Hidden size.  [default: 32]")
-@click.option("--layers", type=int, help="Stacked layers.  [default: 1]")
+@click.option("--task", type=T.Name(_TASKS), help="The data set.  [default: adding]")
+@click.option("--cell", type=T.CELL, help="[default: lstm]")
+@click.option("--hidden", type=T.POSITIVE, help="Hidden size.  [default: 32]")
+@click.option("--layers", type=T.POSITIVE, help="Stacked layers.  [default: 1]")
 @click.option(
     "--bidirectional/--unidirectional", default=None, help="Read both ways (N-vs-1, N-vs-N)."
 )
 @click.option(
     "--nonlinearity",
     "--activation",
-    type=click.Choice(["tanh", "relu", "sigmoid", "linear"]),
+    type=T.ACTIVATION,
     help="The plain rnn cell's nonlinearity.  [default: tanh]",
 )
-@click.option("--length", "-T", type=int, help="Sequence length T of the generated tasks.")
+@click.option("--length", "-T", type=T.POSITIVE, help="Sequence length T of the generated tasks.")
 @click.option(
     "--text",
-    type=click.Path(exists=True, dir_okay=False),
+    type=T.InFile(),
     help="Text file of the 'text' task.  [default: the project's README.md]",
 )
-@click.option("--embed", type=int, help="Token embedding size.  [default: 16]")
+@click.option("--embed", type=T.POSITIVE, help="Token embedding size.  [default: 16]")
 @click.option(
     "--reverse-source/--no-reverse-source",
     default=None,
     help="Seq2seq: the encoder reads the source reversed (Sutskever et al. 2014).",
 )
-@click.option("--radius", type=float, help="Set W_hh to RADIUS x a random orthogonal matrix.")
-@click.option("--steps", type=int, help="Total optimizer steps (batches).  [default: 200]")
-@click.option("--batch", type=int, help="Sequences per batch.  [default: 32]")
+@click.option(
+    "--radius", type=T.POSITIVE_NUMBER, help="Set W_hh to RADIUS x a random orthogonal matrix."
+)
+@click.option("--steps", type=T.POSITIVE, help="Total optimizer steps (batches).  [default: 200]")
+@click.option("--batch", type=T.POSITIVE, help="Sequences per batch.  [default: 32]")
 @click.option(
     "--optim",
-    type=click.Choice(["sgd", "adam", "adagrad", "rmsprop"]),
+    type=T.Name(["sgd", "adam", "adagrad", "rmsprop"]),
     help="Optimizer.  [default: adam]",
 )
-@click.option("--lr", type=float, help="[default: sgd 0.1, adam 0.01, adagrad 0.05, rmsprop 0.005]")
-@click.option("--clip", type=float, metavar="MAX_NORM", help="Clip the global gradient norm.")
-@click.option("--k1", type=int, help="Truncated BPTT: backpropagate every k1 steps ...")
-@click.option("--k2", type=int, help="... through the last k2 steps (k2 >= k1).")
-@click.option("--dtype", type=click.Choice(["float64", "float32"]), help="[default: float64]")
-@click.option("--eval-every", type=int, help="Also evaluate every N steps (into --log).")
-@click.option("--eval-batch", type=int, help="Sequences in the test batch.  [default: 512]")
-@click.option("--save", type=click.Path(dir_okay=False), help="Write a checkpoint (.npz) here.")
-@click.option("--load", type=click.Path(dir_okay=False), help="Resume from this checkpoint.")
-@click.option("--log", type=click.Path(dir_okay=False), help="One JSON line per step (.jsonl).")
+@click.option(
+    "--lr",
+    type=T.Finite(min=0),
+    help="[default: sgd 0.1, adam 0.01, adagrad 0.05, rmsprop 0.005]",
+)
+@click.option(
+    "--clip", type=T.POSITIVE_NUMBER, metavar="MAX_NORM", help="Clip the global gradient norm."
+)
+@click.option("--k1", type=T.POSITIVE, help="Truncated BPTT: backpropagate every k1 steps ...")
+@click.option("--k2", type=T.POSITIVE, help="... through the last k2 steps (k2 >= k1).")
+@click.option("--dtype", type=T.Name(["float64", "float32"]), help="[default: float64]")
+@click.option("--eval-every", type=T.POSITIVE, help="Also evaluate every N steps (into --log).")
+@click.option("--eval-batch", type=T.POSITIVE, help="Sequences in the test batch.  [default: 512]")
+@click.option("--save", type=T.OutFile(), help="Write a checkpoint (.npz) here.")
+@click.option("--load", type=T.InFile(), help="Resume from this checkpoint.")
+@click.option("--log", type=T.OutFile(), help="One JSON line per step (.jsonl).")
 @click.pass_context
 def train_command(ctx, save, load, log, **options):
     """Train a recurrent model on a task and evaluate it against the task's baseline.
@@ -462,12 +527,12 @@ def train_command(ctx, save, load, log, **options):
 
 @main.command("sample", short_help="Generate from a trained text or 1-vs-N model.")
 @seed_option
-@click.option("--load", required=True, type=click.Path(dir_okay=False), help="A checkpoint.")
-@click.option("--length", "-n", type=int, default=200, show_default=True, help="Characters.")
+@click.option("--load", required=True, type=T.InFile(), help="A checkpoint.")
+@click.option("--length", "-n", type=T.POSITIVE, default=200, show_default=True, help="Characters.")
 @click.option("--prime", help="Text the model reads first.  [default: the text's first line]")
 @click.option(
     "--temperature",
-    type=float,
+    type=T.Finite(min=0),
     help="0 = always the most likely token.  [default: 1 for text, 0 for generate]",
 )
 @click.option("--class", "classes", multiple=True, help="Which class names (generate); repeatable.")
@@ -493,8 +558,6 @@ def sample_command(seed, load, length, prime, temperature, classes):
         if prime is None:
             text = task.decode(task.data[:200])
             prime = text.split("\n")[0] or text[:1]
-        if length < 1:
-            raise ValueError(f"--length must be positive, got {length}")
         temperature = 1.0 if temperature is None else temperature
         click.echo(prime + continue_text(model, task, prime, length, temperature, rng))
     elif task.name == "generate":
@@ -520,31 +583,34 @@ def sample_command(seed, load, length, prime, temperature, classes):
 def _model_options(fn):
     """The lecture model's options (`render` builds it with lecture.build)."""
     options = [
-        click.option("--cell", default="rnn", show_default=True, help="rnn, lstm or gru."),
-        click.option("--steps", type=int, default=4, show_default=True, help="Time steps."),
-        click.option("--hidden", type=int, default=3, show_default=True, help="Hidden size."),
-        click.option("--input-size", type=int, default=2, show_default=True, help="Input size."),
-        click.option("--layers", type=int, default=1, show_default=True, help="Stacked layers."),
+        click.option("--cell", type=T.CELL, default="rnn", show_default=True, help="The cell."),
+        click.option("--steps", type=T.POSITIVE, default=4, show_default=True, help="Time steps."),
+        click.option("--hidden", type=T.POSITIVE, default=3, show_default=True, help="Hidden."),
+        click.option("--input-size", type=T.POSITIVE, default=2, show_default=True, help="Input."),
+        click.option("--layers", type=T.POSITIVE, default=1, show_default=True, help="Layers."),
         click.option("--bidirectional", is_flag=True, help="Run a reverse direction too."),
         click.option(
             "--activation",
+            type=T.ACTIVATION,
             default="tanh",
             show_default=True,
             help="The plain RNN's nonlinearity: tanh, relu, sigmoid or linear.",
         ),
         click.option(
             "--radius",
-            type=float,
+            type=T.POSITIVE_NUMBER,
             help="Set W_hh to RADIUS x a random orthogonal matrix (its spectral norm).",
         ),
         click.option(
             "--init",
+            type=T.INIT,
             default="orthogonal",
             show_default=True,
             help="orthogonal, or random: a Gaussian matrix scaled to spectral norm RADIUS.",
         ),
         click.option(
             "--loss",
+            type=T.Name(["last", "all"]),
             default="last",
             show_default=True,
             help="last (E_{T-1}, the lecture's E_3) or all (E = sum_t E_t).",
@@ -555,47 +621,69 @@ def _model_options(fn):
     return fn
 
 
-def _colon_pair(text, option, convert=str):
-    """'A:B' -> (A, B), or a one-line error naming the option."""
-    if text is None:
-        return None
-    parts = text.split(":")
-    try:
-        if len(parts) != 2 or not all(p.strip() for p in parts):
-            raise ValueError
-        return convert(parts[0].strip()), convert(parts[1].strip())
-    except ValueError:
-        kind = "two integers" if convert is int else "two node names"
-        raise ValueError(f"{option} takes {kind} as A:B, got {text!r}") from None
-
-
 @main.command("render", short_help="Draw the unrolled graph, gradients as colours.")
 @seed_option
 @_model_options
-@click.option("--color", default="grad", show_default=True, help="grad (log10 |grad|) or none.")
 @click.option(
-    "--highlight", metavar="A:B", help="Emphasise every path between two nodes, e.g. E_3:h_0."
+    "--color",
+    type=T.Name(["grad", "none"]),
+    default="grad",
+    show_default=True,
+    help="grad (log10 |grad|) or none.",
 )
-@click.option("--bptt", metavar="T:K", help="The lecture's paths from E_T back to h_K, e.g. 3:0.")
 @click.option(
-    "--detail", default="op", show_default=True, help="op (every op) or cell (a box per step)."
+    "--highlight",
+    type=T.Pair(str),
+    metavar="A:B",
+    help="Emphasise every path between two nodes, e.g. E_3:h_0.",
 )
-@click.option("--window", metavar="A:B", help="Draw only steps A..B (inclusive), e.g. 10:14.")
+@click.option(
+    "--bptt",
+    type=T.Pair(int, min=0),
+    metavar="T:K",
+    help="The lecture's paths from E_T back to h_K, e.g. 3:0.",
+)
+@click.option(
+    "--detail",
+    type=T.Name(["op", "cell"]),
+    default="op",
+    show_default=True,
+    help="op (every op) or cell (a box per step).",
+)
+@click.option(
+    "--window",
+    type=T.Pair(int, ordered=True, min=0),
+    metavar="A:B",
+    help="Draw only steps A..B (inclusive), e.g. 10:14.",
+)
 @click.option("--no-params", is_flag=True, help="Leave the parameters out.")
 @click.option(
-    "--max-nodes", type=int, default=2000, show_default=True, help="Refuse larger pictures..."
+    "--max-nodes",
+    type=T.POSITIVE,
+    default=2000,
+    show_default=True,
+    help="Refuse larger pictures...",
 )
 @click.option("--force", is_flag=True, help="...unless forced.")
-@click.option("--format", "fmt", help="svg, png, pdf or dot (default: from -o, else svg).")
+@click.option(
+    "--format",
+    "fmt",
+    type=T.Name(["svg", "png", "pdf", "dot"]),
+    help="svg, png, pdf or dot (default: from -o, else svg).",
+)
 @click.option(
     "--max-pixels",
-    type=int,
+    type=T.Count(min=16, max=100000),
     default=16000,
     show_default=True,
     help="PNG only: cap the longer side (the drawing is scaled down).",
 )
-@click.option("--dpi", type=float, help="PNG only: resolution (Graphviz's default is 96).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output file [graph.FORMAT].")
+@click.option(
+    "--dpi",
+    type=T.Finite(min=1, max=2400),
+    help="PNG only: resolution (Graphviz's default is 96).",
+)
+@click.option("-o", "--out", type=T.OutFile(), help="Output file [graph.FORMAT].")
 @notation_option
 def render_command(
     seed,
@@ -633,9 +721,6 @@ def render_command(
     from viz.dot import to_dot
     from viz.render import format_for, render
 
-    highlight = _colon_pair(highlight, "--highlight")
-    bptt_paths = _colon_pair(bptt, "--bptt", int)
-    steps_window = _colon_pair(window, "--window", int)
     if fmt is None:
         fmt = format_for(out) if out is not None else "svg"
     fmt = format_for(out or "graph", fmt)
@@ -649,8 +734,8 @@ def render_command(
         color=color,
         params=not no_params,
         highlight=highlight,
-        bptt_paths=bptt_paths,
-        steps=steps_window,
+        bptt_paths=bptt,
+        steps=window,
         max_nodes=max_nodes,
         force=force,
         title=describe(run),
@@ -665,7 +750,7 @@ def render_command(
 @click.option(
     "-o",
     "--out",
-    type=click.Path(file_okay=False),
+    type=T.OutDir(),
     default="tinygrad-rnn-demo",
     show_default=True,
     help="Directory to write the pictures into.",
@@ -712,7 +797,7 @@ def demo_command(seed, out, notation):
 @click.option(
     "-o",
     "--out",
-    type=click.Path(file_okay=False),
+    type=T.OutDir(),
     default=".",
     show_default=True,
     help="Directory that `g FILE` writes into.",

@@ -121,12 +121,12 @@ def test_bptt_cli_plot_without_matplotlib_says_what_to_install(tmp_path, monkeyp
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--steps", "0"], "--steps must be a positive integer"),
-        (["--cell", "transformer"], "unknown cell 'transformer'"),
+        (["--steps", "0"], "--steps must be >= 1, got 0"),
+        (["--cell", "transformer"], "--cell must be one of rnn, lstm, gru, got 'transformer'"),
         (["--radius", "0"], "--radius must be > 0"),
         (["--radius", "-1.5"], "--radius must be > 0"),
-        (["--compare", "rnn,cnn"], "unknown cell 'cnn'"),
-        (["--radii", "0.5,x"], "--radii takes numbers"),
+        (["--compare", "rnn,cnn"], "--compare must be one of rnn, lstm, gru, got 'cnn'"),
+        (["--radii", "0.5,x"], "--radii must be a number, got 'x'"),
         (["--loss", "7"], "loss must be"),
         (["--scalar", "--cell", "gru"], "--scalar"),
         (["--direction", "reverse"], "needs a bidirectional model"),

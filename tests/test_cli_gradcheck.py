@@ -109,13 +109,29 @@ def test_cli_library_errors_are_one_line_on_stderr_without_traceback(exc):
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_cli_error_handler_lets_click_exits_and_bugs_through(monkeypatch):
+def test_cli_error_handler_reports_bugs_in_one_line_and_shows_them_on_request(monkeypatch):
+    monkeypatch.delenv("TINYGRAD_RNN_DEBUG", raising=False)
     assert CliRunner().invoke(_group_raising(ValueError()), ["leave"]).exit_code == 3
     bug = CliRunner().invoke(_group_raising(KeyError("bug")), ["boom"])
-    assert isinstance(bug.exception, KeyError)  # a programming error keeps its traceback
-    monkeypatch.setenv("TINYGRAD_RNN_TRACEBACK", "1")
+    assert bug.exit_code == 1 and bug.stderr.count("\n") == 1
+    assert "internal error, KeyError: 'bug'" in bug.stderr
+    assert "--debug" in bug.stderr and "TINYGRAD_RNN_DEBUG=1" in bug.stderr
+    monkeypatch.setenv("TINYGRAD_RNN_DEBUG", "1")
     shown = CliRunner().invoke(_group_raising(ValueError("x")), ["boom"])
     assert isinstance(shown.exception, ValueError)
+
+
+def test_cli_debug_flag_shows_the_traceback(monkeypatch):
+    monkeypatch.delenv("TINYGRAD_RNN_DEBUG", raising=False)
+
+    def broken(*args, **kwargs):
+        raise KeyError("inside")
+
+    monkeypatch.setattr(opcases, "select", broken)
+    quiet = CliRunner().invoke(cli.main, ["gradcheck"])
+    assert quiet.exit_code == 1 and "internal error, KeyError" in quiet.stderr
+    loud = CliRunner().invoke(cli.main, ["--debug", "gradcheck"])
+    assert isinstance(loud.exception, KeyError)
 
 
 def test_cli_every_command_help_has_an_example_and_a_seed():

@@ -101,7 +101,7 @@ def test_step_bad_option_or_breakpoint_is_one_line_and_nonzero():
     assert result.output.startswith("Error: no node labelled 'nowhere'")
     assert len(result.output.strip().splitlines()) == 1
     result = step("--steps", "0", "--commands", "q")
-    assert result.exit_code == 1 and "--steps must be a positive integer" in result.output
+    assert result.exit_code == 2 and "--steps must be >= 1, got 0" in result.output
 
 
 def test_step_break_option_sets_a_breakpoint_before_the_session():

@@ -170,19 +170,19 @@ def test_render_command_writes_the_chosen_format(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--cell", "xyz"], "unknown cell 'xyz'"),
-        (["--steps", "0"], "--steps must be a positive integer"),
+        (["--cell", "xyz"], "--cell must be one of rnn, lstm, gru, got 'xyz'"),
+        (["--steps", "0"], "--steps must be >= 1, got 0"),
         (["--highlight", "E_3"], "--highlight takes two node names"),
         (["--bptt", "3:x"], "--bptt takes two integers"),
         (["--highlight", "E_9:h_0"], "no node labelled 'E_9'"),
         (["--steps", "200", "--cell", "lstm"], "use detail='cell' (--detail cell)"),
-        (["--detail", "gates"], "detail must be one of op, cell"),
-        (["--format", "gif"], "unknown format 'gif'"),
+        (["--detail", "gates"], "--detail must be one of op, cell, got 'gates'"),
+        (["--format", "gif"], "--format must be one of svg, png, pdf, dot, got 'gif'"),
         (["--radius", "-1"], "--radius must be > 0"),
     ],
 )
-def test_render_command_bad_options_give_one_line_and_exit_1(args, message, tmp_path):
+def test_render_command_bad_options_give_one_line_and_exit_nonzero(args, message, tmp_path):
     result = CliRunner().invoke(cli.main, ["render", "-o", str(tmp_path / "g.svg")] + args)
-    assert result.exit_code == 1
+    assert result.exit_code != 0
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert not (tmp_path / "g.svg").exists()

@@ -7,7 +7,11 @@ c = a * b + b**3      # -8 + 8 = 0
 c.backward()          # a.grad == 2.0 (= b), b.grad == 8.0 (= a + 3 b^2)
 """
 
-from .autograd import (
+# The one place the version is written: pyproject.toml reads it (dynamic = ["version"]),
+# and `tinygrad-rnn --version` prints it.
+__version__ = "0.1.0"
+
+from .autograd import (  # noqa: E402
     Step,
     backward_steps,
     detect_anomaly,
@@ -18,12 +22,13 @@ from .autograd import (
     scope,
     topo_order,
 )
-from .function import Function, FunctionCtx
-from .gradcheck import GradcheckError, gradcheck
-from .ops import AnomalyError
+from .function import Function, FunctionCtx  # noqa: E402
+from .gradcheck import GradcheckError, gradcheck  # noqa: E402
+from .ops import AnomalyError  # noqa: E402
 from .tensor import Tensor, cat, chunk, concat, ones, split, stack, tensor, where, zeros
 
 __all__ = [
+    "__version__",
     "AnomalyError",
     "Function",
     "FunctionCtx",

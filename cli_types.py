@@ -1,0 +1,270 @@
+"""Option types for `cli.py`: every value is checked when click parses it, before any work.
+
+Each type fails with `OptionError`, whose one-line message names the option, the rule and
+the value (`--k1 must be >= 1, got 0`); `cli.Group` prints it as `Error: <message>`, exit
+code 2 (click's code for a bad command line). Use them for every new option:
+
+    @click.option("--lr", type=Finite(min=0, min_open=True))      finite float > 0
+    @click.option("--k1", type=Count(min=1))                       int >= 1
+    @click.option("--cell", type=Name(["rnn", "lstm", "gru"]))    one of the names
+    @click.option("--window", type=Pair(int, ordered=True))        A:B with A <= B
+    @click.option("--radii", type=Numbers(min=0, min_open=True))   1.0,2.0 -> [1.0, 2.0]
+    @click.option("--save", type=OutFile())                        writable before training
+    @click.option("--load", type=InFile())                         an existing, readable file
+    @click.option("-o", type=OutDir())                             a directory we can make
+
+Paths are checked for what can be known up front (the folder exists and is writable, the
+path is not a directory); the writer still writes atomically.
+"""
+
+import math
+import os
+
+import click
+
+
+class OptionError(click.BadParameter):
+    """A bad option value; `message` is the whole line (it names the option itself)."""
+
+    def format_message(self):
+        return self.message
+
+
+def option_name(param):
+    """'--k1' for an option, 'CELLS' for an argument, 'value' without a parameter."""
+    if param is None:
+        return "value"
+    opts = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
+    if opts:
+        return opts[0]
+    if getattr(param, "opts", None):
+        return param.opts[0]
+    return param.human_readable_name
+
+
+class _Type(click.ParamType):
+    def fail(self, message, param=None, ctx=None):
+        raise OptionError(f"{option_name(param)} {message}", ctx=ctx, param=param)
+
+
+def _number(x):
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def _rule(low, high, low_open, high_open):
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if low_open else '>='} {_number(low)}")
+    if high is not None:
+        parts.append(f"{'<' if high_open else '<='} {_number(high)}")
+    return " and ".join(parts)
+
+
+def _in_range(x, low, high, low_open, high_open):
+    if low is not None and (x <= low if low_open else x < low):
+        return False
+    return not (high is not None and (x >= high if high_open else x > high))
+
+
+class Finite(_Type):
+    """A finite float (no nan or inf), optionally in a range."""
+
+    name = "number"
+
+    def __init__(self, min=None, max=None, min_open=False, max_open=False):
+        self.range = (min, max, min_open, max_open)
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"must be a number, got {value!r}", param, ctx)
+        if not math.isfinite(x):
+            self.fail(f"must be a finite number, got {value}", param, ctx)
+        if not _in_range(x, *self.range):
+            self.fail(f"must be {_rule(*self.range)}, got {value}", param, ctx)
+        return x
+
+
+class Count(_Type):
+    """An integer in [min, max] (counts, sizes, indices); '1e3' and '2.0' are not integers."""
+
+    name = "integer"
+
+    def __init__(self, min=None, max=None):
+        self.min, self.max = min, max
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, bool):
+            self.fail(f"must be an integer, got {value!r}", param, ctx)
+        try:
+            n = int(value) if isinstance(value, int) else int(str(value).strip(), 10)
+        except (TypeError, ValueError):
+            self.fail(f"must be an integer, got {value!r}", param, ctx)
+        if not _in_range(n, self.min, self.max, False, False):
+            self.fail(f"must be {_rule(self.min, self.max, False, False)}, got {n}", param, ctx)
+        return n
+
+
+class Name(_Type):
+    """One of a fixed list of names (case-sensitive), listing them when it is not."""
+
+    name = "name"
+
+    def __init__(self, choices):
+        self.choices = list(choices)
+
+    def get_metavar(self, param, ctx=None):
+        return "[" + "|".join(self.choices) + "]"
+
+    def convert(self, value, param, ctx):
+        if value in self.choices:
+            return value
+        self.fail(f"must be one of {', '.join(self.choices)}, got {value!r}", param, ctx)
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in self.choices if c.startswith(incomplete)]
+
+
+class Pair(_Type):
+    """'A:B' -> (A, B) of `kind` (int or str); `ordered` requires A <= B; ints >= `min`."""
+
+    name = "A:B"
+
+    def __init__(self, kind=int, ordered=False, min=None):
+        self.kind, self.ordered, self.min = kind, ordered, min
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = [p.strip() for p in str(value).split(":")]
+        what = "two integers" if self.kind is int else "two node names"
+        if len(parts) != 2 or not all(parts):
+            self.fail(f"takes {what} as A:B, got {value!r}", param, ctx)
+        if self.kind is not int:
+            return tuple(parts)
+        try:
+            a, b = (int(p, 10) for p in parts)
+        except ValueError:
+            self.fail(f"takes {what} as A:B, got {value!r}", param, ctx)
+        if self.min is not None and min(a, b) < self.min:
+            self.fail(f"takes A:B with A and B >= {self.min}, got {value!r}", param, ctx)
+        if self.ordered and a > b:
+            self.fail(f"takes A:B with A <= B, got {value!r} (reversed?)", param, ctx)
+        return a, b
+
+
+class Numbers(Finite):
+    """A comma-separated list of finite floats, each checked as `Finite` checks one."""
+
+    name = "X,Y,.."
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        items = [v.strip() for v in str(value).split(",")]
+        if not all(items):
+            self.fail(f"takes numbers separated by commas, got {value!r}", param, ctx)
+        return [super(Numbers, self).convert(v, param, ctx) for v in items]
+
+
+def _folder(path):
+    return os.path.dirname(os.path.abspath(path))
+
+
+class InFile(_Type):
+    """An existing, readable file (not a directory)."""
+
+    name = "file"
+
+    def convert(self, value, param, ctx):
+        path = os.fspath(value)
+        if not os.path.exists(path):
+            self.fail(f"{path} does not exist", param, ctx)
+        if os.path.isdir(path):
+            self.fail(f"{path} is a directory, not a file", param, ctx)
+        if not os.access(path, os.R_OK):
+            self.fail(f"{path} is not readable (permission denied)", param, ctx)
+        return path
+
+
+class OutFile(_Type):
+    """A file we will be able to write: its folder exists and is writable, it is not a
+    directory, and an existing file is writable. Checked before any work starts."""
+
+    name = "file"
+
+    def convert(self, value, param, ctx):
+        path = os.fspath(value)
+        if not path or path.endswith(os.sep):
+            self.fail(f"needs a file name, got {path!r}", param, ctx)
+        folder = _folder(path)
+        if os.path.isdir(path):
+            self.fail(f"{path} is a directory, not a file", param, ctx)
+        if not os.path.isdir(folder):
+            self.fail(f"cannot write {path}: folder {folder} does not exist", param, ctx)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            self.fail(f"cannot write {path}: folder {folder} is not writable", param, ctx)
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            self.fail(f"cannot write {path}: the file is not writable", param, ctx)
+        return path
+
+
+class OutDir(_Type):
+    """A directory to write into: it exists and is writable, or its parent is (made later)."""
+
+    name = "dir"
+
+    def convert(self, value, param, ctx):
+        path = os.fspath(value)
+        if os.path.exists(path) and not os.path.isdir(path):
+            self.fail(f"{path} is a file, not a directory", param, ctx)
+        existing = os.path.abspath(path)
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing):
+            self.fail(f"cannot make {path}: {existing} is a file", param, ctx)
+        if not os.access(existing, os.W_OK | os.X_OK):
+            self.fail(f"cannot write into {path}: {existing} is not writable", param, ctx)
+        return path
+
+
+POSITIVE = Count(min=1)
+NON_NEGATIVE = Count(min=0)
+SEED = Count(min=0, max=2**32 - 1)
+POSITIVE_NUMBER = Finite(min=0, min_open=True)
+
+
+class Names(Name):
+    """A comma-separated list of names, each one of `choices`: 'rnn,lstm' -> ['rnn', 'lstm']."""
+
+    def get_metavar(self, param, ctx=None):
+        return "A,B,.."
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        return [super(Names, self).convert(v.strip(), param, ctx) for v in str(value).split(",")]
+
+
+class Loss(_Type):
+    """`last`, `all`, or a step t >= 0 (whether t < --steps is checked with the model)."""
+
+    name = "last|all|t"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value in ("last", "all"):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        self.fail(f"must be last, all or a step t >= 0, got {value!r}", param, ctx)
+
+
+CELLS = ["rnn", "lstm", "gru"]
+CELL = Name(CELLS)
+ACTIVATION = Name(["tanh", "relu", "sigmoid", "linear"])
+INIT = Name(["orthogonal", "random"])
+LOSS = Loss()
