@@ -270,8 +270,10 @@ def test_embedding_rejects_bad_indices():
 
 
 def test_layer_constructors_reject_bad_sizes():
-    with pytest.raises(ValueError, match="in_features must be a positive integer"):
-        nn.Linear(0, 3)
+    with pytest.raises(ValueError, match="in_features must be a non-negative integer"):
+        nn.Linear(-1, 3)
+    with pytest.raises(ValueError, match="out_features must be a non-negative integer"):
+        nn.Linear(2, -1)
     with pytest.raises(ValueError, match="hidden_size must be a positive integer"):
         nn.LSTM(3, 0)
     with pytest.raises(ValueError, match="num_layers must be a positive integer"):

@@ -260,7 +260,7 @@ class Linear(Op):
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
         # (T, B, in) is multiplied as one (T*B, in) matrix: one BLAS call, not T of them
-        flat_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        flat_x = x if x.ndim == 2 else _rows(x)
         out = flat_x @ weight.T
         if bias is not None:
             out += bias
@@ -271,8 +271,7 @@ class Linear(Op):
         if x.ndim == 2:
             flat_x, flat_g = x, grad_out
         else:
-            flat_x = x.reshape(-1, x.shape[-1])
-            flat_g = grad_out.reshape(-1, grad_out.shape[-1])
+            flat_x, flat_g = _rows(x), _rows(grad_out)
         needs = self.needs
         grad_x = grad_w = None
         if needs[0]:
@@ -284,6 +283,11 @@ class Linear(Op):
         if self.has_bias:
             return grad_x, grad_w, flat_g.sum(axis=0)
         return grad_x, grad_w
+
+
+def _rows(a):
+    """(..., n) as a (rows, n) matrix; explicit sizes, as -1 is ambiguous when n = 0."""
+    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
 
 
 # ----- elementwise unary -----------------------------------------------------------------

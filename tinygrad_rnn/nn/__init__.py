@@ -1,6 +1,7 @@
 """Layers with PyTorch's names and semantics: `from tinygrad_rnn import nn`."""
 
 from . import functional, init
+from .dropout import Dropout
 from .init import manual_seed
 from .linear import Embedding, Linear
 from .module import Module, Parameter
@@ -10,6 +11,7 @@ from .shapes import SequenceClassifier, SequenceGenerator, SequenceTagger
 
 __all__ = [
     "GRU",
+    "Dropout",
     "LSTM",
     "RNN",
     "Embedding",

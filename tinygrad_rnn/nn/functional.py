@@ -7,11 +7,13 @@ All are stable for logits of magnitude 1e3: they go through the shifted log_soft
 import numpy as np
 
 from ..tensor import Tensor, stack
+from .dropout import dropout
 from .linear import linear
 
 __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "dropout",
     "linear",
     "log_softmax",
     "mse_loss",

@@ -170,6 +170,31 @@ class Module:
         return ""
 
 
+def factory_dtype(name, device=None, dtype=None):
+    """torch's `device=` and `dtype=` constructor arguments, checked: returns a numpy dtype or None.
+
+    numpy runs on the CPU only, so `device` must be None or "cpu"; `dtype` may be a floating
+    numpy dtype or its torch spelling (torch.float64, "float32").
+    """
+    if device is not None and str(device) != "cpu":
+        raise ValueError(
+            f"{name}: device={device!r} is not supported (numpy runs on the CPU only; "
+            "pass device=None or 'cpu')"
+        )
+    if dtype is None:
+        return None
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        try:
+            resolved = np.dtype(str(dtype).replace("torch.", ""))
+        except TypeError:
+            resolved = None
+    if resolved is None or resolved not in (np.float32, np.float64):
+        raise TypeError(f"{name}: dtype={dtype!r} is not supported (use float32 or float64)")
+    return resolved
+
+
 def _to_numpy(value):
     if isinstance(value, Tensor):
         return value.data

@@ -7,6 +7,11 @@
           n = tanh(x_t W_in^T + b_in + r * (h_{t-1} W_hn^T + b_hn))
           h_t = (1 - z) * n + z * h_{t-1}
 
+LSTM with proj_size P > 0 (Sak et al. 2014): m_t = o * tanh(c_t), h_t = m_t W_hr^T, so h_t
+has P features (c_t keeps H) and W_hh is (4H, P). Between stacked layers, `dropout` p (in
+training mode only, as PyTorch) multiplies each layer's output but the last's by a seeded
+Bernoulli mask / (1 - p): a node labelled `dropout`, tagged with its layer and t.
+
 Parameters are stored fused in PyTorch's gate order (LSTM i,f,g,o; GRU r,z,n). A layer
 projects the whole input sequence with one `linear` node (outside the time steps, as cuDNN
 does: one matmul instead of T) and takes one slice per step, labelled `x_t W_ih^T`. Each
@@ -20,12 +25,20 @@ from .._context import state as _state
 from ..autograd import scope
 from ..tensor import Tensor, concat, stack
 from . import init
+from .dropout import dropout as _dropout
 from .linear import linear
-from .module import Module, Parameter
+from .module import Module, Parameter, factory_dtype
+from .rnn_options import (
+    NONLINEARITIES,
+    check_bool,
+    check_layer_options,
+    check_nonlinearity,
+    check_sizes,
+    options,
+)
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-# tanh and relu as PyTorch; sigmoid and linear (identity) for the lecture's experiments
-NONLINEARITIES = ("tanh", "relu", "sigmoid", "linear")
+__all__ = ["GRU", "LSTM", "NONLINEARITIES", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
 
 
 # ----- one step of each cell: the equations, node by node ----------------------------------
@@ -46,9 +59,12 @@ def rnn_step(xw, h, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
     return out.named(f"h{suffix}")
 
 
-def lstm_step(xw, h, c, weight_hh, bias_hh, suffix):
-    """c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t), gates from a_t = xw_t + h W_hh^T + b_hh."""
-    hidden = h.shape[-1]
+def lstm_step(xw, h, c, weight_hh, bias_hh, suffix, weight_hr=None):
+    """c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t), gates from a_t = xw_t + h W_hh^T + b_hh.
+
+    With a projection W_hr (P, H): m_t = o * tanh(c_t) and h_t = m_t W_hr^T (P features).
+    """
+    hidden = c.shape[-1]
     hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
     a = (xw + hw).named(f"a{suffix}")
     i = a[:, 0:hidden].sigmoid().named(f"i{suffix}")
@@ -56,8 +72,10 @@ def lstm_step(xw, h, c, weight_hh, bias_hh, suffix):
     g = a[:, 2 * hidden : 3 * hidden].tanh().named(f"g{suffix}")
     o = a[:, 3 * hidden :].sigmoid().named(f"o{suffix}")
     c_new = (f * c + i * g).named(f"c{suffix}")
-    h_new = (o * c_new.tanh().named(f"tanh(c{suffix})")).named(f"h{suffix}")
-    return h_new, c_new
+    h_new = o * c_new.tanh().named(f"tanh(c{suffix})")
+    if weight_hr is not None:
+        h_new = linear(h_new.named(f"m{suffix}"), weight_hr)
+    return h_new.named(f"h{suffix}"), c_new
 
 
 def gru_step(xw, h, weight_hh, bias_hh, suffix):
@@ -70,10 +88,10 @@ def gru_step(xw, h, weight_hh, bias_hh, suffix):
     return ((1.0 - z) * n + z * h).named(f"h{suffix}")
 
 
-def cell_step(cell, xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
+def cell_step(cell, xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh", weight_hr=None):
     """Dispatch one step; `state` is h, or (h, c) for the LSTM; returns the new state."""
     if cell == "lstm":
-        return lstm_step(xw, state[0], state[1], weight_hh, bias_hh, suffix)
+        return lstm_step(xw, state[0], state[1], weight_hh, bias_hh, suffix, weight_hr)
     if cell == "gru":
         return gru_step(xw, state, weight_hh, bias_hh, suffix)
     return rnn_step(xw, state, weight_hh, bias_hh, suffix, nonlinearity)
@@ -93,9 +111,12 @@ def _as_tensor(x, what):
 class _CellBase(Module):
     cell = "rnn"
 
-    def __init__(self, input_size, hidden_size, bias=True):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
-        _check_sizes(type(self).__name__, input_size, hidden_size)
+        name = type(self).__name__
+        dtype = factory_dtype(name, device, dtype)
+        check_sizes(name, input_size, hidden_size)
+        check_bool(name, bias=bias)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -108,6 +129,8 @@ class _CellBase(Module):
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
+        if dtype is not None:
+            self.to(dtype)
 
     def _prepare(self, x, hx):
         """Validate shapes; return the batched input, the batched state(s), and unbatched."""
@@ -171,9 +194,11 @@ class RNNCell(_CellBase):
 
     cell = "rnn"
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
-        _check_nonlinearity("RNNCell", nonlinearity)
-        super().__init__(input_size, hidden_size, bias)
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
+    ):
+        check_nonlinearity("RNNCell", nonlinearity)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
     def _act(self):
@@ -203,45 +228,77 @@ class _RNNBase(Module):
         input_size,
         hidden_size,
         num_layers=1,
+        *,
+        nonlinearity="tanh",
         bias=True,
         batch_first=False,
+        dropout=0.0,
         bidirectional=False,
-        nonlinearity="tanh",
+        proj_size=0,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
-        name = type(self).__name__
-        _check_sizes(name, input_size, hidden_size)
-        if not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
-            raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
-        _check_nonlinearity(name, nonlinearity)
+        dtype = check_layer_options(
+            type(self).__name__,
+            self.cell,
+            input_size,
+            hidden_size,
+            num_layers,
+            nonlinearity,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bias = bias
         self.batch_first = batch_first
+        self.dropout = float(dropout)
         self.bidirectional = bidirectional
+        self.proj_size = int(proj_size)
         self.nonlinearity = nonlinearity
         directions = 2 if bidirectional else 1
         gh = GATES[self.cell] * hidden_size
+        out = self.output_size
         for layer in range(num_layers):
-            in_size = input_size if layer == 0 else directions * hidden_size
+            in_size = input_size if layer == 0 else directions * out
             for direction in range(directions):
                 sfx = f"_l{layer}" + ("_reverse" if direction else "")
                 setattr(self, f"weight_ih{sfx}", _param((gh, in_size), hidden_size))
-                setattr(self, f"weight_hh{sfx}", _param((gh, hidden_size), hidden_size))
+                setattr(self, f"weight_hh{sfx}", _param((gh, out), hidden_size))
                 if bias:
                     setattr(self, f"bias_ih{sfx}", _param((gh,), hidden_size))
                     setattr(self, f"bias_hh{sfx}", _param((gh,), hidden_size))
+                if proj_size:
+                    setattr(self, f"weight_hr{sfx}", _param((proj_size, hidden_size), hidden_size))
+        if dtype is not None:
+            self.to(dtype)
 
     @property
     def num_directions(self):
         return 2 if self.bidirectional else 1
+
+    @property
+    def output_size(self):
+        """Features of h_t: proj_size if the LSTM projects its output, else hidden_size."""
+        return self.proj_size or self.hidden_size
 
     def layer_parameters(self, layer, direction):
         """(weight_ih, weight_hh, bias_ih, bias_hh) of one layer and direction (0 or 1)."""
         sfx = f"_l{layer}" + ("_reverse" if direction else "")
         get = lambda n: getattr(self, f"{n}{sfx}", None)  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def projection(self, layer, direction):
+        """weight_hr (proj_size, hidden_size) of one layer and direction, or None."""
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        return getattr(self, f"weight_hr{sfx}", None)
 
     def _check_input(self, x):
         name = type(self).__name__
@@ -261,27 +318,34 @@ class _RNNBase(Module):
         return x
 
     def _initial_states(self, hx, batch, unbatched, dtype):
-        """Zeros, or the given (D*L, B, H) tensors (batch_first never applies to states)."""
+        """Zeros, or the given (D*L, B, H) tensors (batch_first never applies to states).
+
+        With proj_size P, h_0 is (D*L, B, P) and c_0 stays (D*L, B, H).
+        """
         name = type(self).__name__
         rows = self.num_layers * self.num_directions
-        n_states = 2 if self.cell == "lstm" else 1
+        widths = (self.output_size, self.hidden_size)[: 2 if self.cell == "lstm" else 1]
         if hx is None:
-            return [np.zeros((rows, batch, self.hidden_size), dtype=dtype)] * n_states
+            return [np.zeros((rows, batch, w), dtype=dtype) for w in widths]
         given = _state_list(hx, self.cell, name, "(h_0, c_0)")
-        expected = (rows, self.hidden_size) if unbatched else (rows, batch, self.hidden_size)
         states = []
         for k, s in enumerate(given):
             s = _as_tensor(s, f"{name} initial state")
+            expected = (rows, widths[k]) if unbatched else (rows, batch, widths[k])
             if s.shape != expected:
+                what = "proj_size" if k == 0 and self.proj_size else "hidden_size"
                 raise ValueError(
                     f"{name}: {('h_0', 'c_0')[k]} has shape {s.shape}, expected {expected} "
-                    "(num_layers * num_directions, batch, hidden_size)"
+                    f"(num_layers * num_directions, batch, {what})"
                 )
-            states.append(s.reshape(rows, 1, self.hidden_size) if unbatched else s)
+            states.append(s.reshape(rows, 1, widths[k]) if unbatched else s)
         return states
 
     def forward(self, input, hx=None):
-        """output (T, B, D*H) and h_n (D*L, B, H) (LSTM: (h_n, c_n)), shaped as PyTorch."""
+        """output (T, B, D*H) and h_n (D*L, B, H) (LSTM: (h_n, c_n)), shaped as PyTorch.
+
+        With proj_size P, output is (T, B, D*P) and h_n (D*L, B, P).
+        """
         run = self.unroll(input, hx)
         steps = len(run.states[-1][0])
         top = run.states[-1]
@@ -290,8 +354,8 @@ class _RNNBase(Module):
             output = per_direction[0] if len(top) == 1 else concat(per_direction, axis=-1)
             finals = [stack(list(f), axis=0) for f in zip(*run.finals)]
         if run.unbatched:
-            output = output.reshape(steps, self.num_directions * self.hidden_size)
-            finals = [f.reshape(f.shape[0], self.hidden_size) for f in finals]
+            output = output.reshape(steps, self.num_directions * self.output_size)
+            finals = [f.reshape(f.shape[0], f.shape[-1]) for f in finals]
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
         if self.cell == "lstm":
@@ -305,7 +369,9 @@ class _RNNBase(Module):
         in time order (batched (B, H) tensors, the graph's own nodes), `finals` in h_n's
         row order (layer * D + direction), and `unbatched`. Layer 0 projects the whole
         input with one `linear` node; deeper layers project each step's input inside
-        that step, so every path in the graph is a path the gradient can take.
+        that step, so every path in the graph is a path the gradient can take. In
+        training mode with dropout p > 0, a deeper layer's input at step t is the layer
+        below's output times a dropout mask (a node labelled `dropout`).
         """
         x = self._check_input(input)
         unbatched = x.ndim == 2
@@ -330,19 +396,25 @@ class _RNNBase(Module):
         return Unrolled(states, finals, unbatched)
 
     def _layer_outputs(self, layer_states, layer, steps):
-        """h_t of one layer (both directions joined at each t) as the next layer's inputs."""
-        if len(layer_states) == 1:
-            return [layer_states[0][t][0] for t in range(steps)]
+        """h_t of one layer (both directions joined at each t) as the next layer's inputs,
+        through dropout in training mode."""
         joined = []
         for t in range(steps):
             with scope(t=t, layer=layer, cell=self.cell):
-                pair = [layer_states[0][t][0], layer_states[1][t][0]]
-                joined.append(concat(pair, axis=-1).named(f"[h_{t}, h_{t} rev]"))
+                if len(layer_states) == 1:
+                    out = layer_states[0][t][0]
+                else:
+                    pair = [layer_states[0][t][0], layer_states[1][t][0]]
+                    out = concat(pair, axis=-1).named(f"[h_{t}, h_{t} rev]")
+                if self.training and self.dropout > 0:
+                    out = _dropout(out, self.dropout, training=True)
+            joined.append(out)
         return joined
 
     def _run_direction(self, x, below, initial, row, layer, direction, steps):
         """Unroll one layer in one direction; return its states in time order."""
         w_ih, w_hh, b_ih, b_hh = self.layer_parameters(layer, direction)
+        w_hr = self.projection(layer, direction)
         dname = "reverse" if direction else "forward"
         lstm = self.cell == "lstm"
         with scope(layer=layer, direction=dname, cell=self.cell):
@@ -365,7 +437,9 @@ class _RNNBase(Module):
                     else:
                         xw = linear(below[t], w_ih, b_ih)
                     xw.named(f"x_{t} W_ih^T")
-                    state = cell_step(self.cell, xw, state, w_hh, b_hh, f"_{t}", self.nonlinearity)
+                    state = cell_step(
+                        self.cell, xw, state, w_hh, b_hh, f"_{t}", self.nonlinearity, w_hr
+                    )
                 seq[t] = state if lstm else (state,)
         return seq
 
@@ -375,23 +449,47 @@ class _RNNBase(Module):
             text += f", num_layers={self.num_layers}"
         if self.cell == "rnn" and self.nonlinearity != "tanh":
             text += f", nonlinearity='{self.nonlinearity}'"
-        for flag in ("batch_first", "bidirectional"):
-            if getattr(self, flag):
-                text += f", {flag}=True"
         if not self.bias:
             text += ", bias=False"
+        if self.batch_first:
+            text += ", batch_first=True"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional:
+            text += ", bidirectional=True"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         return text
 
 
 class RNN(_RNNBase):
     """Elman RNN, `RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-    batch_first=False, bidirectional=False)`; returns (output, h_n)."""
+    batch_first=False, dropout=0.0, bidirectional=False)`; returns (output, h_n).
+
+    nonlinearity: "tanh" or "relu" as PyTorch, or "sigmoid" / "linear" for the lecture.
+    """
 
     cell = "rnn"
 
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(**options(locals()))
+
 
 class LSTM(_RNNBase):
-    """LSTM with PyTorch's arguments (no `nonlinearity`); returns (output, (h_n, c_n))."""
+    """`LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, proj_size=0)`; returns (output, (h_n, c_n))."""
 
     cell = "lstm"
 
@@ -402,13 +500,18 @@ class LSTM(_RNNBase):
         num_layers=1,
         bias=True,
         batch_first=False,
+        dropout=0.0,
         bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
     ):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional)
+        super().__init__(**options(locals()))
 
 
 class GRU(_RNNBase):
-    """GRU with PyTorch's arguments (no `nonlinearity`); returns (output, h_n)."""
+    """`GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False)`; returns (output, h_n)."""
 
     cell = "gru"
 
@@ -419,9 +522,12 @@ class GRU(_RNNBase):
         num_layers=1,
         bias=True,
         batch_first=False,
+        dropout=0.0,
         bidirectional=False,
+        device=None,
+        dtype=None,
     ):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional)
+        super().__init__(**options(locals()))
 
 
 class Unrolled:
@@ -458,17 +564,3 @@ def _state_list(hx, cell, name, pair):
             got = type(hx).__name__
         raise ValueError(f"{name}: the state of an LSTM is a pair {pair}, got {got}")
     return list(hx)
-
-
-def _check_sizes(name, input_size, hidden_size):
-    for what, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-
-
-def _check_nonlinearity(name, nonlinearity):
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(
-            f"{name}: unknown nonlinearity '{nonlinearity}' "
-            f"(choose from {', '.join(NONLINEARITIES)})"
-        )
