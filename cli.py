@@ -21,8 +21,8 @@ import click  # noqa: E402
 
 import cli_types as T  # noqa: E402
 from tinygrad_rnn import __version__  # noqa: E402
+from tinygrad_rnn.anomaly import AnomalyError  # noqa: E402
 from tinygrad_rnn.gradcheck import GradcheckError  # noqa: E402
-from tinygrad_rnn.ops import AnomalyError  # noqa: E402
 from viz.plots import PlotError  # noqa: E402
 from viz.render import RenderError  # noqa: E402
 

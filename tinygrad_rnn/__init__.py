@@ -11,10 +11,10 @@ c.backward()          # a.grad == 2.0 (= b), b.grad == 8.0 (= a + 3 b^2)
 # and `tinygrad-rnn --version` prints it.
 __version__ = "0.1.0"
 
+from .anomaly import AnomalyError, detect_anomaly  # noqa: E402
 from .autograd import (  # noqa: E402
     Step,
     backward_steps,
-    detect_anomaly,
     enable_grad,
     grad,
     jacobian,
@@ -24,7 +24,6 @@ from .autograd import (  # noqa: E402
 )
 from .function import Function, FunctionCtx  # noqa: E402
 from .gradcheck import GradcheckError, gradcheck  # noqa: E402
-from .ops import AnomalyError  # noqa: E402
 from .tensor import Tensor, cat, chunk, concat, ones, split, stack, tensor, where, zeros
 
 __all__ = [

@@ -11,8 +11,6 @@
 A step matches after it ran: its node's gradient is complete and has been sent on.
 """
 
-from .autograd import topo_order
-
 
 class Breakpoint:
     """A parsed stop spec; `matches(step)` is called on every step of one pass, in order."""
@@ -66,9 +64,11 @@ class Breakpoint:
         return "first step at " + " ".join(f"{k}={v}" for k, v in self.tags.items())
 
 
-def stop_rule(stop, roots=None):
-    """A predicate `fn(step)` from a spec or a list of specs (fresh state for one pass)."""
-    nodes = topo_order(list(roots)) if roots is not None else None
+def stop_rule(stop, nodes=None):
+    """A predicate `fn(step)` from a spec or a list of specs (fresh state for one pass).
+
+    `nodes` are the graph's nodes (to check that a label names one of them).
+    """
     specs = stop if isinstance(stop, (list, tuple)) else [stop]
     points = [Breakpoint(s, nodes) for s in specs]
     # every breakpoint sees every step (a `t=K` spec must notice its first match even when

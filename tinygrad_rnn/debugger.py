@@ -17,8 +17,9 @@ numpy and the engine, so the CLI stays a thin loop around it and tests drive it 
 
 import numpy as np
 
-from .autograd import _quoted, backward_steps, format_tags, topo_order
+from .autograd import backward_steps, topo_order
 from .breakpoints import Breakpoint, positive_int, resolve_label, unquote
+from .display import format_tags, quoted
 from .tensor import Tensor
 
 __all__ = ["Breakpoint", "Session", "SessionError", "break_at", "run", "typed_lines"]
@@ -106,7 +107,7 @@ class Session:
     def banner(self):
         value = np.format_float_positional(float(np.sum(self.root.data)), precision=6, trim="-")
         return (
-            f"backward pass of {_quoted(self.root)} = {value}: {self.total} steps, one per node "
+            f"backward pass of {quoted(self.root)} = {value}: {self.total} steps, one per node "
             "in reverse topological order; h for help"
         )
 
@@ -233,7 +234,7 @@ class Session:
                 head += " (finished)"
         waiting = [n for n in self.order[self.ran :] if self.done_consumers[n]]
         lines = [head, f"done ({len(done)}): {_names(done, last=True)}"]
-        parts = [f"{_quoted(n)} {self.done_consumers[n]}/{self.consumers[n]}" for n in waiting[:8]]
+        parts = [f"{quoted(n)} {self.done_consumers[n]}/{self.consumers[n]}" for n in waiting[:8]]
         if len(waiting) > 8:
             parts.append(f"... {len(waiting) - 8} more")
         lines.append(
@@ -307,7 +308,7 @@ class Session:
         text = f"  ... {skipped} steps ...\n" if skipped else ""
         return text + (
             f"finished: all {self.total} steps ran; every node on a path to "
-            f"{_quoted(self.root)} holds the gradient backward() gives it"
+            f"{quoted(self.root)} holds the gradient backward() gives it"
         )
 
     def _lookup(self, arg):
@@ -339,7 +340,7 @@ class Session:
         op = node.op.name if node.op is not None else "leaf"
         tags = format_tags(node.tags)
         lines = [
-            f"{_quoted(node)}  {op}  shape {tuple(node.shape)}"
+            f"{quoted(node)}  {op}  shape {tuple(node.shape)}"
             + (f"  ({tags})" if tags else "")
             + f"  step {k}/{self.total}",
             "  value  " + _array(node.data, "  value  "),
@@ -352,7 +353,7 @@ class Session:
             edges = step.input_grads
             for inp, g in zip(node.inputs, edges):
                 if g is not None and inp.requires_grad:
-                    head = f"  -> {_quoted(inp)}  "
+                    head = f"  -> {quoted(inp)}  "
                     lines.append(head + _array(g, head) + f"  |g|={_norm(g)}")
         elif k <= self.ran:
             lines.append("  grad   none: no gradient reached this node")
@@ -414,15 +415,15 @@ def node_name(node):
     """`tanh 'h_2' (t=2, layer 0)`: a node as the step lines name it."""
     op = node.op.name if node.op is not None else "leaf"
     tags = format_tags(node.tags)
-    text = op if (node.label is None and node.op is not None) else f"{op} {_quoted(node)}"
+    text = op if (node.label is None and node.op is not None) else f"{op} {quoted(node)}"
     return f"{text} ({tags})" if tags else text
 
 
 def _names(nodes, last=False, limit=10):
     if len(nodes) <= limit:
-        return ", ".join(_quoted(n) for n in nodes) or "-"
+        return ", ".join(quoted(n) for n in nodes) or "-"
     shown = nodes[-limit:] if last else nodes[:limit]
-    text = ", ".join(_quoted(n) for n in shown)
+    text = ", ".join(quoted(n) for n in shown)
     return f"... {len(nodes) - limit} earlier, {text}" if last else f"{text}, ..."
 
 

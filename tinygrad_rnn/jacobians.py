@@ -13,7 +13,7 @@ is h_k, or (h_k, c_k) for the LSTM, taken as the next step reads it.
 import numpy as np
 
 from .autograd import grad, topo_order
-from .ops import SliceGrad
+from .ops import dense_grad as dense  # an op's gradient as a plain array
 
 # |f'| <= gamma for the simple RNN's activation (identity: f' = 1)
 GAMMA = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "linear": 1.0}
@@ -32,15 +32,6 @@ def consumer_map(order):
             if inp.requires_grad:
                 consumers.setdefault(inp, []).append((node, i))
     return consumers
-
-
-def dense(g, like):
-    """An op's gradient for input `like` as a plain array of its shape."""
-    if type(g) is SliceGrad:
-        return g.dense(like.data.dtype)
-    if g is not None and g.shape != like.shape:
-        return np.broadcast_to(g, like.shape)
-    return g
 
 
 def path_steps(T, steps, reverse=False):

@@ -15,16 +15,7 @@ array of zeros: the engine adds it into one buffer in place, which keeps T slice
 import numpy as np
 
 from ._context import state
-from .tensor import Tensor
-
-
-class AnomalyError(RuntimeError):
-    """A non-finite value found by `detect_anomaly()`; `.node` is where it was born."""
-
-    def __init__(self, message, node=None, phase="forward"):
-        super().__init__(message)
-        self.node = node
-        self.phase = phase
+from .anomaly import AnomalyError, check_forward  # noqa: F401  (AnomalyError: an old home)
 
 
 class Op:
@@ -32,6 +23,9 @@ class Op:
 
     __slots__ = ()
     name = "op"
+    # The node constructor, `Tensor._make(data, inputs, op, requires_grad)`. tensor.py hands
+    # it in when it is imported, so this module needs numpy and no Tensor: no import cycle.
+    make_node = None
     # Ops whose backward is costly per input (matmuls) set this; `apply` then records
     # `op.needs` (which inputs require grad) and backward returns None for the others.
     skips_unneeded = False
@@ -51,17 +45,15 @@ class Op:
         if state.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
-                    out = Tensor._make(data, inputs, op, True)
+                    out = Op.make_node(data, inputs, op, True)
                     if cls.skips_unneeded:
                         op.needs = tuple(t.requires_grad for t in inputs)
                     break
             else:
-                out = Tensor._make(data, (), None, False)
+                out = Op.make_node(data, (), None, False)
         else:
-            out = Tensor._make(data, (), None, False)
+            out = Op.make_node(data, (), None, False)
         if state.anomaly:
-            from .autograd import check_forward
-
             check_forward(out, cls.name, inputs)
         return out
 
@@ -111,6 +103,15 @@ class SliceGrad:
         buffer = np.zeros(self.shape, dtype=dtype)
         self.add_into(buffer)
         return buffer
+
+
+def dense_grad(g, like):
+    """A gradient sent to input `like` as a plain array of its shape (None stays None)."""
+    if type(g) is SliceGrad:
+        return g.dense(like.data.dtype)
+    if g is not None and g.shape != like.shape:
+        return np.broadcast_to(g, like.shape)
+    return g
 
 
 # ----- elementwise binary --------------------------------------------------------------

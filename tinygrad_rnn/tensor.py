@@ -10,7 +10,10 @@ Operators and methods only forward to `ops.py`: every derivative lives there.
 
 import numpy as np
 
+from . import ops as _ops
 from ._context import state
+from .composite import chunk, split
+from .display import describe
 
 _FLOAT_KINDS = "fc"
 
@@ -196,8 +199,6 @@ class Tensor:
         self.grad = None
 
     def __repr__(self):
-        from .autograd import describe
-
         return describe(self)
 
     # ----- operators ------------------------------------------------------------------
@@ -415,35 +416,6 @@ def where(condition, a, b):
     return _ops.Where.apply(_lift(a, like), _lift(b, like), condition=cond)
 
 
-def split(x, size_or_sizes, axis=0):
-    """Slices of `x` along `axis`: equal pieces of `size`, or the given list of sizes."""
-    n = x.shape[axis]
-    if isinstance(size_or_sizes, int):
-        if size_or_sizes <= 0:
-            raise ValueError(f"split: size must be positive, got {size_or_sizes}")
-        sizes = [size_or_sizes] * (n // size_or_sizes)
-        if n % size_or_sizes:
-            sizes.append(n % size_or_sizes)
-    else:
-        sizes = list(size_or_sizes)
-        if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not add up to {n} along axis {axis}")
-    axis = axis % x.ndim
-    pieces, start = [], 0
-    for size in sizes:
-        index = (slice(None),) * axis + (slice(start, start + size),)
-        pieces.append(x[index])
-        start += size
-    return pieces
-
-
-def chunk(x, chunks, axis=0):
-    """`chunks` pieces of (almost) equal size along `axis`, as torch.chunk."""
-    n = x.shape[axis]
-    size = -(-n // chunks)
-    return split(x, size, axis=axis)
-
-
 def zeros(*shape, requires_grad=False, dtype=np.float64):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -456,4 +428,5 @@ def ones(*shape, requires_grad=False, dtype=np.float64):
     return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
 
 
-from . import ops as _ops  # noqa: E402  (ops imports Tensor from this module)
+# ops.py builds nodes without importing this module: the constructor is handed to it here
+_ops.Op.make_node = Tensor._make

@@ -1,0 +1,108 @@
+"""The core stays readable: sizes from DESIGN §1 and no module-level import cycle."""
+
+import ast
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = os.path.join(ROOT, "tinygrad_rnn")
+
+
+def module_imports(path, name):
+    """The tinygrad_rnn modules `name` imports at module level (not inside functions)."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    package = name.rsplit(".", 1)[0] if not path.endswith("__init__.py") else name
+    found = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom):
+            if stmt.level:
+                base = package.split(".")
+                base = base[: len(base) - (stmt.level - 1)]
+                target = ".".join(base + ([stmt.module] if stmt.module else []))
+            else:
+                target = stmt.module or ""
+            if stmt.module is None or stmt.level and not stmt.module:
+                found.update(f"{target}.{a.name}" for a in stmt.names)
+            else:
+                found.add(target)
+        elif isinstance(stmt, ast.Import):
+            found.update(a.name for a in stmt.names)
+    return {m for m in found if m.startswith("tinygrad_rnn")}
+
+
+def library_graph():
+    graph = {}
+    for folder, _, files in os.walk(PACKAGE):
+        for file in files:
+            if not file.endswith(".py"):
+                continue
+            path = os.path.join(folder, file)
+            rel = os.path.relpath(path, ROOT)[: -len(".py")].replace(os.sep, ".")
+            name = rel[: -len(".__init__")] if rel.endswith(".__init__") else rel
+            graph[name] = module_imports(path, name)
+    # `from . import x` names a module when x is one; otherwise it is a name in the package
+    for name, deps in graph.items():
+        graph[name] = {d if d in graph else d.rsplit(".", 1)[0] for d in deps} - {name}
+    return graph
+
+
+def find_cycle(graph):
+    """A list of modules forming an import cycle, or None (iterative depth-first search)."""
+    state = {}
+    for start in sorted(graph):
+        if start in state:
+            continue
+        state[start] = "open"
+        stack, path = [(start, iter(sorted(graph[start])))], [start]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = "done"
+                stack.pop()
+                path.pop()
+            elif state.get(child) == "open":
+                return path[path.index(child) :] + [child]
+            elif child not in state:
+                state[child] = "open"
+                stack.append((child, iter(sorted(graph[child]))))
+                path.append(child)
+    return None
+
+
+def test_engine_library_has_no_module_level_import_cycle():
+    graph = library_graph()
+    assert {"tinygrad_rnn.ops", "tinygrad_rnn.tensor", "tinygrad_rnn.autograd"} <= set(graph)
+    # packages' __init__ files re-export their modules by design; the modules must not
+    # need each other in a circle (then import order would matter)
+    packages = {"tinygrad_rnn", "tinygrad_rnn.nn", "tinygrad_rnn.analysis", "tinygrad_rnn.tasks"}
+    modules = {n: deps - packages for n, deps in graph.items() if n not in packages}
+    assert find_cycle(modules) is None, " -> ".join(find_cycle(modules))
+
+
+def test_engine_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_engine_ops_needs_no_tensor():
+    deps = library_graph()["tinygrad_rnn.ops"]
+    assert "tinygrad_rnn.tensor" not in deps and "tinygrad_rnn.autograd" not in deps
+
+
+def lines(name):
+    with open(os.path.join(PACKAGE, name), encoding="utf-8") as f:
+        return sum(1 for _ in f)
+
+
+def test_engine_core_files_stay_within_their_size():
+    assert lines("autograd.py") <= 350
+    assert lines("tensor.py") <= 450
+
+
+def test_engine_walk_reads_like_the_textbook_loop():
+    with open(os.path.join(PACKAGE, "autograd.py"), encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    walk = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_walk")
+    body = walk.end_lineno - walk.body[1].lineno + 1  # without the docstring
+    assert body <= 36, body
