@@ -188,6 +188,68 @@ def gradcheck_command(seed, pattern, list_only):
     click.echo(f"\nall {len(results)} op cases pass (seed {seed})")
 
 
+# ----- a trained model on a real input (render, bptt, step) ---------------------------------
+
+LECTURE_OPTIONS = (
+    "cell", "steps", "hidden", "input_size", "layers", "bidirectional", "activation",
+    "radius", "init", "forget_bias",
+)  # fmt: skip
+
+
+def _trained_options(fn):
+    """--load CKPT with --input TEXT or --sample N: a trained model on one real input."""
+    options = [
+        click.option(
+            "--load",
+            type=T.InFile(),
+            metavar="CKPT",
+            help="A trained model (from train --save) instead of the lecture's model.",
+        ),
+        click.option(
+            "--input",
+            "input_text",
+            metavar="TEXT",
+            help="With --load: the input, text or tokens ('hello', '3 1 4 1 5', 'what time is it')",
+        ),
+        click.option(
+            "--sample",
+            type=T.NON_NEGATIVE,
+            metavar="N",
+            help="With --load: the N-th sequence of the task's seeded test set.  [default: 0]",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _given(name):
+    """Whether option `name` of the running command was given on the command line."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source(name) != ParameterSource.DEFAULT
+
+
+def _load_trained(load, input_text, sample, loss=None):
+    """The `TrainedRun` of --load (None without it); lecture-model options clash with it.
+    `loss` given on the command line picks E_t/E_{T-1}/E from it, else the training loss E."""
+    if load is None:
+        if input_text is not None or sample is not None:
+            raise ValueError("--input and --sample choose the input of a trained model: add --load")
+        return None
+    params = click.get_current_context().params
+    given = [f"--{n.replace('_', '-')}" for n in LECTURE_OPTIONS if n in params and _given(n)]
+    if given:
+        raise ValueError(f"{', '.join(given)}: lecture-model options; --load brings its own model")
+    from tinygrad_rnn import bptt
+    from tinygrad_rnn.analysis.trained import load as load_trained
+
+    trained = load_trained(load, input=input_text, sample=sample)
+    if loss is not None and _given("loss"):
+        trained.loss = bptt.loss_root(trained, int(loss) if loss.isdigit() else loss)
+    return trained
+
+
 # ----- bptt ---------------------------------------------------------------------------------
 
 
@@ -263,7 +325,11 @@ def gradcheck_command(seed, pattern, list_only):
     help="Draw log |dh_T/dh_k| against T-k with the bound dashed (needs the plot extra).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_trained_options
 def bptt_command(
+    load,
+    input_text,
+    sample,
     seed,
     cell,
     steps,
@@ -299,6 +365,7 @@ def bptt_command(
       tinygrad-rnn bptt --steps 8 --radius 0.9
       tinygrad-rnn bptt --scalar --steps 8
       tinygrad-rnn bptt --compare rnn,lstm,gru --steps 30 --radii 0.5,1.0 --plot decay.png
+      tinygrad-rnn bptt --load echo.npz --sample 3     a trained model on a test sequence
     """
     import json
 
@@ -312,10 +379,20 @@ def bptt_command(
         if cells != ["rnn"]:
             raise ValueError("--scalar follows the lecture's chain through an RNN: use --cell rnn")
         hidden = 1
+    trained = _load_trained(load, input_text, sample, loss)
+    if trained is not None:
+        if compare or radii or scalar:
+            raise ValueError(
+                "--compare, --radii and --scalar build lecture models, not with --load"
+            )
+        trained.require_states("bptt")
+        cells, sweep = [trained.config["task"]], [None]
+        if not _given("loss"):
+            loss_spec = None  # the training objective, E = sum of the steps' losses
     results = []
     for name in cells:
         for r in sweep:
-            run = lecture.build(
+            run = trained or lecture.build(
                 name,
                 steps=steps,
                 hidden=hidden,
@@ -388,7 +465,9 @@ def _finite(x):
     """JSON-safe number: non-finite values (a diverged run) become null."""
     import math
 
-    return x if isinstance(x, bool) or math.isfinite(x) else None
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return x  # flags and names ("metric") as they are
+    return x if math.isfinite(x) else None
 
 
 @main.command("train", short_help="Train a model on a task (optimizers, clipping, truncated BPTT).")
@@ -439,13 +518,21 @@ def _finite(x):
 @click.option("--k1", type=T.POSITIVE, help="Truncated BPTT: backpropagate every k1 steps ...")
 @click.option("--k2", type=T.POSITIVE, help="... through the last k2 steps (k2 >= k1).")
 @click.option("--dtype", type=T.Name(["float64", "float32"]), help="[default: float64]")
-@click.option("--eval-every", type=T.POSITIVE, help="Also evaluate every N steps (into --log).")
+@click.option(
+    "--eval-every", type=T.POSITIVE, help="Also evaluate every N steps (printed, and in --log)."
+)
+@click.option(
+    "--sample-every",
+    type=T.POSITIVE,
+    metavar="N",
+    help="Print a sample every N steps (text: 60 characters; generate: every class).",
+)
 @click.option("--eval-batch", type=T.POSITIVE, help="Sequences in the test batch.  [default: 512]")
 @click.option("--save", type=T.OutFile(), help="Write a checkpoint (.npz) here.")
 @click.option("--load", type=T.InFile(), help="Resume from this checkpoint.")
 @click.option("--log", type=T.OutFile(), help="One JSON line per step (.jsonl).")
 @click.pass_context
-def train_command(ctx, save, load, log, **options):
+def train_command(ctx, save, load, log, sample_every, **options):
     """Train a recurrent model on a task and evaluate it against the task's baseline.
 
     Shows a progress bar with the loss, the gradient norm and how many steps were
@@ -459,15 +546,19 @@ def train_command(ctx, save, load, log, **options):
       tinygrad-rnn train --task adding --length 50 --cell lstm --hidden 64 --steps 1500
       tinygrad-rnn train --task text --cell lstm --steps 300 --save text.npz
       tinygrad-rnn train --task adding --cell rnn --k1 10 --k2 20 --clip 1.0 --log run.jsonl
+      tinygrad-rnn train --task text --steps 500 --sample-every 100 --eval-every 100
     """
     import json
     import time
 
+    from tinygrad_rnn.analysis import watch
     from tinygrad_rnn.train import Run, make_config
 
-    given = _explicit(ctx, options)
+    given = _explicit(ctx, {**options})
     run = Run.resume(load, **given) if load else Run(make_config(**options))
     config, task = run.config, run.task
+    if sample_every is not None:
+        watch.check_samplable(task)
     truncation = "full BPTT" if config["k1"] is None else f"BPTT({config['k1']}, {config['k2']})"
     click.echo(
         f"{task.name} ({task.shape}, {task.metric}): {config['cell']} hidden {config['hidden']} "
@@ -500,6 +591,18 @@ def train_command(ctx, save, load, log, **options):
                 if log_file:
                     line = {k: _finite(v) for k, v in record.items()}
                     log_file.write(json.dumps(line) + "\n")
+                lines = []
+                if "eval" in record:
+                    lines.append(
+                        f"step {record['step']}: test {task.metric} {record['eval']:.4g} "
+                        f"(baseline {task.baseline:.4g})"
+                    )
+                if sample_every and record["step"] % sample_every == 0 and not run.diverged:
+                    lines.append(watch.sample_line(run, config["seed"]))
+                if lines and sys.stderr.isatty():
+                    click.echo("\r\033[K", nl=False, err=True)  # clear the bar's line first
+                for text in lines:
+                    click.echo(text)
                 bar.update(1, record)
 
             records = run.fit(on_step=on_step)
@@ -685,7 +788,11 @@ def _model_options(fn):
 )
 @click.option("-o", "--out", type=T.OutFile(), help="Output file [graph.FORMAT].")
 @notation_option
+@_trained_options
 def render_command(
+    load,
+    input_text,
+    sample,
     seed,
     color,
     highlight,
@@ -715,6 +822,7 @@ def render_command(
       tinygrad-rnn render --cell lstm --steps 50 --detail cell -o lstm50.svg
       tinygrad-rnn render --radius 0.5 --steps 8 --highlight E_7:h_0 --no-params -o fade.png
       tinygrad-rnn render --notation lecture --bptt 3:0 -o lecture.png
+      tinygrad-rnn render --load text.npz --input "hello" --detail cell -o hello.png
     """
     from tinygrad_rnn import lecture
     from viz.demo import describe
@@ -726,7 +834,9 @@ def render_command(
     fmt = format_for(out or "graph", fmt)
     if out is None:
         out = f"graph.{fmt}"
-    run = lecture.build(seed=seed, **model)
+    run = _load_trained(load, input_text, sample, model["loss"]) or lecture.build(
+        seed=seed, **model
+    )
     run.loss.backward()
     dot = to_dot(
         run.loss,
@@ -738,7 +848,7 @@ def render_command(
         steps=window,
         max_nodes=max_nodes,
         force=force,
-        title=describe(run),
+        title=run.title() if load else describe(run),
         notation=notation,
     )
     render(dot, out, fmt, dpi=dpi, max_pixels=max_pixels)
@@ -802,7 +912,8 @@ def demo_command(seed, out, notation):
     show_default=True,
     help="Directory that `g FILE` writes into.",
 )
-def step_command(seed, breaks, commands, out, **model):
+@_trained_options
+def step_command(load, input_text, sample, seed, breaks, commands, out, **model):
     """Step through the backward pass of the lecture's unrolled model, one node at a time.
 
     Builds the same model as `render` and walks its backward pass in reverse topological
@@ -815,11 +926,14 @@ def step_command(seed, breaks, commands, out, **model):
     \b
     Example:
       tinygrad-rnn step --steps 4 --commands "b h_1; c; p h_1; w; g frame.svg; q"
+      tinygrad-rnn step --load echo.npz --sample 0 --commands "b t=3; c; p h_3; q"
     """
     from tinygrad_rnn import debugger, lecture
     from viz.frames import render_frame
 
-    run = lecture.build(seed=seed, **model)
+    run = _load_trained(load, input_text, sample, model["loss"]) or lecture.build(
+        seed=seed, **model
+    )
     session = debugger.Session(
         run.loss, render=render_frame, write_path=lambda name: _path_inside(out, name)
     )
@@ -847,6 +961,167 @@ def _path_inside(directory, name):
         raise ValueError(f"files go inside --out ({directory}): give a name like frame.svg")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     return path
+
+
+# ----- trained-model views: connectivity and gates -------------------------------------------
+
+
+def _view_options(fn):
+    """--load (required), --input/--sample, -o FILE.png, --json: a view of a trained model."""
+    options = [
+        click.option(
+            "--load",
+            required=True,
+            type=T.InFile(),
+            metavar="CKPT",
+            help="A trained model (from train --save).",
+        ),
+        click.option("--input", "input_text", metavar="TEXT", help="The input, text or tokens."),
+        click.option(
+            "--sample",
+            type=T.NON_NEGATIVE,
+            metavar="N",
+            help="The N-th sequence of the task's seeded test set.  [default: 0]",
+        ),
+        click.option("-o", "--out", type=T.OutFile(), metavar="FILE.png", help="Draw it."),
+        click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _show_table(rows, columns, table, name):
+    """A small text table: one row per `rows` entry, one column per input token."""
+    width = max(6, *(len(c) for c in columns))
+    lines = [f"{name:>10} " + " ".join(f"{c[:width]:>{width}}" for c in columns)]
+    for label, values in zip(rows, table):
+        lines.append(f"{label[:10]:>10} " + " ".join(f"{v:>{width}.2g}" for v in values))
+    return "\n".join(lines)
+
+
+@main.command("connectivity", short_help="Which inputs each output of a trained model depends on.")
+@seed_option
+@_view_options
+@click.option("--compare", type=T.InFile(), metavar="CKPT2", help="Side by side.")
+def connectivity_command(seed, load, input_text, sample, out, as_json, compare):
+    """The matrix ||d o_t / d x_k|| of a trained model on one input: rows are output steps t,
+    columns input steps k (for tokens, x_k is the embedded vector). A unidirectional model
+    has exact zeros above the diagonal; a bidirectional one fills both sides; an N-vs-1
+    model has one row. Prints the table, or --json {"matrix": [[...]], "inputs": [...]}.
+
+    \b
+    Examples:
+      tinygrad-rnn train --task echo --steps 400 --save echo.npz
+      tinygrad-rnn connectivity --load echo.npz --sample 0 -o echo_conn.png
+      tinygrad-rnn connectivity --load lstm.npz --compare rnn.npz --input "3 1 4 1 5 9" -o both.png
+    """
+    import json
+
+    from tinygrad_rnn.analysis.connectivity import connectivity
+    from tinygrad_rnn.analysis.trained import load as load_trained
+
+    results = [connectivity(load_trained(load, input=input_text, sample=sample))]
+    if compare is not None:
+        results.append(connectivity(load_trained(compare, input=input_text, sample=sample)))
+    if as_json:
+        dicts = [r.to_dict() for r in results]
+        click.echo(json.dumps(dicts[0] if len(dicts) == 1 else dicts))
+    else:
+        for r in results:
+            click.echo(r.title)
+            click.echo(_show_table(r.rows, r.inputs, r.matrix, "t \\ k"))
+    if out is not None:
+        from viz.heatmaps import connectivity_figure
+
+        connectivity_figure(results, out)
+        click.echo(f"wrote {out}", err=as_json)
+
+
+@main.command("gates", short_help="Unit x time heatmaps of a trained model's gates and states.")
+@seed_option
+@_view_options
+@click.option("--layer", type=int, default=-1, show_default=True, help="Which layer (-1: top).")
+@click.option(
+    "--direction",
+    type=T.Name(["forward", "reverse"]),
+    default="forward",
+    show_default=True,
+    help="forward or reverse.",
+)
+def gates_command(seed, load, input_text, sample, out, as_json, layer, direction):
+    """What a trained model's gates did on one input: i, f, o, c and h of an LSTM (GRU: r, z,
+    n, h; RNN: h), one row per unit, one column per step under its input token. The values
+    are the graph's own nodes. Prints each table, or --json with exactly those keys plus
+    "inputs"; -o draws the heatmaps.
+
+    \b
+    Examples:
+      tinygrad-rnn train --task adding --length 20 --steps 600 --save adding.npz
+      tinygrad-rnn gates --load adding.npz --sample 0 -o adding_gates.png
+      tinygrad-rnn gates --load text.npz --input "The engine" --json
+    """
+    import json
+
+    from tinygrad_rnn.analysis.gates import gates
+    from tinygrad_rnn.analysis.trained import load as load_trained
+
+    result = gates(load_trained(load, input=input_text, sample=sample), layer, direction)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        click.echo(result.title)
+        for name, table in result.tables.items():
+            units = [f"{name}[{u}]" for u in range(table.shape[0])]
+            click.echo(_show_table(units, result.inputs, table, name))
+    if out is not None:
+        from viz.heatmaps import gates_figure
+
+        gates_figure(result, out)
+        click.echo(f"wrote {out}", err=as_json)
+
+
+@main.command("plot", short_help="Plot training logs: loss, metric vs baseline, gradient norm.")
+@seed_option
+@click.argument("logs", nargs=-1, required=True, type=T.InFile())
+@click.option(
+    "-o",
+    "--out",
+    type=T.OutFile(),
+    default="training.png",
+    show_default=True,
+    metavar="FILE.png",
+    help="The figure (png, svg or pdf).",
+)
+@click.option("--title", help="The figure's title.  [default: the runs' names]")
+def plot_command(seed, logs, out, title):
+    """Plot one or more training logs (train --log RUN.jsonl) over the optimizer step,
+    overlaid: the training loss, the evaluation metric against the task's baseline (runs
+    logged with --eval-every), and the gradient norm on a log scale with clipped steps
+    marked. Each run is named by its file name.
+
+    \b
+    Example:
+      tinygrad-rnn train --task adding --cell rnn --eval-every 25 --log rnn.jsonl
+      tinygrad-rnn train --task adding --cell lstm --eval-every 25 --log lstm.jsonl
+      tinygrad-rnn plot rnn.jsonl lstm.jsonl -o adding.png
+    """
+    from tinygrad_rnn.analysis.runlog import read_log
+    from viz.curves import training_figure
+
+    runs = [read_log(path) for path in logs]
+    training_figure(runs, out, title)
+    for run in runs:
+        last = next((v for v in reversed(run.loss) if v is not None), None)
+        evals = f", last {run.metric} {run.eval[-1]:.4g}" if run.eval else ""
+        baseline = f" (baseline {run.baseline:.4g})" if run.baseline is not None else ""
+        click.echo(
+            f"{run.name}: {len(run.steps)} steps, last loss {last:.4g}{evals}{baseline}, "
+            f"{len(run.clipped)} clipped"
+            if last is not None
+            else f"{run.name}: {len(run.steps)} steps, no finite loss"
+        )
+    click.echo(f"wrote {out}")
 
 
 if __name__ == "__main__":

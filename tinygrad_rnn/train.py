@@ -290,6 +290,8 @@ class Run:
                 record["eval"] = found["metric"]
                 record["eval_standard_error"] = found["standard_error"]
                 record.update(self._extras(found))
+                # the log then says what the number is and what it must beat (plot reads it)
+                record["metric"], record["baseline"] = self.task.metric, self.task.baseline
             records.append(record)
             if on_step is not None:
                 on_step(record)

@@ -63,10 +63,16 @@ def jacobian_decay(series, path, title=None):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise PlotError(f"cannot write {path}: the folder {folder} does not exist")
-        fig.savefig(path)
+        save(fig, path)
     finally:
         plt.close(fig)
+    return path
+
+
+def save(fig, path):
+    """Write `fig` to `path` (png, svg or pdf by its suffix), or a PlotError naming the folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise PlotError(f"cannot write {path}: the folder {folder} does not exist")
+    fig.savefig(path)
     return path
