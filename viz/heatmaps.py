@@ -48,8 +48,7 @@ def connectivity_figure(results, path, titles=None):
     if positive.size == 0:
         raise PlotError("connectivity: every entry is zero, nothing to draw")
     norm = LogNorm(vmin=max(positive.min(), positive.max() * 1e-8), vmax=positive.max())
-    cmap = plt.get_cmap("magma_r").copy()
-    cmap.set_bad("white")
+    cmap = plt.get_cmap("magma_r").with_extremes(bad="white")
     width = max(4.5, min(9.0, 0.28 * results[0].matrix.shape[1] + 2.5))
     height = max(2.6, min(9.0, 0.28 * results[0].matrix.shape[0] + 2.2))
     fig, axes = plt.subplots(

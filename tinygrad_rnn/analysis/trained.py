@@ -44,6 +44,8 @@ class TrainedRun:
         self.states, self.outputs, self.losses, self.loss = states, outputs, losses, loss
         self.model = rnn  # the nn.RNN/LSTM/GRU, as in LectureRun
         self.batch = None  # the Batch it read (set by `load`)
+        # the layer's whole input (T, B, input_size), as LectureRun's x: the stacked x_k
+        self.x = None
 
     def parameters(self):
         return [p for _, p in self.named_parameters()]
@@ -237,8 +239,9 @@ def unroll_task(model, task, batch, labels, with_loss=True):
     Encoder-decoders and generators build their own steps; their input nodes are found by
     label and renamed with their tokens.
     """
+    stacked = None
     if isinstance(model, (Tagger, Classifier)):
-        inputs, states, outputs, rnn = _read(model, task, batch.x, labels)
+        inputs, states, outputs, rnn, stacked = _read(model, task, batch.x, labels)
     else:
         inputs, states, outputs, rnn = _decode(model, task, batch, labels)
     losses, loss = _losses(task, outputs, batch) if with_loss else ([], None)
@@ -256,9 +259,11 @@ def unroll_task(model, task, batch, labels, with_loss=True):
         "loss": "all" if task.per_step and len(losses) > 1 else "last",
         "batch": np.shape(batch.x)[1] if task.input != "class" else len(batch.x),
     }
-    return TrainedRun(
+    trained = TrainedRun(
         _Bare(task, model), config, inputs, labels, states, outputs, losses, loss, rnn
     )
+    trained.x = stacked
+    return trained
 
 
 class _Bare:
@@ -296,7 +301,7 @@ def _read(model, task, x, labels):
             if len(top) == 2:
                 h = _joined([h, top[1][0][0]], f"[h_{len(x) - 1}, h_0 rev]")
             outputs.append(model._output(h, "o"))
-    return inputs, unrolled.states, outputs, model.rnn
+    return inputs, unrolled.states, outputs, model.rnn, X
 
 
 def _joined(parts, label):
