@@ -8,6 +8,8 @@ every one into one line on stderr (`tinygrad-rnn --debug ...` or TINYGRAD_RNN_DE
 shows the traceback instead).
 """
 
+import contextlib
+import itertools
 import os
 import sys
 
@@ -489,7 +491,7 @@ def _finite(x):
 @click.option(
     "--text",
     type=T.InFile(),
-    help="Text file of the 'text' task.  [default: the project's README.md]",
+    help="Text file of the 'text' task.  [default: the README shipped in the package]",
 )
 @click.option("--embed", type=T.POSITIVE, help="Token embedding size.  [default: 16]")
 @click.option(
@@ -569,8 +571,9 @@ def train_command(ctx, save, load, log, sample_every, **options):
     if load:
         click.echo(f"resuming {load} at step {run.step} of {config['steps']}")
     todo = max(0, config["steps"] - run.step)
-    counts = {"clipped": 0}
-    log_file = open(log, "a" if load else "w", encoding="utf-8") if log else None
+    counts, records = {"clipped": 0}, []
+    # line-buffered: every finished step's line is on disk, even after a crash or Ctrl-C
+    log_file = open(log, "a" if load else "w", encoding="utf-8", buffering=1) if log else None
 
     def show(record):
         if record is None:
@@ -582,11 +585,15 @@ def train_command(ctx, save, load, log, sample_every, **options):
 
     start = time.perf_counter()
     try:
-        with click.progressbar(
-            length=todo, label="training", item_show_func=show, file=sys.stderr
-        ) as bar:
+        with (
+            _interrupt_between_steps() as interrupted,
+            click.progressbar(
+                length=todo, label="training", item_show_func=show, file=sys.stderr
+            ) as bar,
+        ):
 
             def on_step(record):
+                records.append(record)
                 counts["clipped"] += record["clipped"]
                 if log_file:
                     line = {k: _finite(v) for k, v in record.items()}
@@ -604,8 +611,19 @@ def train_command(ctx, save, load, log, sample_every, **options):
                 for text in lines:
                     click.echo(text)
                 bar.update(1, record)
+                if interrupted:
+                    raise KeyboardInterrupt
 
-            records = run.fit(on_step=on_step)
+            run.fit(on_step=on_step)
+    except KeyboardInterrupt:
+        # the weights are those of the last completed step (run.step): keep them
+        where = f"interrupted after step {run.step}"
+        if save:
+            run.save(save)
+            click.echo(f"{where}: saved {save} (step {run.step})", err=True)
+        else:
+            click.echo(f"{where}: nothing saved (no --save)", err=True)
+        raise click.exceptions.Exit(130) from None
     finally:
         if log_file:
             log_file.close()
@@ -622,10 +640,34 @@ def train_command(ctx, save, load, log, sample_every, **options):
             f"diverged at step {run.diverged}: the loss or the gradient norm is not finite "
             "(the update was not applied; try --clip 1.0 or a smaller --lr)"
         )
-    click.echo(run.verdict_line(run.evaluation()))
-    if save:
+    if save:  # before evaluating: an evaluation that fails must not lose the run
         run.save(save)
         click.echo(f"saved {save} (step {run.step})")
+    click.echo(run.verdict_line(run.evaluation()))
+
+
+@contextlib.contextmanager
+def _interrupt_between_steps():
+    """Ctrl-C during training finishes the step under way, then stops (the list it yields
+    becomes non-empty); a second Ctrl-C stops at once. Outside the main thread, no change."""
+    import signal
+    import threading
+
+    interrupted = []
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def handler(signum, frame):
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted.append(signum)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @main.command("sample", short_help="Generate from a trained text or 1-vs-N model.")
@@ -652,17 +694,21 @@ def sample_command(seed, load, length, prime, temperature, classes):
     """
     import numpy as np
 
-    from tinygrad_rnn.task_models import continue_text
+    from tinygrad_rnn.task_models import stream_text
     from tinygrad_rnn.train import Run
 
-    run = Run.resume(load)
+    run = Run.resume(load, need_data=False)
     task, model, rng = run.task, run.model, np.random.default_rng(seed)
     if task.name == "text":
         if prime is None:
             text = task.decode(task.data[:200])
             prime = text.split("\n")[0] or text[:1]
         temperature = 1.0 if temperature is None else temperature
-        click.echo(prime + continue_text(model, task, prime, length, temperature, rng))
+        chars = stream_text(model, task, prime, length, temperature, rng)
+        click.echo(prime, nl=False)
+        for chunk in iter(lambda: "".join(itertools.islice(chars, 64)), ""):
+            click.echo(chunk, nl=False)  # streamed: a long sample never sits in memory
+        click.echo()
     elif task.name == "generate":
         names = list(classes) or task.words
         unknown = [c for c in names if c not in task.words]

@@ -191,12 +191,16 @@ def test_text_round_trip_targets_and_unigram_baseline(text_file):
     assert task.score(logits, big) == pytest.approx(task.baseline, rel=0.01)
 
 
-def test_text_default_is_the_projects_readme():
+def test_text_default_ships_inside_the_package():
     from pathlib import Path
 
-    from tinygrad_rnn.language_tasks import default_text_path
+    import tinygrad_rnn
+    from tinygrad_rnn.language_tasks import TextTask, default_text_path
 
-    assert default_text_path() == Path(__file__).resolve().parent.parent / "README.md"
+    package = Path(tinygrad_rnn.__file__).resolve().parent
+    assert default_text_path().parent.parent == package and default_text_path().is_file()
+    task = TextTask(length=8)
+    assert task.path == str(default_text_path()) and len(task.vocab) > 20
 
 
 def test_make_task_errors_are_clear(tmp_path):

@@ -7,10 +7,13 @@ Layout (every entry an array; nothing is pickled, so loading runs no code):
     meta                  JSON text: format, version, config, step, parameter names,
                           optimizer groups and the state's plain numbers (step counts)
 
-Writes are atomic: the file is written next to its destination under a temporary name,
-flushed to disk, then renamed over the destination (`os.replace`), so a crash or a full
-disk leaves the previous checkpoint whole. Loading checks everything before it changes
-anything, and raises `CheckpointError` with one line saying what does not fit.
+Writes are atomic: the file is written next to its destination under a temporary name
+(with the mode the umask gives a new file), flushed to disk, then renamed over the
+destination (`os.replace`), so a crash or a full disk leaves the previous checkpoint whole
+and no temporary file behind. Weights or optimizer state that are not finite are never
+written: a diverged run cannot overwrite a good checkpoint. Loading checks everything
+(every field, dtype, shape and number) before it changes anything, and raises
+`CheckpointError` with one line saying what does not fit.
 """
 
 import json
@@ -29,8 +32,17 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read, or that does not fit the model it is loaded into."""
 
 
+def _not_finite(arrays):
+    """The names of the arrays holding a NaN or an infinity."""
+    return [name for name, a in arrays.items() if not np.all(np.isfinite(a))]
+
+
 def save_checkpoint(path, model, optimizer, config, step, extra=None):
-    """Write model, optimizer and config to `path` atomically; returns the Path."""
+    """Write model, optimizer and config to `path` atomically; returns the Path.
+
+    Raises CheckpointError (and leaves `path` as it was) when a weight or an optimizer
+    state array is not finite.
+    """
     path = Path(path)
     arrays = {f"param/{name}": p.data for name, p in model.named_parameters()}
     optim_state = optimizer.state_dict()
@@ -41,6 +53,14 @@ def save_checkpoint(path, model, optimizer, config, step, extra=None):
                 arrays[f"optim/{index}/{field}"] = value
             else:
                 numbers.setdefault(str(index), {})[field] = value
+    bad = _not_finite(arrays)
+    if bad:
+        names = ", ".join(name.replace("param/", "") for name in bad[:4])
+        more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+        raise CheckpointError(
+            f"not writing {path}: the run diverged, {names}{more} "
+            "hold NaN or inf (the file was left as it was)"
+        )
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -58,6 +78,10 @@ def save_checkpoint(path, model, optimizer, config, step, extra=None):
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             # a file object, not a name: np.savez would append ".npz" to a name
             np.savez(f, **arrays)
@@ -106,19 +130,22 @@ def load_checkpoint(path):
         raise CheckpointError(
             f"{path}: checkpoint format version {meta.get('version')}, this code reads {VERSION}"
         )
+    _check_meta(path, meta)
     params = {}
     for name in meta["params"]:
         key = f"param/{name}"
         if key not in arrays:
             raise CheckpointError(f"{path}: parameter '{name}' is listed but missing")
-        params[name] = arrays.pop(key)
+        params[name] = _real_float(path, key, arrays.pop(key))
     state = {}
     for key, value in arrays.items():
         parts = key.split("/")
-        if len(parts) != 3 or parts[0] != "optim":
+        if len(parts) != 3 or parts[0] != "optim" or not parts[1].isdigit():
             raise CheckpointError(f"{path}: unexpected entry '{key}'")
-        state.setdefault(int(parts[1]), {})[parts[2]] = value
+        state.setdefault(int(parts[1]), {})[parts[2]] = _real_float(path, key, value)
     for index, fields in meta["optimizer"]["numbers"].items():
+        if not str(index).isdigit() or not isinstance(fields, dict):
+            raise CheckpointError(f"{path}: optimizer numbers for '{index}' are malformed")
         state.setdefault(int(index), {}).update(fields)
     optimizer = {"state": state, "param_groups": meta["optimizer"]["param_groups"]}
     return Checkpoint(
@@ -130,6 +157,44 @@ def load_checkpoint(path):
         meta["optimizer"]["type"],
         meta.get("extra", {}),
     )
+
+
+def _real_float(path, key, array):
+    """`array` if it is a finite real floating-point array, else CheckpointError."""
+    if array.dtype.kind != "f":
+        raise CheckpointError(f"{path}: '{key}' is {array.dtype}, not a real floating-point array")
+    if not np.all(np.isfinite(array)):
+        raise CheckpointError(f"{path}: '{key}' holds NaN or inf")
+    return array
+
+
+# field -> (type, what it must be) for the metadata's top level and its optimizer part
+_META = {"config": dict, "step": int, "params": list, "optimizer": dict, "extra": dict}
+_OPTIMIZER = {"type": str, "param_groups": list, "numbers": dict}
+
+
+def _check_meta(path, meta):
+    """Every field `load_checkpoint` reads exists and has the right type, or CheckpointError."""
+    for fields, where in ((_META, meta), (_OPTIMIZER, meta.get("optimizer"))):
+        if not isinstance(where, dict):
+            break
+        for field, kind in fields.items():
+            if field == "extra" and field not in where:
+                continue
+            if field not in where:
+                raise CheckpointError(f"{path}: its metadata has no '{field}' field")
+            value = where[field]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise CheckpointError(
+                    f"{path}: metadata field '{field}' should be a {kind.__name__}, "
+                    f"got {type(value).__name__}"
+                )
+    if meta["step"] < 0:
+        raise CheckpointError(f"{path}: step must be >= 0, got {meta['step']}")
+    if not all(isinstance(name, str) for name in meta["params"]):
+        raise CheckpointError(f"{path}: parameter names must be strings")
+    if not all(isinstance(g, dict) for g in meta["optimizer"]["param_groups"]):
+        raise CheckpointError(f"{path}: optimizer parameter groups must be objects")
 
 
 def restore(checkpoint, model, optimizer=None):

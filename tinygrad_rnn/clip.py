@@ -31,6 +31,16 @@ def _name(p, k):
     return f"'{p.label}'" if p.label else f"#{k} {tuple(p.shape)}"
 
 
+def _number(where, name, value):
+    """`value` as a float, or TypeError naming the argument (bool and strings refused)."""
+    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
+        raise TypeError(f"{where}: {name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: {name} must be a number, got {value!r}") from None
+
+
 def _norm(a, norm_type):
     a = np.abs(np.ravel(a))
     if norm_type == math.inf:
@@ -47,9 +57,12 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     every grad *= min(1, max_norm / (total + 1e-6)). Returns `total` before clipping.
     `params`: Tensors or `named_parameters()` pairs (names appear in the non-finite error).
     """
-    norm_type = float(norm_type)
+    norm_type = _number("clip_grad_norm_", "norm_type", norm_type)
     if not (norm_type > 0):
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
+    max_norm = _number("clip_grad_norm_", "max_norm", max_norm)
+    if not max_norm >= 0:  # NaN would turn every gradient into NaN
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0 (or inf), got {max_norm}")
     named = [(n, p) for n, p in _named(params) if p.grad is not None]
     if not named:
         return 0.0
@@ -71,8 +84,8 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
 
 def clip_grad_value_(params, clip_value):
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
-    clip_value = float(clip_value)
-    if clip_value < 0:
+    clip_value = _number("clip_grad_value_", "clip_value", clip_value)
+    if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for _, p in _named(params):
         if p.grad is not None:

@@ -52,7 +52,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=None, wo
 def gradient_errors(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=None):
     """What `gradcheck` compares, without raising: one row per checked element,
     (input, index, analytic, numeric, abs error, failed), in input and index order."""
-    inputs = list(inputs)
+    if callable(inputs) or not callable(fn):
+        raise TypeError("gradcheck: call it as gradcheck(fn, inputs), fn a function of the inputs")
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for name, value, low in (("eps", eps, 0.0), ("atol", atol, None), ("rtol", rtol, None)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise TypeError(f"gradcheck: {name} must be a number, got {value!r}")
+        if not (np.isfinite(value) and (value > low if low is not None else value >= 0)):
+            rule = "> 0" if low is not None else ">= 0"
+            raise ValueError(f"gradcheck: {name} must be finite and {rule}, got {value}")
+    if names is not None and len(names) != len(inputs):
+        raise ValueError(f"gradcheck: {len(names)} names for {len(inputs)} inputs")
     checked = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input has requires_grad=True")
@@ -78,11 +88,13 @@ def gradient_errors(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, names=No
         # perturb x itself by index: x.reshape(-1) would be a copy for non-contiguous data
         for i, index in enumerate(np.ndindex(x.shape)):
             original = x[index]
-            x[index] = original + eps
-            plus = loss()
-            x[index] = original - eps
-            minus = loss()
-            x[index] = original
+            try:
+                x[index] = original + eps
+                plus = loss()
+                x[index] = original - eps
+                minus = loss()
+            finally:
+                x[index] = original  # also when fn raises: the caller's input is unchanged
             numeric[i] = (plus - minus) / (2 * eps)
         a_flat = a_grad.reshape(-1)
         error = np.abs(a_flat - numeric)

@@ -239,8 +239,10 @@ class GenerateTask(Task):
 
 
 def default_text_path():
-    """The project's README.md (next to the package in a checkout)."""
-    return Path(__file__).resolve().parent.parent / "README.md"
+    """The default text: a snapshot of the project's README shipped inside the package
+    (package data), so `--task text` works from any folder and from an installed wheel,
+    and a checkpoint's vocabulary does not change when the README is edited."""
+    return Path(__file__).resolve().parent / "data" / "text.txt"
 
 
 class TextTask(Task):
@@ -274,6 +276,22 @@ class TextTask(Task):
         self._index = {c: k for k, c in enumerate(self.vocab)}
         self.data = self.encode(text)
         self.n_in = self.n_out = len(self.vocab)
+
+    @classmethod
+    def from_vocab(cls, vocab, prime, length=32, path=None):
+        """The task as a checkpoint remembers it (its vocabulary and the text's first line),
+        without the text file: enough to encode a prime and decode samples, not to train
+        (`data` is the prime only)."""
+        task = cls.__new__(cls)
+        task.length = _check_length("text", length, 1)
+        task.path = str(path) if path is not None else str(default_text_path())
+        task.vocab = [str(c) for c in vocab]
+        if not task.vocab or any(len(c) != 1 for c in task.vocab):
+            raise ValueError("text: a vocabulary is a non-empty list of single characters")
+        task._index = {c: k for k, c in enumerate(task.vocab)}
+        task.data = task.encode(prime)
+        task.n_in = task.n_out = len(task.vocab)
+        return task
 
     def config(self):
         return {"name": self.name, "length": self.length, "path": self.path}

@@ -17,6 +17,9 @@ weight decay and t the step count (from 1):
 parameter index, `param_groups` with the options), so a checkpoint needs no pickle.
 """
 
+import inspect
+import math
+
 import numpy as np
 
 from .clip import _name, clip_grad_norm_, clip_grad_value_
@@ -69,7 +72,27 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check(self, group):
-        """Validate one group's options (raise ValueError naming the bad one)."""
+        """Validate one group's options (raise ValueError naming the bad one): the one place
+        every constructor and `load_state_dict` check hyperparameters, as torch does. Each
+        option has its default's type: a number, a flag, or a tuple of numbers (betas)."""
+        name = type(self).__name__
+        # the types come from the constructor's own defaults (self.defaults holds the values given)
+        signature = inspect.signature(type(self).__init__).parameters
+        for key in self.defaults:
+            default = signature[key].default if key in signature else None
+            value = group[key]
+            if isinstance(default, bool):
+                if not isinstance(value, (bool, np.bool_)):
+                    raise TypeError(f"{name}: {key} must be True or False, got {value!r}")
+            elif isinstance(default, tuple):
+                if not (
+                    isinstance(value, (tuple, list))
+                    and len(value) == len(default)
+                    and all(_is_number(v) for v in value)
+                ):
+                    raise TypeError(f"{name}: {key} must be {len(default)} numbers, got {value!r}")
+            elif _is_number(default) and not _is_number(value):
+                raise TypeError(f"{name}: {key} must be a number, got {value!r}")
         if not group["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']} (must be >= 0)")
         if not group.get("weight_decay", 0.0) >= 0.0:
@@ -129,50 +152,129 @@ class Optimizer:
                 }
         return {"state": state, "param_groups": groups}
 
+    # The per-parameter state each optimizer keeps: fields always present once a parameter
+    # has state, and fields that depend on the group's options (see `_state_fields`).
+    STATE_FIELDS = ()
+
+    def _state_fields(self, group):
+        """(required, allowed) state field names for a parameter of `group`."""
+        return set(self.STATE_FIELDS), set(self.STATE_FIELDS)
+
     def load_state_dict(self, state_dict):
-        """Restore options and state; raises ValueError when it does not fit these parameters."""
+        """Restore options and state (PyTorch's layout), all or nothing.
+
+        Everything is checked before anything changes: the layout, the number of groups and
+        of parameters in each, each group's options (this optimizer's names only, values
+        valid as the constructor checks them), and each parameter's state (this optimizer's
+        fields, complete, arrays real floating point of the parameter's shape, step counts
+        non-negative). Raises ValueError (TypeError for a wrong type) naming what is wrong.
+        """
         name = type(self).__name__
-        groups = state_dict["param_groups"]
+        where = f"{name}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
+        missing = [k for k in ("state", "param_groups") if k not in state_dict]
+        if missing:
+            raise ValueError(f"{where}: the state dict has no {' or '.join(map(repr, missing))}")
+        groups, states = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+            raise TypeError(f"{where}: 'param_groups' must be a list of dicts")
+        if not isinstance(states, dict):
+            raise TypeError(f"{where}: 'state' must be a dict, got {type(states).__name__}")
         if len(groups) != len(self.param_groups):
             raise ValueError(
-                f"{name}.load_state_dict: {len(groups)} parameter groups saved, "
-                f"{len(self.param_groups)} here"
+                f"{where}: {len(groups)} parameter groups saved, {len(self.param_groups)} here"
             )
-        params = []
+        params, new_groups = [], []
         for k, (saved, mine) in enumerate(zip(groups, self.param_groups)):
-            if len(saved["params"]) != len(mine["params"]):
+            ids = saved.get("params")
+            if not isinstance(ids, (list, tuple)) or not all(
+                isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids
+            ):
+                raise ValueError(f"{where}: group {k}'s 'params' must be a list of indices")
+            if len(ids) != len(mine["params"]):
                 raise ValueError(
-                    f"{name}.load_state_dict: group {k} has {len(saved['params'])} parameters "
-                    f"saved, {len(mine['params'])} here"
+                    f"{where}: group {k} has {len(ids)} parameters saved, "
+                    f"{len(mine['params'])} here"
                 )
-            params.extend(zip(saved["params"], mine["params"]))
-        by_index = dict(params)
+            foreign = sorted(set(saved) - set(self.defaults) - {"params"})
+            if foreign:
+                raise ValueError(
+                    f"{where}: group {k} has options {foreign} that {name} does not have "
+                    "(state saved by another optimizer?)"
+                )
+            options = {
+                key: tuple(v) if isinstance(v, list) else v
+                for key, v in saved.items()
+                if key != "params"
+            }
+            group = {**mine, **options}
+            try:
+                self._check(group)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{where}: group {k}: {exc}") from None
+            new_groups.append(group)
+            params.extend((int(i), p, group) for i, p in zip(ids, mine["params"]))
+        by_index = {i: (p, group) for i, p, group in params}
+        if len(by_index) != len(params):
+            raise ValueError(f"{where}: a parameter index appears in more than one place")
         new_state = {}
-        for key, st in state_dict["state"].items():
-            p = by_index.get(int(key))
-            if p is None:
-                raise ValueError(f"{name}.load_state_dict: state for unknown parameter {key}")
-            restored = {}
-            for field, value in st.items():
-                if isinstance(value, np.ndarray):
-                    if value.shape != p.shape:
-                        raise ValueError(
-                            f"{name}.load_state_dict: state '{field}' of parameter {key} has "
-                            f"shape {value.shape}, the parameter {p.shape}"
-                        )
-                    restored[field] = np.array(value, dtype=p.data.dtype)
-                else:
-                    restored[field] = value
-            new_state[p] = restored
-        for saved, mine in zip(groups, self.param_groups):
-            for k, v in saved.items():
-                if k != "params":
-                    mine[k] = tuple(v) if isinstance(v, list) else v
+        for key, st in states.items():
+            try:
+                p, group = by_index[int(key)]
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"{where}: state for unknown parameter {key!r}") from None
+            if not isinstance(st, dict):
+                raise TypeError(f"{where}: the state of parameter {key} must be a dict")
+            new_state[p] = self._checked_state(where, key, p, group, st)
+        for mine, group in zip(self.param_groups, new_groups):
+            mine.update({k: v for k, v in group.items() if k != "params"})
         self.state = new_state
+
+    def _checked_state(self, where, key, p, group, st):
+        """A copy of one parameter's saved state, after checking every field."""
+        required, allowed = self._state_fields(group)
+        unknown = sorted(set(st) - allowed)
+        if unknown:
+            raise ValueError(
+                f"{where}: parameter {key} has state {unknown}, which {type(self).__name__} "
+                f"does not keep (it keeps {sorted(allowed) or 'none'})"
+            )
+        absent = sorted(required - set(st)) if st else []
+        if absent:
+            raise ValueError(f"{where}: parameter {key}'s state lacks {absent}")
+        restored = {}
+        for field, value in st.items():
+            if field == "step":
+                step = float(value) if np.ndim(value) == 0 else math.nan
+                if not (step >= 0 and step == int(step)):
+                    raise ValueError(
+                        f"{where}: parameter {key}'s step must be a whole number >= 0, "
+                        f"got {value!r}"
+                    )
+                restored[field] = int(step)
+                continue
+            value = np.asarray(value)
+            if value.dtype.kind != "f":
+                raise TypeError(
+                    f"{where}: state {field!r} of parameter {key} is {value.dtype}, "
+                    "not real floating point"
+                )
+            if value.shape != p.shape:
+                raise ValueError(
+                    f"{where}: state {field!r} of parameter {key} has shape {value.shape}, "
+                    f"the parameter {p.shape}"
+                )
+            restored[field] = np.array(value, dtype=p.data.dtype)
+        return restored
 
     def __repr__(self):
         options = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
         return f"{type(self).__name__}({options})"
+
+
+def _is_number(x):
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
 
 def _lerp_(a, b, weight):
@@ -215,6 +317,9 @@ class SGD(Optimizer):
                 "SGD: nesterov momentum requires momentum > 0 and dampening = 0, got "
                 f"momentum={group['momentum']}, dampening={group['dampening']}"
             )
+
+    def _state_fields(self, group):
+        return set(), {"momentum_buffer"}
 
     def _update(self, p, g, st, group):
         mu = group["momentum"]
@@ -261,6 +366,12 @@ class Adam(Optimizer):
         for k, beta in enumerate(group["betas"]):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {k}: {beta} (need 0 <= b < 1)")
+
+    def _state_fields(self, group):
+        fields = {"step", "exp_avg", "exp_avg_sq"} | (
+            {"max_exp_avg_sq"} if group["amsgrad"] else set()
+        )
+        return fields, fields
 
     def _update(self, p, g, st, group):
         beta1, beta2 = group["betas"]
@@ -326,6 +437,8 @@ class Adagrad(Optimizer):
                 f"{group['initial_accumulator_value']} (must be >= 0)"
             )
 
+    STATE_FIELDS = ("step", "sum")
+
     def _update(self, p, g, st, group):
         st["step"] += 1
         clr = group["lr"] / (1.0 + (st["step"] - 1) * group["lr_decay"])
@@ -367,6 +480,12 @@ class RMSprop(Optimizer):
             raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
         if not group["alpha"] >= 0.0:
             raise ValueError(f"Invalid alpha value: {group['alpha']} (must be >= 0)")
+
+    def _state_fields(self, group):
+        fields = {"step", "square_avg"}
+        fields |= {"momentum_buffer"} if group["momentum"] > 0 else set()
+        fields |= {"grad_avg"} if group["centered"] else set()
+        return fields, fields
 
     def _update(self, p, g, st, group):
         alpha = group["alpha"]

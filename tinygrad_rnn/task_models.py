@@ -91,9 +91,14 @@ class Translator(nn.Seq2Seq):
 
 def pick(logits, temperature=0.0, rng=None):
     """argmax (temperature 0) or a sample from softmax(logits / temperature), per row."""
+    if isinstance(temperature, bool) or not np.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
     if temperature <= 0:
         return logits.argmax(axis=-1)
-    z = logits / temperature
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = logits / temperature
+    if not np.all(np.isfinite(z)):  # a temperature so small it overflows: the argmax
+        return logits.argmax(axis=-1)
     p = np.exp(z - z.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)
     u = rng.random((p.shape[0], 1))
@@ -103,19 +108,25 @@ def pick(logits, temperature=0.0, rng=None):
 
 def continue_text(model, task, prime, length, temperature=1.0, rng=None):
     """Read `prime`, then sample `length` characters one at a time from a text model."""
+    return "".join(stream_text(model, task, prime, length, temperature, rng))
+
+
+def stream_text(model, task, prime, length, temperature=1.0, rng=None):
+    """`continue_text` as a generator of characters: each is yielded as soon as it is
+    sampled, so a long sample can be printed while it is made, in constant memory."""
     if model.rnn.bidirectional:
         raise ValueError("a bidirectional model reads the future: it cannot generate text")
+    if not prime:
+        raise ValueError("the prime is empty: give the model at least one character to read")
     ids = task.encode(prime)
-    out = []
     with no_grad():
         logits, run = model.read(ids[:, None])
         state = state_after(run, -1)
         for _ in range(length):
             token = pick(logits.data[-1], temperature, rng)
-            out.append(int(token[0]))
+            yield task.decode(token[:1])
             logits, run = model.read(token[None, :], state)
             state = state_after(run, -1)
-    return task.decode(out)
 
 
 def build_model(

@@ -187,10 +187,9 @@ class Run:
     `Run(config)` starts one; `Run.resume(path)` continues a checkpointed one.
     """
 
-    def __init__(self, config, _restore=None):
+    def __init__(self, config, _restore=None, need_data=True):
         self.config = config
-        text = {"path": config["text"]} if config["task"] == "text" else {}
-        self.task = make_task(config["task"], length=config["length"], **text)
+        self.task = _task(config, _restore, need_data)
         nn.manual_seed(config["seed"])
         self.model = build_model(
             self.task,
@@ -231,9 +230,11 @@ class Run:
                 group["lr"] = config["lr"]
 
     @classmethod
-    def resume(cls, path, **overrides):
+    def resume(cls, path, need_data=True, **overrides):
         """Rebuild the run saved in `path`; `overrides` may change training options (steps,
-        lr, clip, ...) but not the model's structure, which must match the checkpoint."""
+        lr, clip, ...) but not the model's structure, which must match the checkpoint.
+        With need_data=False (sampling), a text model whose text file is gone is rebuilt
+        from the vocabulary the checkpoint carries."""
         checkpoint = load_checkpoint(path)
         saved = checkpoint.config
         if overrides.get("text") is not None:
@@ -254,12 +255,18 @@ class Run:
             )
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"{path}: its config is not usable ({exc})") from None
-        return cls(config, _restore=checkpoint)
+        try:
+            return cls(config, _restore=checkpoint, need_data=need_data)
+        except CheckpointError:
+            raise
+        except (TypeError, ValueError) as exc:  # a config no model can be built from
+            raise CheckpointError(f"{path}: its config is not usable ({exc})") from None
 
     def train_step(self):
         """One batch: gradient (full or truncated), clipping, update. Returns the log record."""
         config = self.config
         batch = self.task.batch(config["batch"], seed_sequence(config["seed"], self.step))
+        step = self.step + 1
         self.optimizer.zero_grad()
         # overflow is an outcome to report (the exploding-gradient experiment), not a warning
         with np.errstate(over="ignore", invalid="ignore"):
@@ -268,14 +275,15 @@ class Run:
         max_norm = config["clip"] if config["clip"] is not None else math.inf
         grad_norm = optim.clip_grad_norm_(params, max_norm)
         clipped = config["clip"] is not None and grad_norm > config["clip"]
-        self.step += 1
-        record = {"step": self.step, "loss": loss, "grad_norm": grad_norm, "clipped": bool(clipped)}
+        record = {"step": step, "loss": loss, "grad_norm": grad_norm, "clipped": bool(clipped)}
         if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-            # the update would write inf/NaN into every weight: stop here and say so
-            self.diverged = self.step
+            # the update would write inf/NaN into every weight: stop here and say so; the
+            # weights (and self.step) stay those of the last completed step
+            self.diverged = step
             record["diverged"] = True
             return record
         self.optimizer.step()
+        self.step = step  # only now is the step complete (an interrupt before leaves none)
         return record
 
     def fit(self, steps=None, on_step=None):
@@ -337,10 +345,37 @@ class Run:
         return result
 
     def save(self, path):
-        # token tasks keep their vocabulary with the weights: a changed text is caught on load
+        """Write the run at its last completed step (raises CheckpointError, leaving `path`
+        as it was, if a weight is not finite)."""
+        # token tasks keep their vocabulary with the weights: a changed text is caught on
+        # load, and `sample` works from the checkpoint alone (vocabulary and first line)
         vocab = getattr(self.task, "vocab", None)
         extra = {} if vocab is None else {"vocab": list(vocab)}
+        if self.task.name == "text":
+            text = self.task.decode(self.task.data[:200])
+            extra["prime"] = text.split("\n")[0] or text[:1]
         return save_checkpoint(path, self.model, self.optimizer, self.config, self.step, extra)
+
+
+def _task(config, checkpoint, need_data):
+    """The config's task; for sampling, a text task from the checkpoint when its file is gone."""
+    options = {"path": config["text"]} if config["task"] == "text" else {}
+    if config["task"] == "text" and not need_data and checkpoint is not None:
+        from .language_tasks import TextTask, default_text_path
+
+        path = config["text"] or default_text_path()
+        extra = checkpoint.extra
+        if not os.path.isfile(path) and isinstance(extra.get("vocab"), list):
+            try:
+                return TextTask.from_vocab(
+                    extra["vocab"],
+                    str(extra.get("prime") or extra["vocab"][0]),
+                    config["length"] or 32,
+                    path,
+                )
+            except ValueError as exc:
+                raise CheckpointError(f"{checkpoint.path}: {exc}") from None
+    return make_task(config["task"], length=config["length"], **options)
 
 
 def train(config, on_step=None):

@@ -128,27 +128,45 @@ class Module:
         return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
 
     def load_state_dict(self, state, strict=True):
-        """Copy values in place. Accepts numpy arrays or torch tensors.
+        """Copy values in place. Accepts numpy arrays, array-likes or torch tensors.
 
-        Raises ValueError naming every missing, unexpected or mis-shaped key (both shapes).
-        Nothing is changed unless every key checks out.
+        All or nothing: every entry is checked before any parameter changes. A value whose
+        dtype is not real floating point (object, string, complex, bool, integer) raises
+        TypeError naming the key and dtype; missing, unexpected (with strict) or mis-shaped
+        keys raise ValueError naming every one (both shapes).
         """
+        if not hasattr(state, "items"):
+            raise TypeError(
+                f"load_state_dict for {type(self).__name__}: expected a dict of name -> array, "
+                f"got {type(state).__name__}"
+            )
         own = OrderedDict(self.named_parameters())
         arrays = {}
-        problems = []
+        problems, wrong_types = [], []
         for name, value in state.items():
             if name not in own:
                 if strict:
-                    problems.append(f"unexpected key '{name}'")
+                    problems.append(f"unexpected key {name!r}")
                 continue
-            array = _to_numpy(value)
+            try:
+                array = _to_numpy(value)
+            except (TypeError, ValueError) as exc:
+                wrong_types.append(f"{name!r} cannot be read as an array ({exc})")
+                continue
+            if array.dtype.kind != "f":
+                wrong_types.append(
+                    f"{name!r} is {array.dtype}, a parameter takes real floating-point values"
+                )
+                continue
             if array.shape != own[name].shape:
                 problems.append(
-                    f"'{name}': shape {tuple(array.shape)} in the state dict, "
+                    f"{name!r}: shape {tuple(array.shape)} in the state dict, "
                     f"{tuple(own[name].shape)} in the model"
                 )
                 continue
             arrays[name] = array
+        if wrong_types:
+            raise TypeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(wrong_types))
         if strict:
             problems.extend(f"missing key '{name}'" for name in own if name not in state)
         if problems:
