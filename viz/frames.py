@@ -14,16 +14,17 @@ from .dot import to_dot
 from .render import render
 
 
-def step_frame(session, **options):
-    """DOT text for `session`'s graph as it stands; `options` go to `to_dot`."""
-    done = session.steps
-    grads = session.grads()
+def step_frame(session, upto=None, name=node_name, **options):
+    """DOT text for `session`'s graph as it stands (or after its first `upto` steps);
+    `name(node)` writes the title's node name; `options` go to `to_dot`."""
+    done = session.steps if upto is None else session.steps[:upto]
+    grads = {s.node: s.grad for s in done}
     edges = {s.node: s.input_grads for s in done if s.node.inputs}
-    current = session.current.node if session.current is not None else None
+    current = done[-1].node if done else None
     if current is None:
-        title = f"backward pass of {node_name(session.root)}: step 0 of {session.total}"
+        title = f"backward pass of {name(session.root)}: step 0 of {session.total}"
     else:
-        title = f"backward step {session.ran} of {session.total}: {node_name(current)}"
+        title = f"backward step {done[-1].index} of {session.total}: {name(current)}"
     options.setdefault("title", title)
     return to_dot(session.root, grads=grads, edge_grads=edges, current=current, **options)
 

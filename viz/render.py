@@ -97,6 +97,13 @@ def _with_defaults(dot_source, attrs):
     return f"{dot_source[: brace + 1]}\n  graph [{text}];{dot_source[brace + 1 :]}"
 
 
+def layout(dot_source, format="svg"):
+    """Lay out `dot_source` and return the svg or png bytes (nothing is written)."""
+    if format not in ("svg", "png"):
+        raise RenderError(f"layout returns svg or png, not {format!r}")
+    return _layout(dot_source, format, find_engine())
+
+
 def _layout(dot_source, format, engine):
     import graphviz  # heavy optional import, only when something is drawn
     from graphviz.backend import dot_command

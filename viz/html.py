@@ -1,0 +1,254 @@
+"""The stepper page: one self-contained HTML file that walks a graph forward, then backward.
+
+    write_page(run.loss, "walk.html", bptt_param=run.model.weight_hh_l0)
+
+The page holds the picture (the SVG that `to_dot` and Graphviz make, inline), the numbers
+(one JSON object: every node's label, op, time step, shape, values, gradient, and the order
+of both passes) and a small script; it loads nothing from anywhere, so it opens from a USB
+stick in any browser. The forward pass shows the nodes appearing step by step in the order
+the network reads the sequence (each node after its inputs, time step by time step: the
+lecture's animation of "What time is it?"); the backward pass is the engine's own walk
+(`backward_steps`), one node per step, each node filled by |grad| once its gradient is
+complete. A side panel shows the current node, and the running BPTT sum for the recurrent
+weight: term_k is added when the walk has passed every use of the weight at step k, and the
+sum ends at the engine's gradient.
+"""
+
+import heapq
+import json
+import os
+import re
+
+import numpy as np
+
+from tinygrad_rnn.autograd import backward_steps, topo_order
+from tinygrad_rnn.bptt import step_terms
+from tinygrad_rnn.jacobians import consumer_map
+
+from . import colors
+from .dot import namer, to_dot
+from .graph import GraphView
+from .render import _write_atomic, layout
+from .scene import Scene
+
+ENTRIES = 16  # tensors with at most this many elements show every entry
+LANGS = ("en", "zh")
+_ASSETS = os.path.dirname(os.path.abspath(__file__))
+
+
+def forward_order(root):
+    """Every node behind `root`, each after its inputs, time step by time step.
+
+    Leaves (inputs, parameters) first, then untimed nodes as soon as their inputs exist
+    (the projection of the whole sequence), then the steps in reading order: the forward
+    direction from t = 0 up, a reverse direction from the last step down, in parallel.
+    """
+    order = GraphView(root).nodes
+    position = {node: i for i, node in enumerate(order)}
+    steps = max((n.tags["t"] for n in order if "t" in n.tags), default=0)
+
+    def rank(node):
+        t = node.tags.get("t")
+        if node.op is None or t is None:
+            return (-1, position[node])
+        if node.tags.get("direction") == "reverse":
+            t = steps - t
+        return (t, position[node])
+
+    waiting = {node: len(set(node.inputs)) for node in order}
+    readers = {node: [] for node in order}
+    for node in order:
+        for inp in set(node.inputs):
+            readers[inp].append(node)
+    heap = [(rank(n), position[n]) for n in order if waiting[n] == 0]
+    heapq.heapify(heap)
+    result = []
+    while heap:
+        _, i = heapq.heappop(heap)
+        node = order[i]
+        result.append(node)
+        for reader in sorted(readers[node], key=position.__getitem__):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                heapq.heappush(heap, (rank(reader), position[reader]))
+    return result
+
+
+def _numbers(array):
+    """A JSON-safe description of an array: norm, and the entries when it is small."""
+    if array is None:
+        return None
+    a = np.asarray(array, dtype=float)
+    norm = colors.grad_norm(a)
+    out = {"norm": _num(norm)}
+    if a.size <= ENTRIES:
+        out["entries"] = np.array2string(
+            a.squeeze() if a.ndim > 1 and a.size > 1 else a, precision=4, suppress_small=True
+        )
+    elif a.size:
+        out["stats"] = [_num(a.min()), _num(a.max()), _num(a.mean())]
+    return out
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return float(f"{x:.4g}") if np.isfinite(x) else str(x)
+
+
+def _where(tags):
+    """'t = 2, layer 0, reverse': where a node sits in the unrolled network."""
+    parts = [f"t = {tags['t']}"] if "t" in tags else []
+    if "layer" in tags:
+        parts.append(f"layer {tags['layer']}")
+    if "direction" in tags:
+        parts.append(tags["direction"])
+    if "role" in tags:
+        parts.append(tags["role"])
+    return ", ".join(parts)
+
+
+def _formula(node, name):
+    """'s_2 = tanh(a_2)': what the op computed, with its inputs' names."""
+    if node.op is None:
+        return None
+    args = [name(inp) or (inp.op.name if inp.op else "const") for inp in node.inputs]
+    params = node.op.params()
+    if params:
+        args += [f"{k}={v}" for k, v in params.items()]
+    head = name(node) or node.op.name
+    return f"{head} = {node.op.name}({', '.join(args)})"
+
+
+def bptt_sum(root, param, backward_index):
+    """The running sum of term_k for `param`, as the walk passes each step k.
+
+    Returns a list of additions in walk order: {k, at (walk step after which term_k is
+    complete), term, sum} (norms, entries when small) and the engine's gradient.
+    """
+    order = topo_order([root])
+    consumers = consumer_map(order)
+    terms = step_terms(root, param, order, consumers)
+    done_at = {}
+    region, stack = {param}, [param]
+    while stack:
+        for consumer, _ in consumers.get(stack.pop(), ()):
+            if "t" in consumer.tags:
+                k = consumer.tags["t"]
+                done_at[k] = max(done_at.get(k, 0), backward_index.get(consumer, 0))
+            elif consumer not in region:
+                region.add(consumer)
+                stack.append(consumer)
+    done_at[None] = backward_index.get(param, 0)
+    running = np.zeros_like(param.grad, dtype=float)
+    additions = []
+    for k in sorted(terms, key=lambda k: (done_at.get(k, 0), -1 if k is None else -k)):
+        running = running + terms[k]
+        additions.append(
+            {
+                "k": k,
+                "at": done_at.get(k, 0),
+                "term": _numbers(terms[k]),
+                "sum": _numbers(running),
+            }
+        )
+    error = float(np.max(np.abs(running - param.grad))) if param.grad.size else 0.0
+    return {"additions": additions, "grad": _numbers(param.grad), "error": _num(error)}
+
+
+def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2000):
+    """Run `root`'s backward pass and collect everything the page shows, as plain data.
+
+    Returns (data, dot): the JSON-ready dict and the DOT text of the final picture.
+    """
+    walk = list(backward_steps(root))
+    backward_index = {s.node: s.index for s in walk}
+    view = GraphView(root)
+    name = namer(view.nodes, notation)
+    fwd = [n for n in forward_order(root) if n.op is not None]
+    fwd_index = {node: k for k, node in enumerate(fwd, start=1)}
+    nodes = []
+    for i, node in enumerate(view.nodes):
+        nodes.append(
+            {
+                "name": name(node) or (node.op.name if node.op else "const"),
+                "label": node.label,
+                "op": node.op.name if node.op else None,
+                "where": _where(node.tags),
+                "t": node.tags.get("t"),
+                "shape": list(node.shape),
+                "formula": _formula(node, name),
+                "value": _numbers(node.data),
+                "grad": _numbers(node.grad),
+                "fwd": fwd_index.get(node, 0),
+                "bwd": backward_index.get(node),
+            }
+        )
+    dot = to_dot(root, title=title, notation=notation, max_nodes=max_nodes)
+    scene = Scene(view, "op", True, None)
+    scene.measure(None, None)
+    scene.build()
+    items = {}
+    for item in scene.nodes:
+        uses = [c for c, _ in item.uses] if item.kind == "ghost" else []
+        items[item.id] = {"members": list(item.members), "uses": uses, "kind": item.kind}
+    edges = {}
+    for edge in scene.edges:
+        tail, head = edge.tail, edge.head
+        if edge.kind == "recurrent":
+            tail, head = head, tail  # drawn reversed (see viz/sceneitems.emit)
+        edges[f"{tail}->{head}"] = sorted({v for v, _ in edge.under})
+    index = {node: i for i, node in enumerate(view.nodes)}
+    data = {
+        "title": title or "",
+        "nodes": nodes,
+        "forward": [index[n] for n in fwd],
+        "backward": [index[s.node] for s in walk],
+        "items": items,
+        "edges": edges,
+        "bptt": None,
+    }
+    if bptt_param is not None and bptt_param.grad is not None:
+        data["bptt"] = bptt_sum(root, bptt_param, backward_index)
+        data["bptt"]["name"] = name(bptt_param) or "W_hh"
+        data["bptt"]["root"] = name(root) or "E"
+    return data, dot
+
+
+def _svg(dot):
+    """The picture as inline SVG: Graphviz's output without the XML prolog and doctype."""
+    text = layout(dot, "svg").decode("utf-8")
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else text
+
+
+def _asset(name):
+    with open(os.path.join(_ASSETS, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def page(root, bptt_param=None, notation="pytorch", title=None, lang="en", max_nodes=2000):
+    """The whole page as one string (see the module docstring)."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown page language {lang!r} (choose from {', '.join(LANGS)})")
+    data, dot = page_data(root, bptt_param, notation, title, max_nodes)
+    data["lang"] = lang
+    # "</script>" or "<!--" inside the JSON would end the script: write every "<" escaped
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    parts = {
+        "TITLE": (title or "backward pass").replace("&", "&amp;").replace("<", "&lt;"),
+        "LANG": "zh-CN" if lang == "zh" else "en",
+        "CSS": _asset("stepper.css"),
+        "SVG": _svg(dot),
+        "DATA": payload,
+        "JS": _asset("stepper.js"),
+    }
+    # one pass, so nothing inserted is read again as a placeholder
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("stepper.html"))
+
+
+def write_page(root, path, **options):
+    """Write `page(root, **options)` to `path` atomically; returns `path`."""
+    _write_atomic(path, page(root, **options).encode("utf-8"))
+    return path
