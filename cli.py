@@ -958,8 +958,51 @@ def demo_command(seed, out, notation):
     show_default=True,
     help="Directory that `g FILE` writes into.",
 )
+@click.option(
+    "--html",
+    "html_path",
+    type=T.OutFile(),
+    metavar="FILE.html",
+    help="Write a self-contained page that walks the forward, then the backward pass.",
+)
+@click.option(
+    "--gif",
+    "gif_path",
+    type=T.OutFile(),
+    metavar="FILE.gif",
+    help="Write the backward walk as an animated GIF (needs Pillow).",
+)
+@click.option(
+    "--per",
+    type=T.Name(["node", "step"]),
+    default="node",
+    show_default=True,
+    help="--gif: a frame per node, or per time step.",
+)
+@click.option(
+    "--lang",
+    type=T.Name(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="--html: the page's language (buttons, panel).",
+)
+@notation_option
 @_trained_options
-def step_command(load, input_text, sample, seed, breaks, commands, out, **model):
+def step_command(
+    load,
+    input_text,
+    sample,
+    seed,
+    breaks,
+    commands,
+    out,
+    html_path,
+    gif_path,
+    per,
+    lang,
+    notation,
+    **model,
+):
     """Step through the backward pass of the lecture's unrolled model, one node at a time.
 
     Builds the same model as `render` and walks its backward pass in reverse topological
@@ -967,21 +1010,46 @@ def step_command(load, input_text, sample, seed, breaks, commands, out, **model)
     inputs. Commands: n [K], c, b LABEL | b t=K, p LABEL, w, l, g FILE, h, q (h explains
     them). Reads commands from --commands, else from stdin when it is not a terminal,
     else from a prompt; scripted commands are echoed after the prompt.
-    docs/debugging.md has a session to read.
+    docs/debugging.md has a session to read. With --html or --gif it writes the walk
+    instead: a page to open in any browser (no network, no Python), or an animation.
 
     \b
-    Example:
+    Examples:
       tinygrad-rnn step --steps 4 --commands "b h_1; c; p h_1; w; g frame.svg; q"
       tinygrad-rnn step --load echo.npz --sample 0 --commands "b t=3; c; p h_3; q"
+      tinygrad-rnn step --notation lecture --html walk.html
+      tinygrad-rnn step --cell lstm --steps 3 --gif walk.gif --per step
     """
+    import functools
+
     from tinygrad_rnn import debugger, lecture
+    from viz.demo import describe
     from viz.frames import render_frame
 
-    run = _load_trained(load, input_text, sample, model["loss"]) or lecture.build(
-        seed=seed, **model
-    )
+    def build():
+        trained = _load_trained(load, input_text, sample, model["loss"])
+        return trained or lecture.build(seed=seed, **model)
+
+    run = build()
+    if html_path or gif_path:
+        from viz.gif import write_gif
+        from viz.html import write_page
+
+        title = describe(run) if load is None else f"{load}: loss {run.loss.label}"
+        if html_path:
+            weight = run.model.layer_parameters(0, 0)[1] if run.model is not None else None
+            write_page(
+                run.loss, html_path, bptt_param=weight, notation=notation, lang=lang, title=title
+            )
+            click.echo(f"wrote {html_path}")
+        if gif_path:
+            run = build()  # a fresh graph: the page ran backward
+            count = write_gif(run.loss, gif_path, per=per, notation=notation)
+            click.echo(f"wrote {gif_path} ({count} frames)")
+        return
+    render = functools.partial(render_frame, notation=notation)
     session = debugger.Session(
-        run.loss, render=render_frame, write_path=lambda name: _path_inside(out, name)
+        run.loss, render=render, write_path=lambda name: _path_inside(out, name)
     )
     added = [session.add_breakpoint(spec) for spec in breaks]
     stdin = sys.stdin

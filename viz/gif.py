@@ -55,9 +55,7 @@ def walk_frames(root, per="node", max_frames=MAX_FRAMES, notation="pytorch", **o
         where = f" (t = {node.tags['t']})" if "t" in node.tags else ""
         return f"{label(node) or node.op.name}{where}"
 
-    return [
-        step_frame(session, upto=k, name=name, notation=notation, **options) for k in cuts
-    ]
+    return [step_frame(session, upto=k, name=name, notation=notation, **options) for k in cuts]
 
 
 def write_gif(root, path, per="node", frame_ms=None, max_frames=MAX_FRAMES, **options):

@@ -23,7 +23,6 @@ import numpy as np
 
 from tinygrad_rnn.autograd import backward_steps, topo_order
 from tinygrad_rnn.bptt import step_terms
-from tinygrad_rnn.jacobians import consumer_map
 
 from . import colors
 from .dot import namer, to_dot
@@ -117,8 +116,19 @@ def _formula(node, name):
     params = node.op.params()
     if params:
         args += [f"{k}={v}" for k, v in params.items()]
-    head = name(node) or node.op.name
-    return f"{head} = {node.op.name}({', '.join(args)})"
+    call = f"{node.op.name}({', '.join(args)})"
+    head = name(node)
+    return call if head is None or head == call else f"{head} = {call}"
+
+
+def _consumers(order):
+    """{node: [(consumer, input slot), ...]} for the nodes that need a gradient."""
+    found = {}
+    for node in order:
+        for slot, inp in enumerate(node.inputs):
+            if inp.requires_grad:
+                found.setdefault(inp, []).append((node, slot))
+    return found
 
 
 def bptt_sum(root, param, backward_index):
@@ -128,7 +138,7 @@ def bptt_sum(root, param, backward_index):
     complete), term, sum} (norms, entries when small) and the engine's gradient.
     """
     order = topo_order([root])
-    consumers = consumer_map(order)
+    consumers = _consumers(order)
     terms = step_terms(root, param, order, consumers)
     done_at = {}
     region, stack = {param}, [param]
@@ -169,7 +179,7 @@ def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2
     fwd = [n for n in forward_order(root) if n.op is not None]
     fwd_index = {node: k for k, node in enumerate(fwd, start=1)}
     nodes = []
-    for i, node in enumerate(view.nodes):
+    for node in view.nodes:
         nodes.append(
             {
                 "name": name(node) or (node.op.name if node.op else "const"),

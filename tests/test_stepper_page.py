@@ -1,0 +1,243 @@
+"""step --html: the page's data (both passes, the BPTT sum) and the page itself in Chromium."""
+
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cli import main
+from tinygrad_rnn import lecture
+from tinygrad_rnn.autograd import topo_order
+from tinygrad_rnn.debugger import Session
+from viz.graph import GraphView
+from viz.html import forward_order, page, page_data
+from viz.render import RenderError, find_engine
+
+
+def has_engine():
+    try:
+        find_engine()
+    except RenderError:
+        return False
+    return True
+
+
+needs_engine = pytest.mark.skipif(not has_engine(), reason="no Graphviz layout engine")
+
+
+def weight_hh(run):
+    return run.model.layer_parameters(0, 0)[1]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    cell=st.sampled_from(["rnn", "lstm", "gru"]),
+    steps=st.integers(1, 5),
+    layers=st.integers(1, 2),
+    bidirectional=st.booleans(),
+    loss=st.sampled_from(["last", "all"]),
+)
+def test_forward_order_is_topological_and_reads_the_sequence_in_order(
+    cell, steps, layers, bidirectional, loss
+):
+    run = lecture.build(cell, steps=steps, layers=layers, bidirectional=bidirectional, loss=loss)
+    order = forward_order(run.loss)
+    assert len(order) == len(set(order)) == len(GraphView(run.loss).nodes)
+    seen = set()
+    for node in order:
+        assert all(inp in seen for inp in node.inputs), node.label
+        seen.add(node)
+    # one layer: each direction computes its steps in reading order (with more layers, a
+    # step of layer 1 may start as soon as layer 0's outputs for it exist)
+    for layer in range(layers if layers == 1 else 0):
+        for direction, sign in (("forward", 1), ("reverse", -1)):
+            ts = [
+                sign * n.tags["t"]
+                for n in order
+                if n.tags.get("direction") == direction
+                and n.tags.get("layer") == layer
+                and "t" in n.tags
+                and n.op is not None  # leaves (constants too) come first
+            ]
+            assert ts == sorted(ts), (layer, direction)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    cell=st.sampled_from(["rnn", "lstm", "gru"]),
+    steps=st.integers(1, 5),
+    loss=st.sampled_from(["last", "all"]),
+    radius=st.sampled_from([None, 0.5, 1.5]),
+)
+def test_page_data_backward_is_the_engines_walk_and_the_bptt_sum_ends_at_its_gradient(
+    cell, steps, loss, radius
+):
+    run = lecture.build(cell, steps=steps, loss=loss, radius=radius, seed=steps)
+    data, _ = page_data(run.loss, bptt_param=weight_hh(run))
+    view = GraphView(run.loss)
+    fresh = lecture.build(cell, steps=steps, loss=loss, radius=radius, seed=steps)
+    session = Session(fresh.loss)
+    walk = []
+    while session.advance() is not None:
+        walk.append(session.current.node.label)
+    assert [view.nodes[i].label for i in data["backward"]] == walk
+    assert [n["bwd"] for n in data["nodes"] if n["bwd"]] != []
+    W = weight_hh(run)
+    bptt = data["bptt"]
+    assert bptt["error"] <= 1e-12 * max(1.0, float(np.abs(W.grad).max()))
+    assert bptt["additions"][-1]["sum"]["norm"] == pytest.approx(np.linalg.norm(W.grad), rel=1e-3)
+    ks = [a["k"] for a in bptt["additions"]]
+    assert sorted(ks) == sorted(set(range(steps))) or set(ks) <= set(range(steps)) | {None}
+    # term_k is added only after the walk passed every use of W_hh at step k
+    at = {a["k"]: a["at"] for a in bptt["additions"]}
+    position = {view.nodes[i]: k for k, i in enumerate(data["backward"], start=1)}
+    for node in topo_order([run.loss]):
+        if any(inp is W for inp in node.inputs) and "t" in node.tags:
+            assert at[node.tags["t"]] >= position[node]
+    # the walk reaches term T-1 first: the additions run back in time
+    assert [a["at"] for a in bptt["additions"]] == sorted(a["at"] for a in bptt["additions"])
+
+
+@needs_engine
+def test_page_is_self_contained_and_escapes_its_data():
+    run = lecture.build("rnn", steps=2)
+    run.losses[-1].named("E_1 </script><!--")  # a hostile label must not end the script
+    text = page(run.loss, bptt_param=weight_hh(run), title="a <b> & c")
+    assert text.count("<script") == 2 and text.count("</script>") == 2
+    assert "a &lt;b> &amp; c" in text
+    urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", text)
+    assert all(u.startswith("#") for u in urls), urls
+    external = set(re.findall(r"https?://[^\s\"'<>)]+", text))
+    assert external <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, external
+    data = json.loads(
+        re.search(r'<script id="data" type="application/json">(.*?)</script>', text, re.S).group(1)
+    )
+    assert any(n["label"] == "E_1 </script><!--" for n in data["nodes"])
+    for key in ("prev", "next", "play", "speed", "panel"):
+        assert f'id="{key}"' in text
+    with pytest.raises(ValueError, match="unknown page language 'fr'"):
+        page(run.loss, lang="fr")
+
+
+def chromium():
+    """The system Chromium (Debian's package), or skip saying how to get one."""
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (test extra)")
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("no chromium on PATH: apt-get install chromium (.ci/run does)")
+
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@needs_engine
+def test_stepper_page_in_chromium_steps_both_ways_offline(tmp_path):
+    executable = chromium()
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "walk.html"
+    result = CliRunner().invoke(
+        main, ["step", "--steps", "3", "--notation", "lecture", "--html", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    url = path.resolve().as_uri()
+    data = json.loads(
+        re.search(r'type="application/json">(.*?)</script>', path.read_text(), re.S).group(1)
+    )
+    names = [n["name"] for n in data["nodes"]]
+    forward = [names[i] for i in data["forward"]]
+    backward = [names[i] for i in data["backward"]]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            page_ = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors, requests = [], []
+            page_.on("pageerror", lambda e: errors.append(str(e)))
+            page_.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page_.on("request", lambda r: requests.append(r.url))
+            page_.goto(url)
+            panel = page_.locator("#panel")
+            heading = page_.locator("#node-name")
+            assert heading.inner_text() == forward[0]
+            assert "Forward pass" in panel.inner_text()
+            page_.click("#next")
+            assert heading.inner_text() == forward[1]
+            page_.click("#prev")
+            assert heading.inner_text() == forward[0]
+            page_.keyboard.press("ArrowRight")
+            page_.keyboard.press("ArrowRight")
+            assert heading.inner_text() == forward[2]
+            assert page_.locator("g.node.current").count() >= 1
+            # into the backward pass: the first step is the loss, with its gradient 1
+            for _ in range(len(forward) - 2):
+                page_.keyboard.press("ArrowRight")
+            assert heading.inner_text() == backward[0] == "E_2"
+            assert "Backward pass" in panel.inner_text() and "= 1" in panel.inner_text()
+            page_.keyboard.press("End")
+            text = panel.inner_text()
+            assert heading.inner_text() == backward[-1]
+            assert "equals the engine's gradient" in text
+            assert "term k = 0" in text and "term k = 2" in text
+            # play at full speed moves on by itself, and stops again
+            page_.keyboard.press("Home")
+            page_.locator("#speed").fill("20")
+            page_.click("#play")
+            page_.wait_for_function("document.getElementById('scrub').value > 3", timeout=5000)
+            page_.click("#play")
+            stopped = page_.locator("#scrub").input_value()
+            page_.wait_for_timeout(200)
+            assert page_.locator("#scrub").input_value() == stopped
+            page_.screenshot(path=str(tmp_path / "stepper.png"))
+        finally:
+            browser.close()
+    assert errors == []
+    assert requests == [url]  # the page itself, nothing fetched
+    assert os.path.getsize(tmp_path / "stepper.png") > 10_000
+
+
+@needs_engine
+def test_step_gif_writes_one_frame_per_time_step(tmp_path):
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    path = tmp_path / "walk.gif"
+    result = CliRunner().invoke(main, ["step", "--steps", "2", "--gif", str(path), "--per", "step"])
+    assert result.exit_code == 0, result.output
+    with Image.open(path) as im:
+        frames = im.n_frames
+        assert max(im.size) <= 1200
+    # before the walk, E_1's step, t = 0's, then the parameters and inputs at the end
+    assert f"({frames} frames)" in result.output
+    run = lecture.build("rnn", steps=2)
+    session = Session(run.loss)
+    groups, last = 0, object()
+    while session.advance() is not None:
+        t = session.current.node.tags.get("t")
+        groups += t != last
+        last = t
+    assert frames == groups + 1
+
+
+def test_step_gif_and_html_refuse_bad_options(tmp_path):
+    bad = CliRunner().invoke(main, ["step", "--gif", str(tmp_path / "a.gif"), "--per", "word"])
+    assert bad.exit_code == 2 and "--per" in bad.output
+    bad = CliRunner().invoke(main, ["step", "--html", str(tmp_path / "no" / "a.html")])
+    assert bad.exit_code == 2 and "--html" in bad.output
+    bad = CliRunner().invoke(main, ["step", "--html", str(tmp_path / "a.html"), "--lang", "fr"])
+    assert bad.exit_code == 2 and "--lang" in bad.output
