@@ -241,3 +241,24 @@ def test_step_gif_and_html_refuse_bad_options(tmp_path):
     assert bad.exit_code == 2 and "--html" in bad.output
     bad = CliRunner().invoke(main, ["step", "--html", str(tmp_path / "a.html"), "--lang", "fr"])
     assert bad.exit_code == 2 and "--lang" in bad.output
+
+
+@needs_engine
+@pytest.mark.parametrize("task", ["intent", "copy"])
+def test_step_html_walks_a_trained_model_with_load(tmp_path, task):
+    from tinygrad_rnn.train import Run, make_config
+
+    options = {"length": 4} if task == "copy" else {}
+    run = Run(make_config(task=task, hidden=4, embed=3, eval_batch=4, steps=1, **options))
+    run.fit()
+    ckpt = str(run.save(tmp_path / f"{task}.npz"))
+    page_path = tmp_path / "walk.html"
+    result = CliRunner().invoke(
+        main, ["step", "--load", ckpt, "--sample", "1", "--html", str(page_path)]
+    )
+    assert result.exit_code == 0, result.output
+    text = page_path.read_text()
+    data = json.loads(re.search(r'type="application/json">(.*?)</script>', text, re.S).group(1))
+    assert data["title"].startswith(ckpt) and data["backward"] and data["forward"]
+    if data["bptt"] is not None:
+        assert data["bptt"]["error"] < 1e-9
