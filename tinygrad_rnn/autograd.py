@@ -16,6 +16,7 @@ import numpy as np
 from . import anomaly
 from ._context import state
 from .anomaly import detect_anomaly  # noqa: F401  (re-exported: tinygrad_rnn.detect_anomaly)
+from .arguments import paired_outputs, tensor_list
 from .display import describe, format_tags, quoted, step_text  # noqa: F401  (public names)
 from .ops import SliceGrad, dense_grad
 from .tensor import Tensor
@@ -176,11 +177,7 @@ def _store_leaf(leaf, g, fresh):
 
 def _root_grads(outputs, grad_outputs, caller):
     """The roots as a list and the gradient each starts with (ones for a scalar), checked."""
-    if isinstance(outputs, Tensor):
-        outputs = [outputs]
-        grad_outputs = [grad_outputs]
-    elif grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
+    outputs, grad_outputs = paired_outputs(outputs, grad_outputs, caller)
     result = []
     for out, g in zip(outputs, grad_outputs):
         if not isinstance(out, Tensor):
@@ -266,7 +263,11 @@ def backward_steps(root, grad=None, stop=None):
     if stop is not None:
         from .breakpoints import stop_rule
 
-        stop = stop_rule(stop, topo_order(roots))
+        stop = stop_rule(stop, topo_order(roots))  # checked now, not at the first next()
+    return _steps(roots, grads, stop)
+
+
+def _steps(roots, grads, stop):
     for index, total, node, g, edges in _walk(roots, grads):
         step = Step(index, total, node, g, edges)
         if stop is None or stop(step):
@@ -280,7 +281,7 @@ def grad(outputs, inputs, grad_outputs=None):
     an input that the outputs do not depend on gets zeros.
     """
     single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = tensor_list(inputs, "grad")
     roots, root_grads = _root_grads(outputs, grad_outputs, "grad")
     wanted = set(inputs)
     found = {}

@@ -71,9 +71,21 @@ def stop_rule(stop, nodes=None):
     """
     specs = stop if isinstance(stop, (list, tuple)) else [stop]
     points = [Breakpoint(s, nodes) for s in specs]
+    if nodes is not None:
+        labels = {n.label for n in nodes}
+        for p in points:
+            if p.label is not None and p.label not in labels:
+                raise ValueError(f"stop: no node labelled {p.label!r}; {labels_hint(nodes)}")
     # every breakpoint sees every step (a `t=K` spec must notice its first match even when
     # an earlier spec in the list matches the same step)
     return lambda step: any([p.matches(step) for p in points])
+
+
+def labels_hint(nodes, limit=12):
+    """'labels: E_3, h_3, ...': the graph's distinct labels, in order, the first `limit`."""
+    labels = list(dict.fromkeys(n.label for n in nodes if n.label is not None))
+    shown = ", ".join(labels[:limit]) + (", ..." if len(labels) > limit else "")
+    return f"labels: {shown}" if labels else "no node has a label"
 
 
 def resolve_label(label, nodes):

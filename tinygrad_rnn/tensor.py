@@ -12,7 +12,7 @@ import numpy as np
 
 from . import ops as _ops
 from ._context import state
-from .composite import chunk, split
+from .composite import check_dim, chunk, split
 from .display import describe
 
 _FLOAT_KINDS = "fc"
@@ -22,17 +22,22 @@ def _as_array(data, dtype):
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray):
-        return data
-    arr = np.asarray(data)
-    if arr.dtype.kind in "fiub":
+        arr = np.asarray(data, dtype=dtype)
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        arr = np.asarray(data)
         # Python floats, lists of floats and Python ints mixed with floats become float64;
         # integer-only data stays integer (indices, class targets).
         if arr.dtype.kind == "f" and arr.dtype != np.float64 and not isinstance(data, np.generic):
             arr = arr.astype(np.float64)
-        return arr
-    raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} ({arr.dtype})")
+    if arr.dtype.kind not in "fiub":
+        # object, string, complex, datetime...: no op here has a rule for them
+        raise TypeError(
+            f"Tensor: dtype {arr.dtype} is not supported (real floating point, integer or "
+            f"bool only), got {type(data).__name__}"
+        )
+    return arr
 
 
 class Tensor:
@@ -171,6 +176,8 @@ class Tensor:
 
         `fn` may return a replacement gradient (same shape). Returns a handle with `.remove()`.
         """
+        if not callable(fn):
+            raise TypeError(f"register_hook: the hook must be callable, got {type(fn).__name__}")
         if not self.requires_grad:
             raise RuntimeError("register_hook on a tensor that does not require grad")
         if self._hooks is None:
@@ -342,6 +349,12 @@ class Tensor:
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
+        axes = tuple(check_dim("transpose", a, max(self.ndim, 1)) for a in axes)
+        swap = len(axes) == 2 and self.ndim >= 2
+        if axes and not swap and sorted(axes) != list(range(self.ndim)):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes"
+            )
         if len(axes) == 2 and self.ndim >= 2:
             # PyTorch habit: transpose(dim0, dim1) swaps two axes (also on 2-D, where numpy
             # would read (0, 1) as the identity permutation)
