@@ -1,0 +1,48 @@
+"""Exercises: learners write the backward pass themselves; a check says exactly where it is
+wrong (the output, the worst elements, the gate, the time step).
+
+`EXERCISES` is the table, in the lecture's order; each module holds one exercise's texts
+(English and Chinese), starter file, solution file and checker. `check(n, path)` loads
+the learner's file (their own code: importing it is the point) and returns a `Result`.
+"""
+
+from . import (
+    e01_tanh,
+    e02_sigmoid,
+    e03_rnn_step,
+)
+from .base import Exercise, LearnerError, Result, load_file
+
+EXERCISES = [
+    m.EXERCISE
+    for m in (
+        e01_tanh,
+        e02_sigmoid,
+        e03_rnn_step,
+    )
+]
+
+
+def get(number):
+    """The exercise numbered `number` (1-based), or a ValueError listing the range."""
+    for exercise in EXERCISES:
+        if exercise.number == number:
+            return exercise
+    raise ValueError(f"no exercise {number}: choose 1..{len(EXERCISES)} (tinygrad-rnn exercise list)")
+
+
+def check(number, path, picture=False):
+    """Run exercise `number`'s check on the learner's file at `path`; a Result.
+
+    A file that does not load, or code that raises, gives a failed Result whose lines say
+    where (file:line), never a traceback.
+    """
+    exercise = get(number)
+    try:
+        module = load_file(path)
+        return exercise.check(module, picture)
+    except LearnerError as exc:
+        return Result(False, [f"exercise {number} ({exercise.title}): not yet", str(exc)])
+
+
+__all__ = ["EXERCISES", "Exercise", "LearnerError", "Result", "check", "get", "load_file"]
