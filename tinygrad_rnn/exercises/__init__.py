@@ -10,16 +10,27 @@ from . import (
     e01_tanh,
     e02_sigmoid,
     e03_rnn_step,
+    e04_bptt_sum,
+    e05_jacobian_column,
+    e06_clip,
+    e07_tbptt,
+    e08_lstm_step,
+    e09_gru_step,
 )
 from .base import Exercise, LearnerError, Result, load_file
 
+# in the lecture's order: activations, the RNN step, BPTT, vanishing/exploding, clipping,
+# truncation, LSTM, GRU, long dependencies, ReLU
 EXERCISES = [
-    m.EXERCISE
-    for m in (
-        e01_tanh,
-        e02_sigmoid,
-        e03_rnn_step,
-    )
+    e01_tanh.EXERCISE,
+    e02_sigmoid.EXERCISE,
+    e03_rnn_step.EXERCISE,
+    e04_bptt_sum.EXERCISE,
+    e05_jacobian_column.EXERCISE,
+    e06_clip.EXERCISE,
+    e07_tbptt.EXERCISE,
+    e08_lstm_step.EXERCISE,
+    e09_gru_step.EXERCISE,
 ]
 
 
@@ -28,7 +39,9 @@ def get(number):
     for exercise in EXERCISES:
         if exercise.number == number:
             return exercise
-    raise ValueError(f"no exercise {number}: choose 1..{len(EXERCISES)} (tinygrad-rnn exercise list)")
+    raise ValueError(
+        f"no exercise {number}: choose 1..{len(EXERCISES)} (tinygrad-rnn exercise list)"
+    )
 
 
 def check(number, path, picture=False):

@@ -86,7 +86,9 @@ def load_file(path):
         where = f"{path}:{exc.lineno}" if exc.lineno else path
         raise LearnerError(f"{where}: SyntaxError: {exc.msg}") from None
     except Exception as exc:  # the learner's module-level code: anything can happen
-        raise LearnerError(f"{_where(exc, path)}: {_describe(exc)} (while loading the file)") from None
+        raise LearnerError(
+            f"{_where(exc, path)}: {_describe(exc)} (while loading the file)"
+        ) from None
     finally:
         sys.modules.pop(name, None)
     module.__exercise_path__ = os.path.abspath(path)
@@ -136,7 +138,9 @@ def run(module, what, fn, *args):
         frames = traceback.extract_tb(exc.__traceback__)
         if path and any(os.path.abspath(f.filename) == path for f in frames):
             raise learner_error(exc, module, what) from None
-        raise LearnerError(str(exc).strip().splitlines()[0] if str(exc).strip() else _describe(exc)) from None
+        raise LearnerError(
+            str(exc).strip().splitlines()[0] if str(exc).strip() else _describe(exc)
+        ) from None
 
 
 def require(module, name):

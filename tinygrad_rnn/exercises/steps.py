@@ -133,7 +133,9 @@ def check_step(spec, module, picture=None):
     numeric = numeric_grads(spec, [a.copy() for a in arrays], upstream)
     for e, m in zip(expected, numeric):
         if not np.allclose(e, m, atol=1e-6, rtol=1e-4):  # the engine itself is checked
-            raise RuntimeError(f"exercise {spec.number}: the engine disagrees with finite differences")
+            raise RuntimeError(
+                f"exercise {spec.number}: the engine disagrees with finite differences"
+            )
     for name, e, g in zip(spec.grads, expected, got):
         wrong = compare(f"{spec.backward}: {name}", e, g)
         if wrong:
