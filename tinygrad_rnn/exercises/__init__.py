@@ -16,6 +16,8 @@ from . import (
     e07_tbptt,
     e08_lstm_step,
     e09_gru_step,
+    e10_echo_k2,
+    e11_dead_relu,
 )
 from .base import Exercise, LearnerError, Result, load_file
 
@@ -31,6 +33,8 @@ EXERCISES = [
     e07_tbptt.EXERCISE,
     e08_lstm_step.EXERCISE,
     e09_gru_step.EXERCISE,
+    e10_echo_k2.EXERCISE,
+    e11_dead_relu.EXERCISE,
 ]
 
 

@@ -1,7 +1,5 @@
 """Exercise 5: predict the |dh_T/dh_k| column of a linear RNN at radius r."""
 
-import numpy as np
-
 from .. import bptt, lecture
 from .base import Exercise, call, table, verdict
 

@@ -78,7 +78,8 @@ def check(module, picture=None):
                 6, "clip_grad_norm_", ["clip_grad_norm must return (clipped gradients, total norm)"]
             )
         clipped, got_total = got
-        case = f"max_norm={max_norm} (total norm {total:.4g}, so {'clipped' if total > max_norm else 'not clipped'})"
+        clipped_or_not = "clipped" if total > max_norm else "not clipped"
+        case = f"max_norm={max_norm} (total norm {total:.4g}, so {clipped_or_not})"
         problems = compare(f"{case}: the total norm", total, got_total)
         if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
             problems.append(f"{case}: expected {len(grads)} clipped gradients")

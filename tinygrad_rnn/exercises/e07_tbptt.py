@@ -5,7 +5,7 @@ import numpy as np
 from .. import bptt, nn
 from ..autograd import scope
 from ..tensor import Tensor
-from .base import Exercise, LearnerError, compare, require, run, verdict
+from .base import Exercise, compare, require, run, verdict
 
 TEXT_EN = """
 Write truncated backpropagation through time, BPTT(k1, k2) (截断式的BPTT): every k1 steps,
