@@ -140,6 +140,7 @@ def main(debug):
       tinygrad-rnn step --commands "n 5; p h_2; q"
       tinygrad-rnn train --task adding --length 20 --steps 600
       tinygrad-rnn gradcheck                every op's gradient against finite differences
+      tinygrad-rnn exercise list            write backward passes yourself, checked exactly
       tinygrad-rnn COMMAND --help           options and an example for one command
     """
 
@@ -1236,6 +1237,166 @@ def plot_command(seed, logs, out, title):
             else f"{run.name}: {len(run.steps)} steps, no finite loss"
         )
     click.echo(f"wrote {out}")
+
+
+# ----- exercise -----------------------------------------------------------------------------
+
+
+@main.group("exercise", short_help="Exercises: write backward passes yourself, checked exactly.")
+def exercise_group():
+    """Exercises in the lecture's order: you write a backward pass (or predict a number),
+    `check` compares it with the engine's gradient and central finite differences and says
+    which output, which elements, which gate and which time step are wrong.
+
+    \b
+    Examples:
+      tinygrad-rnn exercise list
+      tinygrad-rnn exercise show 3 --lang zh
+      tinygrad-rnn exercise start 3 -o rnn_step.py
+      tinygrad-rnn exercise check 3 rnn_step.py --picture rnn_step.svg
+      tinygrad-rnn exercise solution 3
+    """
+
+
+def _exercise(number):
+    from tinygrad_rnn import exercises
+
+    try:
+        return exercises.get(number)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="N") from None
+
+
+_LANG = click.option(
+    "--lang", type=T.Name(["en", "zh"]), default="en", show_default=True, help="en or zh."
+)
+
+
+@exercise_group.command("list", short_help="Every exercise, in the lecture's order.")
+@_LANG
+def exercise_list(lang):
+    """Every exercise: number, title and the lecture topic it belongs to.
+
+    \b
+    Example:
+      tinygrad-rnn exercise list --lang zh
+    """
+    from tinygrad_rnn.exercises import EXERCISES
+
+    for e in EXERCISES:
+        click.echo(f"{e.number:>2}  {e.title_zh if lang == 'zh' else e.title}")
+        click.echo(f"    {e.topic}")
+
+
+@exercise_group.command("show", short_help="The task, with its formulas.")
+@click.argument("number", metavar="N", type=T.POSITIVE)
+@_LANG
+def exercise_show(number, lang):
+    """Print exercise N: what it teaches, the task and its formulas (--lang zh: in Chinese).
+
+    \b
+    Example:
+      tinygrad-rnn exercise show 8 --lang zh
+    """
+    e = _exercise(number)
+    zh = lang == "zh"
+    click.echo(f"{'练习' if zh else 'Exercise'} {e.number}: {e.title_zh if zh else e.title}")
+    click.echo(f"{'课件' if zh else 'Lecture'}: {e.topic}")
+    if not zh:
+        click.echo(f"Teaches: {e.teaches}")
+    click.echo()
+    click.echo(e.text_zh if zh else e.text_en)
+    click.echo()
+    click.echo(f"tinygrad-rnn exercise start {e.number}        ({e.filename})")
+    click.echo(f"tinygrad-rnn exercise check {e.number} {e.filename}")
+
+
+@exercise_group.command("start", short_help="Write the starter file to fill in.")
+@click.argument("number", metavar="N", type=T.POSITIVE)
+@click.option(
+    "-o", "--out", type=T.OutFile(), help="The file to write.  [default: exerciseNN_name.py]"
+)
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def exercise_start(number, out, force):
+    """Write exercise N's starter file: the function to fill in, with TODOs. An existing
+    file is never overwritten unless --force is given.
+
+    \b
+    Example:
+      tinygrad-rnn exercise start 3 -o rnn_step.py
+    """
+    from tinygrad_rnn import exercises
+
+    path = exercises.write_file(_exercise(number).number, out, force=force)
+    click.echo(
+        f"wrote {path}; fill in the TODOs, then: tinygrad-rnn exercise check {number} {path}"
+    )
+
+
+@exercise_group.command("check", short_help="Check your file; exit 0 when correct, 1 when not.")
+@click.argument("number", metavar="N", type=T.POSITIVE)
+@click.argument("file", metavar="FILE.py", type=T.InFile())
+@click.option(
+    "--picture",
+    type=T.OutFile(),
+    metavar="FILE.svg",
+    help="Draw your gradient next to the true one.",
+)
+@click.pass_context
+def exercise_check(ctx, number, file, picture):
+    """Run FILE.py (your own code) against the engine's gradient and central finite
+    differences. On failure: which output is wrong, its worst elements (index, expected,
+    got, error), the gate, and for recurrent exercises the time step where your gradient
+    first departs from the true one. Exit 0 when correct, 1 when not.
+
+    \b
+    Example:
+      tinygrad-rnn exercise check 3 rnn_step.py --picture rnn_step.svg
+    """
+    from tinygrad_rnn import exercises
+
+    e = _exercise(number)
+    if picture is not None:
+        if not picture.lower().endswith(".svg"):
+            raise click.BadParameter(
+                f"writes svg: give FILE.svg, got {picture}", param_hint="--picture"
+            )
+        if not e.draws:
+            drawn = ", ".join(str(x.number) for x in exercises.EXERCISES if x.draws)
+            raise click.BadParameter(
+                f"exercise {number} has no unrolled graph to draw (exercises {drawn} have)",
+                param_hint="--picture",
+            )
+    result = exercises.check(number, file)
+    click.echo(result.text())
+    graphs = getattr(result, "graphs", None)
+    if picture is not None and graphs is not None:
+        from viz.side_by_side import side_by_side
+
+        titles = ("your gradient", "the true gradient")
+        side_by_side(*graphs, picture, titles=titles)
+        click.echo(f"wrote {picture}: your gradient (left) next to the true one (right)")
+    ctx.exit(0 if result.passed else 1)
+
+
+@exercise_group.command("solution", short_help="Print a solution (for teachers).")
+@click.argument("number", metavar="N", type=T.POSITIVE)
+@click.option("-o", "--out", type=T.OutFile(), help="Write it to this file instead.")
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def exercise_solution(number, out, force):
+    """Print exercise N's solution (it passes `check`), or write it with -o.
+
+    \b
+    Example:
+      tinygrad-rnn exercise solution 8 -o lstm_solution.py
+    """
+    from tinygrad_rnn import exercises
+
+    e = _exercise(number)
+    if out is None:
+        click.echo(e.solution, nl=False)
+    else:
+        click.echo(f"wrote {exercises.write_file(e.number, out, force=force, solution=True)}")
 
 
 if __name__ == "__main__":

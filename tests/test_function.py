@@ -277,7 +277,7 @@ class WeightedSum(Function):
         )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(
     layout=st.lists(st.sampled_from(["grad", "const_tensor", "number"]), min_size=1, max_size=5),
     seed=st.integers(0, 2**16),
@@ -306,7 +306,7 @@ def test_function_any_argument_layout_gets_the_right_gradients(layout, seed):
             assert t.grad is None
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(
     shape=st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple),
     bad=st.sampled_from(["shape", "dtype", "count"]),

@@ -6,6 +6,9 @@ wrong (the output, the worst elements, the gate, the time step).
 the learner's file (their own code: importing it is the point) and returns a `Result`.
 """
 
+import os
+import tempfile
+
 from . import (
     e01_tanh,
     e02_sigmoid,
@@ -62,4 +65,40 @@ def check(number, path, picture=False):
         return Result(False, [f"exercise {number} ({exercise.title}): not yet", str(exc)])
 
 
-__all__ = ["EXERCISES", "Exercise", "LearnerError", "Result", "check", "get", "load_file"]
+def write_file(number, path=None, force=False, solution=False):
+    """Write exercise `number`'s starter (or solution) to `path` (default: its own file name
+    in the current folder); refuse to overwrite an existing file unless `force`. Atomic: a
+    temporary file beside it, then a rename. Returns the path."""
+    exercise = get(number)
+    path = path or exercise.filename
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory; give a file name like {exercise.filename}")
+    if os.path.exists(path) and not force:
+        raise FileExistsError(
+            f"{path} exists; use --force to overwrite it (your work would be lost)"
+        )
+    text = exercise.solution if solution else exercise.starter
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+__all__ = [
+    "EXERCISES",
+    "Exercise",
+    "LearnerError",
+    "Result",
+    "check",
+    "get",
+    "load_file",
+    "write_file",
+]

@@ -92,9 +92,9 @@ def check(module, picture=None):
                 11,
                 "dead ReLU units",
                 [
-                    f"case {case} (H={H} units, batch of {B}, biases around {shift}): you "
-                    f"counted {got!r}; the engine's gradient is exactly zero for {len(dead)} "
-                    f"unit(s): {dead}",
+                    f"case {case} (H={H} units, batch of {B}, biases around {shift}): "
+                    f"count_dead returned {got!r}; the engine's gradient is exactly zero "
+                    f"for {len(dead)} unit(s): {dead}",
                     "  a dead unit's pre-activation is <= 0 for every example of the batch",
                 ],
             )

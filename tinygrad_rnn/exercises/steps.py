@@ -140,9 +140,15 @@ def check_step(spec, module, picture=None):
         wrong = compare(f"{spec.backward}: {name}", e, g)
         if wrong:
             problems += wrong + locate_gates(spec, name, e, g, hidden)
-    unrolled = unroll_both(spec, module)
-    if problems or unrolled["departure"]:
-        problems += unrolled["departure"]
+    try:
+        unrolled = unroll_both(spec, module)
+    except LearnerError:
+        if not problems:
+            raise
+        # e.g. a gradient of the wrong shape: already reported above, and the unrolled
+        # graph cannot run with it
+        return verdict(spec.number, spec.title, problems)
+    problems += unrolled["departure"]
     result = verdict(spec.number, spec.title, problems)
     result.graphs = (unrolled["yours"], unrolled["true"])
     return result
