@@ -1246,7 +1246,8 @@ def plot_command(seed, logs, out, title):
 def exercise_group():
     """Exercises in the lecture's order: you write a backward pass (or predict a number),
     `check` compares it with the engine's gradient and central finite differences and says
-    which output, which elements, which gate and which time step are wrong.
+    which output, which elements, which gate and which time step are wrong. `check --seed N`
+    draws other random inputs (exercise 10 trains with its own fixed seed).
 
     \b
     Examples:
@@ -1342,8 +1343,9 @@ def exercise_start(number, out, force):
     metavar="FILE.svg",
     help="Draw your gradient next to the true one.",
 )
+@seed_option
 @click.pass_context
-def exercise_check(ctx, number, file, picture):
+def exercise_check(ctx, number, file, picture, seed):
     """Run FILE.py (your own code) against the engine's gradient and central finite
     differences. On failure: which output is wrong, its worst elements (index, expected,
     got, error), the gate, and for recurrent exercises the time step where your gradient
@@ -1367,7 +1369,7 @@ def exercise_check(ctx, number, file, picture):
                 f"exercise {number} has no unrolled graph to draw (exercises {drawn} have)",
                 param_hint="--picture",
             )
-    result = exercises.check(number, file)
+    result = exercises.check(number, file, seed=seed)
     click.echo(result.text())
     graphs = getattr(result, "graphs", None)
     if picture is not None and graphs is not None:

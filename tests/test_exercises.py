@@ -227,3 +227,14 @@ def test_exercise_start_refuses_to_overwrite(tmp_path):
     exercises.write_file(3, str(path), force=True, solution=True)
     assert path.read_text() == exercises.get(3).solution
     assert np.all([not p.name.startswith(".") for p in tmp_path.iterdir()])
+
+
+@settings(max_examples=12, deadline=None)
+@given(number=st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, 9, 11]), seed=st.integers(0, 10**6))
+def test_exercise_solution_passes_and_starter_fails_for_any_seed(tmp_path_factory, number, seed):
+    folder = tmp_path_factory.mktemp("seed")
+    for kind, passes in (("solution", True), ("starter", False)):
+        path = folder / f"{kind}.py"
+        path.write_text(getattr(exercises.get(number), kind))
+        result = exercises.check(number, str(path), seed=seed)
+        assert result.passed is passes, result.text()

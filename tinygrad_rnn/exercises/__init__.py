@@ -51,7 +51,7 @@ def get(number):
     )
 
 
-def check(number, path, picture=False):
+def check(number, path, seed=0):
     """Run exercise `number`'s check on the learner's file at `path`; a Result.
 
     A file that does not load, or code that raises, gives a failed Result whose lines say
@@ -60,7 +60,7 @@ def check(number, path, picture=False):
     exercise = get(number)
     try:
         module = load_file(path)
-        return exercise.check(module, picture)
+        return exercise.check(module, seed)
     except LearnerError as exc:
         return Result(False, [f"exercise {number} ({exercise.title}): not yet", str(exc)])
 

@@ -33,8 +33,9 @@ class Result:
 class Exercise:
     """One exercise: its texts, starter and solution (file contents), and its checker.
 
-    `check(module, picture)` returns a Result; `picture` is a path for the side-by-side
-    drawing of the learner's and the true gradient (recurrent exercises only).
+    `check(module, seed)` returns a Result (`seed` varies the random inputs); for the
+    exercises that unroll the learner's step (`draws`), `result.graphs` holds the learner's
+    and the true unrolled graph, for `--picture`.
     """
 
     def __init__(

@@ -110,8 +110,8 @@ def lecture_rnn(seed=4):
     return _Run(model, head), s_init, states, e3
 
 
-def check(module, picture=None):
-    run, s_init, states, e3 = lecture_rnn()
+def check(module, seed=0):
+    run, s_init, states, e3 = lecture_rnn(4 + seed)
     terms, errors = bptt.decompose(run, e3)
     W = run.model.weight_hh_l0
     expected = [terms["weight_hh_l0"].get(k, np.zeros_like(W.data)) for k in range(STEPS)]

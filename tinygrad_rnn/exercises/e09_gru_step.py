@@ -142,8 +142,8 @@ SPEC = StepSpec(
 )
 
 
-def check(module, picture=None):
-    return check_step(SPEC, module, picture)
+def check(module, seed=0):
+    return check_step(SPEC, module, seed)
 
 
 EXERCISE = Exercise(

@@ -82,7 +82,8 @@ def accuracy(k2, seed=0):
     return float(run.evaluate())
 
 
-def check(module, picture=None):
+def check(module, seed=0):
+    # trained with its own fixed seed: the separation it relies on was measured there
     title = "the smallest k2 for echo"
     if not hasattr(module, "ANSWER"):
         raise LearnerError("your file does not define ANSWER")

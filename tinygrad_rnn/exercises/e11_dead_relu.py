@@ -78,8 +78,8 @@ def engine_dead(W, b, X, seed):
     return [int(j) for j in np.flatnonzero(dead)]
 
 
-def check(module, picture=None):
-    rng = np.random.default_rng(11)
+def check(module, seed=0):
+    rng = np.random.default_rng(11 + seed)
     for case, (H, I, B, shift) in enumerate(CASES, 1):
         W = rng.normal(0.0, 1.0, size=(H, I))
         b = rng.normal(shift, 1.0, size=H)  # a bad update pushed the biases down by |shift|

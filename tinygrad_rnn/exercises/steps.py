@@ -109,10 +109,10 @@ def locate_gates(spec, name, expected, got, hidden):
     return [f"  {name}: only the rows of {which} are wrong: look at that gate's derivative"]
 
 
-def check_step(spec, module, picture=None):
+def check_step(spec, module, seed=0):
     """The whole check: one step, then the unrolled graph; see the module docstring."""
     hidden = 2
-    arrays = spec.sample(spec.number)
+    arrays = spec.sample(spec.number + seed)
     n = len(spec.states)
     out = call(module, spec.forward, *[a.copy() for a in arrays])
     out = _as_tuple(out, n + 1, spec.forward)
@@ -125,7 +125,7 @@ def check_step(spec, module, picture=None):
         problems += compare(f"{spec.forward}: {name}", r.data, s)
     if problems:
         return verdict(spec.number, spec.title, problems)
-    rng = np.random.default_rng(spec.number + 50)
+    rng = np.random.default_rng(spec.number + 50 + seed)
     upstream = [rng.normal(size=r.shape) for r in ref_out]
     got = call(module, spec.backward, *upstream, cache)
     got = _as_tuple(got, len(spec.grads), spec.backward)
@@ -141,7 +141,7 @@ def check_step(spec, module, picture=None):
         if wrong:
             problems += wrong + locate_gates(spec, name, e, g, hidden)
     try:
-        unrolled = unroll_both(spec, module)
+        unrolled = unroll_both(spec, module, seed)
     except LearnerError:
         if not problems:
             raise
@@ -228,9 +228,9 @@ def unroll(spec, step_function, seed):
     return loss, nodes, params
 
 
-def unroll_both(spec, module):
+def unroll_both(spec, module, seed=0):
     """Backward through both unrolled graphs; the first step (from the last) that differs."""
-    seed = 100 + spec.number
+    seed = 100 + spec.number + seed
     yours, your_nodes, _ = unroll(spec, _learner_function(spec, module), seed)
     true, true_nodes, _ = unroll(spec, _true_function(spec), seed)
     true.backward()

@@ -21,12 +21,12 @@ def sample_input(seed=0):
     return x
 
 
-def check_unary(module, number, title, class_name, engine_op, numpy_fn):
+def check_unary(module, number, title, class_name, engine_op, numpy_fn, seed=0):
     cls = require(module, class_name)
     if not (isinstance(cls, type) and issubclass(cls, Function)):
         raise LearnerError(f"{class_name} in your file is not a subclass of tinygrad_rnn.Function")
-    x_data = sample_input(number)
-    v = np.random.default_rng(number + 100).uniform(0.5, 1.5, size=x_data.shape)
+    x_data = sample_input(number + seed)
+    v = np.random.default_rng(number + 100 + seed).uniform(0.5, 1.5, size=x_data.shape)
     x = Tensor(x_data.copy(), requires_grad=True)
     y = run(module, f"{class_name}.forward", cls.apply, x)
     problems = compare(f"{class_name}.forward: y", numpy_fn(x_data), y.data)
