@@ -136,10 +136,21 @@ def check_step(spec, module, seed=0):
             raise RuntimeError(
                 f"exercise {spec.number}: the engine disagrees with finite differences"
             )
+    wrong_names, gates = [], set()
     for name, e, g in zip(spec.grads, expected, got):
         wrong = compare(f"{spec.backward}: {name}", e, g)
         if wrong:
-            problems += wrong + locate_gates(spec, name, e, g, hidden)
+            located = locate_gates(spec, name, e, g, hidden)
+            problems += wrong + located
+            wrong_names.append(name)
+            gates.update(
+                line.split("gate ")[1].split(" (")[0] for line in located if "gate " in line
+            )
+    if wrong_names:
+        summary = f"wrong: {', '.join(wrong_names)}"
+        if len(gates) == 1:
+            summary += f"; the wrong rows of the fused gradients are all in gate {gates.pop()}"
+        problems.insert(0, summary)
     try:
         unrolled = unroll_both(spec, module, seed)
     except LearnerError:
@@ -245,9 +256,9 @@ def unroll_both(spec, module, seed=0):
                 differ.append(name)
         if differ:
             departure = [
-                f"unrolled over {T} steps with the loss E_{T - 1} on h_{T - 1}, your gradient "
-                f"first departs from the true one at time step t={t} "
-                f"(walking back from t={T - 1}): {', '.join(differ)} of step {t}"
+                f"unrolled over {T} steps (loss E_{T - 1} on h_{T - 1}), walking back from "
+                f"t={T - 1}: your gradient first departs from the true one at time step t={t}",
+                f"  differing there: {', '.join(differ)} of step {t}",
             ]
             break
     return {"yours": yours, "true": true, "departure": departure}
