@@ -38,12 +38,13 @@ def regenerate(text):
     """`text` with every transcript block's output replaced by what its command prints now."""
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as folder:
-        shutil.copytree(os.path.join(ROOT, "examples", "exercises"), os.path.join(folder, "examples", "exercises"))
+        shutil.copytree(
+            os.path.join(ROOT, "examples", "exercises"),
+            os.path.join(folder, "examples", "exercises"),
+        )
         os.chdir(folder)
         try:
-            return BLOCK.sub(
-                lambda m: f"```text\n{m.group(1)}\n{run_command(m.group(1))}```", text
-            )
+            return BLOCK.sub(lambda m: f"```text\n{m.group(1)}\n{run_command(m.group(1))}```", text)
         finally:
             os.chdir(here)
 
