@@ -196,7 +196,10 @@ def test_optimizer_load_state_dict_rejects_mismatch():
     "make,message",
     [
         (lambda p: optim.SGD(p, lr=-0.1), "Invalid learning rate"),
-        (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "nesterov momentum requires"),
+        (
+            lambda p: optim.SGD(p, lr=0.1, nesterov=True),
+            "Nesterov momentum requires a momentum and zero dampening",
+        ),
         (
             lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
             "dampening = 0",

@@ -50,22 +50,32 @@ def _norm(a, norm_type):
     return float(np.sum(a**norm_type) ** (1.0 / norm_type))
 
 
-def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def _check_foreach(fn, foreach):
+    if foreach not in (None, False):
+        raise ValueError(
+            f"{fn}: foreach={foreach!r} is not supported (it picks one of torch's kernels; "
+            "numpy has one: leave it at None)"
+        )
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients together so that their global norm is at most `max_norm`.
 
     total = norm of the per-parameter norms (= the norm of all gradients as one vector);
-    every grad *= min(1, max_norm / (total + 1e-6)). Returns `total` before clipping.
-    `params`: Tensors or `named_parameters()` pairs (names appear in the non-finite error).
+    every grad *= min(1, max_norm / (total + 1e-6)). Returns `total` before clipping, as a
+    numpy float64 (a float with torch's `.item()`).
+    `parameters`: Tensors or `named_parameters()` pairs (names appear in the non-finite error).
     """
+    _check_foreach("clip_grad_norm_", foreach)
     norm_type = _number("clip_grad_norm_", "norm_type", norm_type)
     if not (norm_type > 0):
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
     max_norm = _number("clip_grad_norm_", "max_norm", max_norm)
     if not max_norm >= 0:  # NaN would turn every gradient into NaN
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0 (or inf), got {max_norm}")
-    named = [(n, p) for n, p in _named(params) if p.grad is not None]
+    named = [(n, p) for n, p in _named(parameters) if p.grad is not None]
     if not named:
-        return 0.0
+        return np.float64(0.0)
     norms = [_norm(p.grad, norm_type) for _, p in named]
     total = _norm(np.array(norms), norm_type)
     if error_if_nonfinite and not math.isfinite(total):
@@ -79,14 +89,15 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     if coef < 1.0 or math.isnan(coef):
         for _, p in named:
             p.grad *= coef
-    return total
+    return np.float64(total)
 
 
-def clip_grad_value_(params, clip_value):
+def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    _check_foreach("clip_grad_value_", foreach)
     clip_value = _number("clip_grad_value_", "clip_value", clip_value)
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
-    for _, p in _named(params):
+    for _, p in _named(parameters):
         if p.grad is not None:
             np.clip(p.grad, -clip_value, clip_value, out=p.grad)

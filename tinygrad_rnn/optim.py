@@ -13,6 +13,11 @@ weight decay and t the step count (from 1):
              d = sqrt(v - a^2) + eps, else d = sqrt(v) + eps;
              momentum: b = mu b + g/d, p -= lr b;  else p -= lr g/d
 
+The constructors take PyTorch's arguments in its order (keyword-only where torch's are).
+`foreach`, `fused`, `capturable` and `differentiable` choose torch's kernels: accepted at
+their defaults (foreach/fused also False), refused otherwise. `params` may also be
+`named_parameters()` pairs, as torch >= 2.6 allows (the names go to `param_names`).
+
 `state_dict()` holds only numpy arrays and plain numbers (PyTorch's layout: `state` by
 parameter index, `param_groups` with the options), so a checkpoint needs no pickle.
 """
@@ -31,9 +36,17 @@ __all__ = ["SGD", "Adam", "Adagrad", "RMSprop", "Optimizer", "clip_grad_norm_", 
 class Optimizer:
     """Base class: parameter groups, `zero_grad()`, `state_dict()`, `load_state_dict()`.
 
-    `params` is an iterable of Tensors, or of dicts `{"params": [...], "lr": ...}` (groups
-    whose options override the defaults), as in PyTorch.
+    `params` is an iterable of Tensors, of (name, Tensor) pairs, or of dicts
+    `{"params": [...], "lr": ...}` (groups whose options override the defaults), as in PyTorch.
     """
+
+    # torch's implementation switches: the value that means "what numpy does here" is allowed
+    _KERNEL_OPTIONS = {
+        "foreach": (None, False),
+        "fused": (None, False),
+        "capturable": (False,),
+        "differentiable": (False,),
+    }
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -52,6 +65,10 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}: mix of parameter groups and tensors")
         members = group.get("params")
         members = [members] if isinstance(members, Tensor) else list(members or ())
+        names = None
+        if members and all(isinstance(m, tuple) and len(m) == 2 for m in members):
+            names = [str(n) for n, _ in members]
+            members = [p for _, p in members]
         for k, p in enumerate(members):
             if not isinstance(p, Tensor):
                 raise TypeError(
@@ -64,10 +81,12 @@ class Optimizer:
                     f"{type(self).__name__}: parameter {_name(p, k)} appears more than once"
                 )
             seen.add(p)
-        unknown = set(group) - set(self.defaults) - {"params"}
+        unknown = set(group) - set(self.defaults) - {"params", "param_names"}
         if unknown:
             raise ValueError(f"{type(self).__name__}: unknown options {sorted(unknown)}")
         full = {**self.defaults, **group, "params": members}
+        if names is not None:
+            full["param_names"] = names
         self._check(full)
         self.param_groups.append(full)
 
@@ -93,6 +112,13 @@ class Optimizer:
                     raise TypeError(f"{name}: {key} must be {len(default)} numbers, got {value!r}")
             elif _is_number(default) and not _is_number(value):
                 raise TypeError(f"{name}: {key} must be a number, got {value!r}")
+        for option, allowed in self._KERNEL_OPTIONS.items():
+            if option in group and not any(group[option] is a for a in allowed):
+                raise ValueError(
+                    f"{type(self).__name__}: {option}={group[option]!r} is not supported "
+                    f"(it picks one of torch's kernels; numpy has one: leave it at "
+                    f"{allowed[0]!r})"
+                )
         if not group["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']} (must be >= 0)")
         if not group.get("weight_decay", 0.0) >= 0.0:
@@ -117,7 +143,7 @@ class Optimizer:
             g = p.grad
             if group.get("maximize"):
                 g = -g
-            if group.get("weight_decay"):
+            if group.get("weight_decay") and not group.get("decoupled_weight_decay"):
                 # L2 regularisation enters through the gradient (not decoupled as in AdamW)
                 g = g + group["weight_decay"] * p.data
             yield p, g, self.state.setdefault(p, {})
@@ -286,17 +312,22 @@ def _lerp_(a, b, weight):
 
 
 class SGD(Optimizer):
-    """`SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)`."""
+    """`SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+    maximize=False, foreach=None, differentiable=False, fused=None)`."""
 
     def __init__(
         self,
         params,
         lr=1e-3,
-        momentum=0.0,
-        dampening=0.0,
-        weight_decay=0.0,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
         nesterov=False,
+        *,
         maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
     ):
         defaults = dict(
             lr=lr,
@@ -305,6 +336,9 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
@@ -314,7 +348,8 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
-                "SGD: nesterov momentum requires momentum > 0 and dampening = 0, got "
+                "SGD: Nesterov momentum requires a momentum and zero dampening "
+                "(momentum > 0 and dampening = 0), got "
                 f"momentum={group['momentum']}, dampening={group['dampening']}"
             )
 
@@ -336,9 +371,13 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """`Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)`.
+    """`Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+    foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+    decoupled_weight_decay=False)`.
 
     eps is added after the bias correction of sqrt(v), as in PyTorch.
+    decoupled_weight_decay=True is AdamW: p *= 1 - lr * lambda before the step, instead of
+    adding lambda p to the gradient.
     """
 
     def __init__(
@@ -347,9 +386,15 @@ class Adam(Optimizer):
         lr=1e-3,
         betas=(0.9, 0.999),
         eps=1e-8,
-        weight_decay=0.0,
+        weight_decay=0,
         amsgrad=False,
+        *,
+        foreach=None,
         maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+        decoupled_weight_decay=False,
     ):
         defaults = dict(
             lr=lr,
@@ -358,6 +403,11 @@ class Adam(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
 
@@ -383,6 +433,8 @@ class Adam(Optimizer):
                 st["max_exp_avg_sq"] = np.zeros_like(p.data)
         st["step"] += 1
         t = st["step"]
+        if group["decoupled_weight_decay"] and group["weight_decay"]:
+            p.data *= 1.0 - group["lr"] * group["weight_decay"]
         m, v = st["exp_avg"], st["exp_avg_sq"]
         _lerp_(m, g, 1.0 - beta1)
         v *= beta2
@@ -398,17 +450,22 @@ class Adam(Optimizer):
 
 class Adagrad(Optimizer):
     """`Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-    eps=1e-10)`; the step size decays as lr / (1 + (t-1) lr_decay)."""
+    eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None)`; the step
+    size decays as lr / (1 + (t-1) lr_decay)."""
 
     def __init__(
         self,
         params,
         lr=1e-2,
-        lr_decay=0.0,
-        weight_decay=0.0,
-        initial_accumulator_value=0.0,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
         eps=1e-10,
+        foreach=None,
+        *,
         maximize=False,
+        differentiable=False,
+        fused=None,
     ):
         defaults = dict(
             lr=lr,
@@ -416,7 +473,10 @@ class Adagrad(Optimizer):
             weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value,
             eps=eps,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
         # PyTorch fills the accumulators at construction, before any gradient exists
@@ -449,7 +509,8 @@ class Adagrad(Optimizer):
 
 class RMSprop(Optimizer):
     """`RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False)`. Centered divides by an estimate of the gradient's standard deviation
+    centered=False, capturable=False, foreach=None, maximize=False, differentiable=False)`.
+    Centered divides by an estimate of the gradient's standard deviation
     (sqrt(v - a^2)) instead of its root mean square; eps is added after the square root."""
 
     def __init__(
@@ -458,10 +519,13 @@ class RMSprop(Optimizer):
         lr=1e-2,
         alpha=0.99,
         eps=1e-8,
-        weight_decay=0.0,
-        momentum=0.0,
+        weight_decay=0,
+        momentum=0,
         centered=False,
+        capturable=False,
+        foreach=None,
         maximize=False,
+        differentiable=False,
     ):
         defaults = dict(
             lr=lr,
@@ -470,7 +534,10 @@ class RMSprop(Optimizer):
             weight_decay=weight_decay,
             momentum=momentum,
             centered=centered,
+            capturable=capturable,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 
