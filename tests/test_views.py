@@ -293,3 +293,23 @@ def test_read_log_keeps_the_last_record_of_a_step_and_names_bad_lines(tmp_path):
     path.write_text('{"loss": 1}\n')
     with pytest.raises(ValueError, match="line 1"):
         read_log(path)
+
+
+# ----- a trained echo model -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def echo_run():
+    """A GRU trained on echo (y_t = x_(t-5)) just long enough to learn it (~85% accuracy)."""
+    run = Run(make_config(task="echo", cell="gru", hidden=32, length=20, lr=0.02, steps=200))
+    run.fit()
+    return run
+
+
+def test_connectivity_of_a_trained_echo_model_peaks_at_the_delay(echo_run):
+    hits = []
+    for sample in range(4):
+        matrix = conn.connectivity(trained_mod.load(None, sample=sample, run=echo_run)).matrix
+        assert (matrix[np.triu_indices(20, 1)] == 0.0).all()
+        hits += [int(np.argmax(matrix[t])) == t - 5 for t in range(5, 20)]
+    assert np.mean(hits) > 0.6, np.mean(hits)
