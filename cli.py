@@ -138,7 +138,10 @@ def main(debug):
       tinygrad-rnn render --cell lstm --steps 3 -o lstm.svg
       tinygrad-rnn bptt --radius 0.5        the sum over k, term by term, and a verdict
       tinygrad-rnn step --commands "n 5; p h_2; q"
-      tinygrad-rnn train --task adding --length 20 --steps 600
+      tinygrad-rnn train --task adding --length 20 --steps 600 --save adding.npz
+      tinygrad-rnn gates --load adding.npz -o gates.png    what the trained LSTM's gates did
+      tinygrad-rnn connectivity --load echo.npz -o c.png   which inputs each output depends on
+      tinygrad-rnn plot rnn.jsonl lstm.jsonl -o runs.png   loss, metric, gradient norm (--log)
       tinygrad-rnn gradcheck                every op's gradient against finite differences
       tinygrad-rnn exercise list            write backward passes yourself, checked exactly
       tinygrad-rnn COMMAND --help           options and an example for one command

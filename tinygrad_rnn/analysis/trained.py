@@ -106,7 +106,7 @@ def load(path, input=None, sample=None, run=None):
             "task": task.name,
             "checkpoint": str(path),
             "trained_steps": run.step,
-            "source": f"test sequence {sample}" if input is None else "input",
+            "source": f"test sequence {sample or 0}" if input is None else "input",
             "seed": run.config["seed"],
         }
     )
