@@ -313,3 +313,10 @@ def test_connectivity_of_a_trained_echo_model_peaks_at_the_delay(echo_run):
         assert (matrix[np.triu_indices(20, 1)] == 0.0).all()
         hits += [int(np.argmax(matrix[t])) == t - 5 for t in range(5, 20)]
     assert np.mean(hits) > 0.6, np.mean(hits)
+
+
+def test_connectivity_refuses_an_input_too_long_to_compute(runs, monkeypatch):
+    monkeypatch.setattr(conn, "MAX_WORK", 100)
+    trained = trained_mod.load(None, input="1 2 3 4 5 6 7 8", run=runs("echo", length=6))
+    with pytest.raises(ValueError, match="at most 3 steps"):
+        conn.connectivity(trained)

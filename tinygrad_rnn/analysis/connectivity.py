@@ -17,7 +17,10 @@ from .._task_base import Batch
 from ..autograd import grad
 from .trained import unroll_task
 
-__all__ = ["Connectivity", "connectivity"]
+__all__ = ["MAX_WORK", "Connectivity", "connectivity"]
+
+# batch rows x steps of the one backward pass (a 200-character text model: 200 x 200 x ~90)
+MAX_WORK = 4_000_000
 
 
 class Connectivity:
@@ -42,6 +45,13 @@ def connectivity(trained):
     steps_out = len(trained.outputs)
     n_out = trained.outputs[0].shape[-1]
     copies = steps_out * n_out
+    steps_in = len(trained.inputs)
+    if copies * steps_in > MAX_WORK:
+        longest = int((MAX_WORK / n_out) ** 0.5) if steps_out > 1 else MAX_WORK // n_out
+        raise ValueError(
+            f"connectivity: {steps_in} input steps x {steps_out} outputs x {n_out} classes is "
+            f"more than this view computes at once; use an input of at most {longest} steps"
+        )
     batch = Batch(
         np.repeat(one.x, copies, axis=1),
         None,
