@@ -774,6 +774,17 @@ def _model_options(fn):
     return fn
 
 
+def _wrote(result, max_pixels):
+    """'wrote FILE', and when the png size cap shrank the picture, by how much."""
+    if not getattr(result, "shrunk", False):
+        return f"wrote {result}"
+    (w, h), (w0, h0) = result.size, result.natural
+    return (
+        f"wrote {result}, shrunk to {w} x {h} px by --max-pixels {max_pixels} "
+        f"(full size {w0} x {h0} px; use svg, or raise --max-pixels)"
+    )
+
+
 @main.command("render", short_help="Draw the unrolled graph, gradients as colours.")
 @seed_option
 @_model_options
@@ -901,8 +912,7 @@ def render_command(
         title=run.title() if load else describe(run),
         notation=notation,
     )
-    render(dot, out, fmt, dpi=dpi, max_pixels=max_pixels)
-    click.echo(f"wrote {out}")
+    click.echo(_wrote(render(dot, out, fmt, dpi=dpi, max_pixels=max_pixels), max_pixels))
 
 
 @main.command("demo", short_help="The lecture's RNN and an LSTM, unrolled, with BPTT's paths.")

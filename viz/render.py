@@ -10,8 +10,11 @@ rendering points that at the engine found. Every failure is a `RenderError` with
 one-line message saying what to do.
 """
 
+import json
 import os
+import re
 import shutil
+import struct
 import sys
 import sysconfig
 import tempfile
@@ -146,6 +149,60 @@ def _write_atomic(path, data):
 # A 100-step LSTM drawn op by op is 45,000 px wide at 96 dpi; beyond this, use svg.
 DEFAULT_MAX_PIXELS = 16000
 
+# Graph attributes tried in turn until the time steps come out left to right. Graphviz
+# orders clusters by a crossing-reduction heuristic that can swap whole steps; which
+# setting avoids it depends on the graph, and every layout is checked, never assumed.
+ORDER_ATTEMPTS = ({}, {"mclimit": "0.05"}, {"mclimit": "3"}, {"remincross": "false"})
+_STEP = re.compile(r"cluster_t(\d+)$")
+
+
+class Rendered(str):
+    """The path written (a str), with `size` (width, height) in pixels for png, `natural`
+    the size before the --max-pixels cap, `shrunk` whether the cap scaled it down, and
+    `in_time_order` whether the steps were laid out left to right."""
+
+    size = natural = None
+    shrunk = False
+    in_time_order = True
+
+
+def step_boxes(layout):
+    """{t: (x_left, x_right)} of each `cluster_t<t>` in Graphviz's json output."""
+    boxes = {}
+    for obj in layout.get("objects", ()):
+        found = _STEP.match(obj.get("name", ""))
+        if found and "bb" in obj:
+            x0, _, x1, _ = (float(v) for v in obj["bb"].split(","))
+            boxes[int(found.group(1))] = (x0, x1)
+    return boxes
+
+
+def order_faults(boxes):
+    """How many neighbouring steps are out of order or overlap (0: time runs left to right)."""
+    steps = sorted(boxes)
+    return sum(1 for a, b in zip(steps, steps[1:]) if boxes[a][1] > boxes[b][0] + 0.01)
+
+
+def _layout_in_time_order(dot_source, format, engine, attrs):
+    """Lay out with the first of ORDER_ATTEMPTS whose steps run left to right (the one
+    with the fewest faults if none does): (bytes, json layout, in order?)."""
+    if "subgraph cluster_t" not in dot_source and format != "png":
+        return _layout(_with_defaults(dot_source, attrs), format, engine), None, True
+    best = None
+    for attempt in ORDER_ATTEMPTS:
+        source = _with_defaults(dot_source, {**attempt, **attrs})
+        try:
+            layout = json.loads(_layout(source, "json", engine))
+        except ValueError:  # an engine without json output: lay out once, unchecked
+            return _layout(source, format, engine), None, True
+        faults = order_faults(step_boxes(layout))
+        if best is None or faults < best[0]:
+            best = (faults, source, layout)
+        if faults == 0 or "subgraph cluster_t" not in dot_source:
+            break
+    faults, source, layout = best
+    return _layout(source, format, engine), layout, faults == 0
+
 
 def render(dot_source, path, format=None, dpi=None, max_pixels=DEFAULT_MAX_PIXELS):
     """Lay out `dot_source` and write it to `path`; returns `path`.
@@ -154,26 +211,36 @@ def render(dot_source, path, format=None, dpi=None, max_pixels=DEFAULT_MAX_PIXEL
     from the suffix. For png only: `dpi` sets the resolution (Graphviz's default is 96)
     and `max_pixels` (default 16,000; None for no cap) caps the longer side by scaling
     the drawing down (Graphviz's `size`). Both are defaults that a `graph [...]`
-    statement in the source overrides.
+    statement in the source overrides. Returns a `Rendered` path that also says whether
+    the steps came out in time order and, for png, whether the cap shrank it and to what.
     """
     format = format_for(path, format)
     if format == "dot":
         _write_atomic(path, dot_source.encode("utf-8"))
-        return path
+        return Rendered(path)
     engine = find_engine()
     if format == "pdf" and not engine.system:
         raise RenderError(
             f"pdf needs a system Graphviz `dot` (`apt-get install graphviz`); "
             f"{_PURE} writes svg and png only"
         )
+    attrs = {}
     if format == "png":
-        attrs = {}
         if dpi is not None:
             attrs["dpi"] = dpi
         if max_pixels is not None:
             # size is in inches; the drawing only shrinks to fit, never grows
             inches = max_pixels / (96 if dpi is None else dpi)
             attrs["size"] = f"{inches:.4g},{inches:.4g}"
-        dot_source = _with_defaults(dot_source, attrs)
-    _write_atomic(path, _layout(dot_source, format, engine))
-    return path
+    data, layout, in_order = _layout_in_time_order(dot_source, format, engine, attrs)
+    _write_atomic(path, data)
+    result = Rendered(path)
+    result.in_time_order = in_order
+    if format == "png" and layout is not None and data[:8] == b"\x89PNG\r\n\x1a\n":
+        result.size = struct.unpack(">II", data[16:24])
+        # the layout's bounding box is in points (1/72 inch) before any size= scaling
+        _, _, width, height = (float(v) for v in layout["bb"].split(","))
+        scale = (96 if dpi is None else float(dpi)) / 72.0
+        result.natural = (round(width * scale), round(height * scale))
+        result.shrunk = max(result.natural) > max(result.size) * 1.02 + 2
+    return result

@@ -126,13 +126,14 @@ def node_attrs(item, style):
         on = style.highlighting and any(style.edge_on([u]) for u in item.uses)
     else:
         on = style.node_on(members)
+    # fill means |grad| and nothing else: a highlight changes outlines only, so a node off
+    # the path keeps its colour (lighter is still smaller) and only its border recedes
     if style.highlighting and not on:
-        attrs["fillcolor"] = colors.blend(attrs["fillcolor"], amount=0.72)
-        attrs["fontcolor"] = colors.TEXT_DIM
         attrs["color"] = "#c8c8c8"
+        attrs["penwidth"] = "0.6"
     elif style.highlighting:
-        attrs["penwidth"] = "1.8"
-        attrs.setdefault("color", "#111111")
+        attrs["penwidth"] = "2.6"
+        attrs["color"] = "#111111"
     if style.current is not None and style.current in members:
         attrs["color"] = CURRENT
         attrs["penwidth"] = "3.5"
@@ -224,12 +225,19 @@ def emit(scene, style):
             lines.append("    }")
         lines.append("  }")
     lines += _anchor_edges(clusters)
+    step_of = {item.id: item.key[0] for item in scene.nodes if item.key is not None}
     for edge in scene.edges:
         tail, head = edge.tail, edge.head
         flat = scene.detail == "cell"
+        attrs = edge_attrs(edge, style, flat)
         if edge.kind == "recurrent" and not flat:
             tail, head = head, tail
-        lines.append(f"  {tail} -> {head} [{attr_list(edge_attrs(edge, style, flat))}];")
+        elif edge.kind == "recurrent" and step_of.get(tail, 0) > step_of.get(head, 0):
+            # a reverse direction's state flows from t+1 back to t; a flat edge puts its
+            # tail on the left, so it is written from t to t+1 and drawn backwards
+            tail, head = head, tail
+            attrs["dir"] = "back"
+        lines.append(f"  {tail} -> {head} [{attr_list(attrs)}];")
     return lines
 
 
@@ -244,14 +252,39 @@ def _anchor_edges(clusters):
     chains = {}
     for t in sorted(clusters):
         for sub in sorted(clusters[t], key=_sub_order):
-            ops = [it for it in clusters[t][sub] if it.kind in ("op", "result", "unit")]
-            if ops:
-                chains.setdefault(sub, []).append(min(ops, key=lambda it: it.level))
+            anchor = _anchor(clusters[t][sub])
+            if anchor is not None:
+                chains.setdefault(sub, []).append(anchor)
     for sub in sorted(chains, key=_sub_order):
         chain = [c.id for c in chains[sub]]
         for a, b in zip(chain, chain[1:]):
             lines.append(f"  {a} -> {b} [style=invis, minlen=0, weight=20];")
+    # A time axis: one invisible point per step on one rank, in order. Flat edges between
+    # nodes outside clusters keep their order; flat edges between clusters need not
+    # (the layout orders whole clusters by crossings). An edge from each point up into its
+    # step's clusters makes any other order of the clusters cross them.
+    steps = sorted(clusters)
+    if len(steps) > 1:
+        points = " ".join(f"time_t{t};" for t in steps)
+        lines.append(f"  {{ rank=same; {points} }}")
+        for t in steps:
+            lines.append(f'  time_t{t} [shape=point, style=invis, width=0.01, label=""];')
+        for a, b in zip(steps, steps[1:]):
+            lines.append(f"  time_t{a} -> time_t{b} [style=invis, minlen=1, weight=20];")
+        for t in steps:
+            for sub in sorted(clusters[t], key=_sub_order):
+                anchor = _anchor(clusters[t][sub])
+                if anchor is not None:
+                    lines.append(f"  time_t{t} -> {anchor.id} [style=invis, weight=5];")
     return lines
+
+
+def _anchor(items):
+    """The item that stands for its step in the chains: the lowest op of the recurrence
+    (an output head or a loss exists only at some steps, so it never anchors)."""
+    ops = [it for it in items if it.kind in ("op", "result", "unit")]
+    inner = [it for it in ops if it.node is None or it.node.tags.get("role") != "output"]
+    return min(inner or ops, key=lambda it: it.level) if ops else None
 
 
 def _sub_order(key):
