@@ -648,6 +648,8 @@ def train_command(ctx, save, load, log, sample_every, **options):
         run.save(save)
         click.echo(f"saved {save} (step {run.step})")
     click.echo(run.verdict_line(run.evaluation()))
+    if run.stopping_line() is not None:
+        click.echo(run.stopping_line())
 
 
 @contextlib.contextmanager

@@ -8,6 +8,8 @@
     tbptt1997  the same with Hochreiter & Schmidhuber's 1997 marker placement (T = 20):
                every marker at least 11 steps before the output
     echo       y_t = x_{t-5}: truncated BPTT(k, k) with k below and above the delay
+    adding1997 the adding problem exactly as Hochreiter & Schmidhuber 1997 define it (T = 50),
+               with their success test (|error| < 0.04) and stopping criterion
 
 Every run is a `tinygrad_rnn.train.Run`, exactly what `tinygrad-rnn train` runs: each
 table row prints the equivalent command, which gives the same numbers (same seed, same
@@ -15,8 +17,12 @@ batches). The test metric is measured every --eval-every steps on a fixed held-o
 "steps to target" is the first such measurement that reaches the target. Wall time counts
 training steps only (not the evaluations).
 
-    python benchmarks/classic.py [adding adding100 exploding copy tbptt tbptt1997 echo]
-                                 [--json out.json] [--plots docs/img]
+Every configuration runs once per seed (--seeds, default 5: seeds 0..4); the summary reports
+what the papers report: the success rate (runs whose final test metric meets the target) and
+medians over the runs (steps to target over the successful runs, final metric over all).
+
+    python benchmarks/classic.py [adding adding100 exploding copy tbptt tbptt1997 echo
+                                  adding1997] [--seeds 5] [--json out.json] [--plots docs/img]
 """
 
 import argparse
@@ -72,6 +78,13 @@ EXPERIMENTS = {
          ("<", 0.01))
         for k in (10, 15, None)
     ],
+    "adding1997": [
+        (name,
+         dict(task="adding1997", length=50, hidden=64, batch=32, optim="adam", lr=0.01,
+              cell=cell, steps=3000, eval_every=250, eval_batch=2560),
+         ("<", 0.01))
+        for name, cell in (("LSTM", "lstm"), ("tanh RNN", "rnn"))
+    ],
     "echo": [
         (f"LSTM, BPTT({k}, {k})" if k else "LSTM, full BPTT",
          dict(task="echo", length=20, hidden=32, batch=32, optim="adam", lr=0.01, k1=k, k2=k,
@@ -122,8 +135,13 @@ def run_one(label, options, target):
                 first = run.step
                 if stop_at is not None:
                     break
-    final = run.evaluate() if run.diverged is None else math.nan
+    found = run.evaluation() if run.diverged is None else {"metric": math.nan}
+    final = found["metric"]
+    stopping = run.stopping_criterion()
     return {
+        "seed": run.config["seed"],
+        "wrong_fraction": found.get("wrong_fraction"),
+        "stopping_criterion": None if stopping is None else stopping["holds"],
         "label": label,
         "command": command(options),
         "steps": run.step,
@@ -141,6 +159,50 @@ def run_one(label, options, target):
         "curve": curve,
         "losses": losses,
     }
+
+
+def median(values):
+    values = sorted(v for v in values if v is not None and not math.isnan(v))
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def summary_row(runs):
+    """One configuration over its seeds: success rate and medians."""
+    r0 = runs[0]
+    ok = [r for r in runs if r["diverged_at"] is None and reached(r["final"], parse(r["target"]))]
+    steps = median([r["steps_to_target"] for r in ok])
+    final = median([r["final"] for r in runs])
+    cells = [
+        r0["label"],
+        f"{len(ok)}/{len(runs)}",
+        "-" if steps is None else f"{steps:g}",
+        "-" if final is None else f"{final:.4g}",
+        f"{r0['baseline']:.3g}",
+    ]
+    if r0.get("wrong_fraction") is not None:
+        wrong = median([r["wrong_fraction"] for r in runs])
+        holds = sum(1 for r in runs if r["stopping_criterion"])
+        cells += [f"{100 * wrong:.1f}%", f"{holds}/{len(runs)}"]
+    cells.append(f"{median([r['seconds'] for r in runs]):.0f} s")
+    return "| " + " | ".join(cells) + " |"
+
+
+def parse(target):
+    op, bound = target.split()
+    return op, float(bound)
+
+
+def summary_header(runs):
+    r0 = runs[0]
+    names = ["run", "succeeded", f"median steps to {r0['target']}", f"median test {r0['metric']}"]
+    names.append("baseline")
+    if r0.get("wrong_fraction") is not None:
+        names += ["median wrong (|error| >= 0.04)", "1997 stopping criterion held"]
+    names.append("median wall time")
+    return "| " + " | ".join(names) + " |\n|" + "---|" * len(names)
 
 
 def row(r):
@@ -193,20 +255,37 @@ def main():
     parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(EXPERIMENTS))
     parser.add_argument("--json", help="write every result (with curves) to this file")
     parser.add_argument("--plots", help="write one learning-curve figure per experiment here")
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="runs per configuration, seeds 0..N-1 (default 5)"
+    )
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in EXPERIMENTS]
     if unknown:
         parser.error(f"unknown experiment {unknown[0]!r} (choose from {', '.join(EXPERIMENTS)})")
     everything = {}
     for name in args.names or list(EXPERIMENTS):
-        results = []
+        results, groups = [], []
         for label, options, target in EXPERIMENTS[name]:
-            results.append(run_one(label, options, target))
-            print(
-                f"[{name}] {results[-1]['label']}: {results[-1]['seconds']:.1f} s", file=sys.stderr
-            )
-        everything[name] = results
-        print(f"\n### {name}\n")
+            group = []
+            for seed in range(args.seeds):
+                group.append(run_one(label, dict(options, seed=seed), target))
+                print(
+                    f"[{name}] {label} seed {seed}: {group[-1]['final']:.4g} "
+                    f"({group[-1]['seconds']:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            groups.append(group)
+            results.append(group[0])
+        everything[name] = [r for group in groups for r in group]
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(everything, f, indent=1, default=float)
+        print(f"\n### {name}: {args.seeds} seeds per run\n")
+        print(summary_header(groups[0]))
+        for group in groups:
+            print(summary_row(group))
+        print("\nSeed 0 of each run:\n")
         print(HEADER.format(metric=results[0]["metric"], target=results[0]["target"]))
         for r in results:
             print(row(r))

@@ -7,6 +7,7 @@ PyTorch's recurrent layers: (T, B, ...).
 
     task       shape    input                    output                    metric
     adding     N-vs-1   (T, B, 2) value, marker  (B, 1) sum of 2 marked    MSE        (1/6)
+    adding1997 N-vs-1   (L, B, 2) the 1997 task  (B, 1) 0.5 + (X1+X2)/4    MSE        (~1/24)
     copy       N-vs-M   (T, B) symbols           (T, B) the same symbols   token acc. (chance)
     reverse    N-vs-M   (T, B) symbols           (T, B) them reversed      token acc. (chance)
     echo       N-vs-N   (T, B) symbols           (T, B) x_{t-d}            token acc. (chance)
@@ -89,18 +90,43 @@ class AddingProblem(Task):
 
 
 class EarlyAddingProblem(AddingProblem):
-    """The adding problem with Hochreiter & Schmidhuber's 1997 marker placement.
+    """The adding problem exactly as Hochreiter & Schmidhuber (1997, Experiment 4) define it.
 
-    The first marker falls among the first 10 steps and the second among the first T/2 - 1,
-    so both sit at least T/2 steps before the output: a model must carry both values over
-    that distance, and no training sequence has a marker close to the end. Same target and
-    baseline (MSE 1/6) as `adding`.
+    Each step is a pair (value, marker): values U[-1, 1]; markers 1, 0 or -1. The length L
+    is random in [T, T + T/10] (one L per batch: the paper trained on one sequence at a
+    time, so every sequence still has a uniformly drawn length). Exactly two pairs are
+    marked 1: one of the first ten (value X1), then one of the first T/2 - 1 still unmarked
+    (X2). The first and the last pair carry marker -1 unless marked 1; when the very first
+    pair is marked, its value is set to 0. Only at the end, the target
+    y = 0.5 + (X1 + X2) / 4, in [0, 1]. A sequence is correct when |prediction - y| < 0.04
+    (`wrong_fraction` counts the others). The paper stopped training once the average
+    training error was below 0.01 and the 2,000 most recent sequences were correct
+    (`Run.stopping_criterion`). Predicting 0.5 has MSE Var(X1 + X2) / 16 (about 1/24).
     """
 
     name = "adding1997"
+    shapes = ("(L, B, 2) float: value, marker", "(B, 1) float: 0.5 + (X1 + X2) / 4")
+    baseline_text = "always predict 0.5"
+    tolerance = 0.04  # the paper's success test, in the target's units
+    stop_error, stop_window = 0.01, 2000  # the paper's stopping criterion
 
     def __init__(self, length=50):
         self.length = _check_length("adding1997", length, 6)
+
+    def batch(self, batch_size, seed):
+        rng = np.random.default_rng(seed)
+        T = self.length
+        L = int(rng.integers(T, T + T // 10 + 1))
+        values = rng.uniform(-1.0, 1.0, size=(L, batch_size))
+        first, second = self._marker_positions(rng, batch_size)
+        cols = np.arange(batch_size)
+        markers = np.zeros((L, batch_size))
+        markers[0], markers[-1] = -1.0, -1.0
+        markers[first, cols] = 1.0
+        markers[second, cols] = 1.0
+        values[0, markers[0] == 1.0] = 0.0  # the very first pair marked: X1 = 0
+        y = 0.5 + (values * (markers == 1.0)).sum(axis=0)[:, None] / 4.0
+        return Batch(np.stack([values, markers], axis=-1), y)
 
     def _marker_positions(self, rng, batch_size):
         early = self.length // 2 - 1
@@ -109,6 +135,22 @@ class EarlyAddingProblem(AddingProblem):
         second = rng.integers(0, early - 1, size=batch_size)
         second += second >= first
         return first, second
+
+    def _compute_baseline(self):
+        # Var(X) = 1/3 for X ~ U[-1, 1], 0 for a value zeroed at the first pair, which is
+        # marked with probability p0 = P(first = 0) + P(first != 0) P(second = 0)
+        early = self.length // 2 - 1
+        p_first = 1.0 / min(10, early)
+        p0 = p_first + (1.0 - p_first) / (early - 1)
+        return (2.0 - p0) / 3.0 / 16.0
+
+    def sequence_errors(self, prediction, batch):
+        """|prediction - y| per sequence, in the target's units (the paper's test)."""
+        return np.abs(np.asarray(prediction, dtype=np.float64).reshape(-1) - batch.y[:, 0])
+
+    def extra_metrics(self, prediction, batch):
+        wrong = self.sequence_errors(prediction, batch) >= self.tolerance
+        return {"wrong_fraction": float(np.mean(wrong))}
 
 
 # ----- copy and reverse (seq2seq) -------------------------------------------------------------

@@ -141,13 +141,17 @@ def loss_count(task, batch):
     return int(np.asarray(batch.y).size)
 
 
-def backward_batch(model, task, batch, k1=None, k2=None):
-    """Accumulate d(loss)/d(params) into `.grad` (full or truncated BPTT); return the loss."""
+def backward_batch(model, task, batch, k1=None, k2=None, keep=None):
+    """Accumulate d(loss)/d(params) into `.grad` (full or truncated BPTT); return the loss.
+    With a dict `keep`, the batch's final prediction (an N-vs-1 task's output) goes into
+    keep["prediction"]."""
     count = loss_count(task, batch)
     if not isinstance(model, (Tagger, Classifier)):
         prediction = model(batch.x, batch.y_in)
         loss = sequence_loss(task, prediction, batch.y, batch.mask, count)
         loss.backward()
+        if keep is not None:
+            keep["prediction"] = prediction.data
         return float(loss.data)
     T = batch.x.shape[0]
     k1, k2 = k1 or T, k2 or T
@@ -167,6 +171,8 @@ def backward_batch(model, task, batch, k1=None, k2=None):
                 loss = sequence_loss(task, prediction[c0 - w0 :], batch.y[c0:c1], mask, count)
             else:
                 loss = sequence_loss(task, prediction, batch.y, None, count)
+                if keep is not None:
+                    keep["prediction"] = prediction.data
             loss.backward()
             total += float(loss.data)
         else:
@@ -217,6 +223,7 @@ class Run:
         self.optimizer = OPTIMIZERS[config["optim"]]([p for _, p in self.params], lr=config["lr"])
         self.step = 0
         self.diverged = None
+        self.recent_errors = np.zeros(0)  # adding1997: |error| of recent training sequences
         if _restore is not None:
             vocab = getattr(self.task, "vocab", None)
             if "vocab" in _restore.extra and list(vocab) != _restore.extra["vocab"]:
@@ -269,8 +276,14 @@ class Run:
         step = self.step + 1
         self.optimizer.zero_grad()
         # overflow is an outcome to report (the exploding-gradient experiment), not a warning
+        keep = {} if hasattr(self.task, "sequence_errors") else None
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = backward_batch(self.model, self.task, batch, config["k1"], config["k2"])
+            loss = backward_batch(
+                self.model, self.task, batch, config["k1"], config["k2"], keep=keep
+            )
+        if keep and "prediction" in keep:
+            errors = self.task.sequence_errors(keep["prediction"], batch)
+            self.recent_errors = np.concatenate([self.recent_errors, errors])[-self._window :]
         params = [p for _, p in self.params]
         max_norm = config["clip"] if config["clip"] is not None else math.inf
         grad_norm = optim.clip_grad_norm_(params, max_norm)
@@ -304,6 +317,43 @@ class Run:
             if on_step is not None:
                 on_step(record)
         return records
+
+    @property
+    def _window(self):
+        return getattr(self.task, "stop_window", 0)
+
+    def stopping_criterion(self):
+        """Hochreiter & Schmidhuber's stopping test for adding1997, on the most recent
+        training sequences of this process (their errors made before each update): a dict
+        with `holds` (mean squared error below 0.01 and all of the last 2,000 correct),
+        `sequences` seen, `wrong` among them and `mse`; None for other tasks."""
+        if not self._window:
+            return None
+        errors = self.recent_errors
+        n = len(errors)
+        mse = float(np.mean(errors**2)) if n else float("nan")
+        wrong = int(np.sum(errors >= self.task.tolerance))
+        holds = n >= self._window and wrong == 0 and mse < self.task.stop_error
+        return {"holds": bool(holds), "sequences": n, "wrong": wrong, "mse": mse}
+
+    def stopping_line(self):
+        """The final line for adding1997: does the paper's stopping criterion hold?"""
+        found = self.stopping_criterion()
+        if found is None:
+            return None
+        n, window = found["sequences"], self._window
+        if n < window:
+            return (
+                f"1997 stopping criterion (last {window} training sequences all within "
+                f"{self.task.tolerance:g}, mean squared error < {self.task.stop_error:g}): "
+                f"not reached, only {n} training sequences in this run"
+            )
+        return (
+            f"1997 stopping criterion: {'holds' if found['holds'] else 'does not hold'} "
+            f"(last {window} training sequences: {found['wrong']} with |error| >= "
+            f"{self.task.tolerance:g}, mean squared error {found['mse']:.3g}, needs < "
+            f"{self.task.stop_error:g} and none wrong)"
+        )
 
     def evaluate(self):
         """The task metric on a fixed held-out batch (full BPTT forward, free-running decode)."""
