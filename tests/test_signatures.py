@@ -25,9 +25,34 @@ CLASSES = [
     "Dropout",
 ]
 OPTIMIZERS = ["SGD", "Adam", "Adagrad", "RMSprop"]
-FUNCTIONAL = ["dropout", "tanh", "sigmoid"]
+FUNCTIONAL = [
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "nll_loss",
+    "cross_entropy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "dropout",
+    "pad",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "silu",
+    "tanh",
+    "sigmoid",
+    "softmax",
+    "log_softmax",
+]
 # torch's C builtins have no inspectable signature: these are their documented ones
-BUILTINS = {"linear": "(input, weight, bias=None)"}
+BUILTINS = {
+    "linear": "(input, weight, bias=None)",
+    "softplus": "(input, beta=1, threshold=20)",
+    "gelu": "(input, approximate='none')",
+    "logsigmoid": "(input)",
+    "one_hot": "(tensor, num_classes=-1)",
+}
 
 
 def _torch_signature(obj):

@@ -10,6 +10,7 @@ clip, and all distinct for max (a tie has no derivative).
 `run_all()` checks every case: forward against numpy, backward against central differences.
 """
 
+import math
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import NamedTuple
@@ -18,7 +19,14 @@ import numpy as np
 
 from .gradcheck import format_table, gradient_errors
 from .nn.functional import linear
+from .ops import BinaryCrossEntropy, Erf
 from .tensor import Tensor, cat, chunk, concat, split, stack, where
+
+
+def _np_erf(x):
+    """erf by math.erf, element by element (numpy has none)."""
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
 
 # ----- seeded value generators: each returns make(rng) -> float64 array -----------------------
 
@@ -257,6 +265,13 @@ CASES = [
         lambda x: x.clamp(max=0.3),
         lambda x: np.minimum(x, 0.3),
         (away(3, 4, kinks=(0.3,)),),
+    ),
+    OpCase("erf", lambda x: Erf.apply(x), lambda x: _np_erf(x), (U(2, 3, low=-2.5, high=2.5),)),
+    OpCase(
+        "binary_cross_entropy",
+        lambda x, y: BinaryCrossEntropy.apply(x, y),
+        lambda x, y: -(y * np.log(x) + (1 - y) * np.log(1 - x)),
+        (U(2, 3, low=0.05, high=0.95), U(2, 3, low=0.0, high=1.0)),
     ),
     # ----- reductions: axis None / int / tuple, keepdims, dim= alias --------------------------
     OpCase("sum_all", lambda x: x.sum(), None, (U(2, 3),)),

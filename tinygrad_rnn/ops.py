@@ -12,6 +12,8 @@ array of zeros: the engine adds it into one buffer in place, which keeps T slice
 (T, B, 4H) projection O(T) instead of O(T^2).
 """
 
+import math
+
 import numpy as np
 
 from ._context import state
@@ -434,6 +436,51 @@ class Sqrt(Op):
     def backward(self, grad_out):
         with np.errstate(divide="ignore", invalid="ignore"):
             return (grad_out / (2.0 * self.out),)
+
+
+class Erf(Op):
+    """z = erf(x) = 2/sqrt(pi) int_0^x e^{-t^2} dt;  dz/dx = 2/sqrt(pi) e^{-x^2}.
+
+    For the exact gelu, x Phi(x) = x/2 (1 + erf(x/sqrt 2)): no composition of the other
+    primitives gives erf. Computed elementwise with math.erf (correctly rounded doubles).
+    """
+
+    __slots__ = ("x",)
+    name = "erf"
+    _erf = np.vectorize(math.erf, otypes=[np.float64])
+
+    def forward(self, x):
+        self.x = x
+        return self._erf(x).astype(x.dtype, copy=False) if x.size else np.zeros_like(x)
+
+    def backward(self, grad_out):
+        return (grad_out * (2.0 / math.sqrt(math.pi)) * np.exp(-self.x * self.x),)
+
+
+class BinaryCrossEntropy(Op):
+    """z = -(y max(log x, -100) + (1 - y) max(log(1 - x), -100)), x in [0, 1], elementwise.
+
+    dz/dx = (x - y) / max(x (1 - x), 1e-12)  and  dz/dy = log(1 - x) - log x (unclamped),
+    PyTorch's rules: dz/dx is finite even where x is exactly 0 or 1 (a saturated sigmoid),
+    which a composition of log and clip cannot give (its gradient there is nan).
+    """
+
+    __slots__ = ("x", "y")
+    name = "binary_cross_entropy"
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100.0)
+            log_1mx = np.maximum(np.log(1.0 - x), -100.0)
+        return -(y * log_x + (1.0 - y) * log_1mx)
+
+    def backward(self, grad_out):
+        x, y = self.x, self.y
+        grad_x = grad_out * (x - y) / np.maximum(x * (1.0 - x), 1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_y = grad_out * (np.log1p(-x) - np.log(x))
+        return unbroadcast(grad_x, x.shape), unbroadcast(grad_y, y.shape)
 
 
 class Clip(Op):

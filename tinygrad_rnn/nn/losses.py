@@ -1,0 +1,377 @@
+"""Losses with PyTorch's signatures, values and gradients (torch.nn.functional), composed.
+
+Every loss is built from primitives (`ops.py`), so none needs a backward rule of its own,
+except binary_cross_entropy, whose clamped logarithms need torch's own gradient (one op).
+`reduction` is "mean", "sum" or "none"; the deprecated `size_average` / `reduce` map onto
+it as in torch. Regression losses broadcast input against target as torch does (with its
+warning: a (N, 1) input against an (N,) target is almost always a mistake).
+
+    mse_loss        (x - y)^2                    l1_loss   |x - y|
+    smooth_l1_loss  0.5 d^2 / beta if |d| < beta, else |d| - 0.5 beta
+    huber_loss      0.5 d^2 if |d| < delta, else delta (|d| - 0.5 delta)
+    nll_loss        -w_y x_y, mean over sum of the w_y (targets == ignore_index count 0)
+    cross_entropy   nll_loss(log_softmax(x)), with label smoothing eps:
+                    (1 - eps) nll + eps/C * sum_c -w_c log p_c; or class-probability targets
+    binary_cross_entropy              -w (y log x + (1 - y) log(1 - x)), logs clamped at -100
+    binary_cross_entropy_with_logits  -w (p y log s(x) + (1 - y) log s(-x)), p = pos_weight
+"""
+
+import warnings
+
+import numpy as np
+
+from ..ops import BinaryCrossEntropy
+from ..tensor import Tensor, stack, where
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _float(x, like):
+    """A float operand (target, weight) as a tensor of `like`'s dtype (kept if a Tensor)."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(np.asarray(x, dtype=like.dtype if like.dtype.kind == "f" else np.float64))
+
+
+def _reduction(size_average, reduce, reduction, fn):
+    """torch's legacy rule: size_average / reduce, when given, decide the reduction."""
+    if size_average is not None or reduce is not None:
+        warnings.warn(
+            f"{fn}: size_average and reduce are deprecated, use reduction= instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = ("mean" if size_average else "sum") if reduce else "none"
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"{fn}: unknown reduction {reduction!r}: it is not a valid value for reduction "
+            f"(choose from {', '.join(REDUCTIONS)})"
+        )
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _pair(input, target, fn):
+    """input and target as tensors, checked broadcastable (torch warns when they differ)."""
+    input = _tensor(input)
+    target = _float(target, input)
+    if input.shape != target.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise ValueError(
+                f"{fn}: input shape {input.shape} and target shape {target.shape} do not broadcast"
+            ) from None
+        warnings.warn(
+            f"{fn}: Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return input, target
+
+
+def _weighted(loss, weight, input, reduction, fn, mean_over_weight):
+    """Apply an elementwise `weight` (input's shape) and reduce, as torch's regression losses.
+
+    torch divides a weighted mean by sum(weight) for mse/l1 and by the element count for
+    huber; both are reproduced.
+    """
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = _float(weight, input)
+    if weight.shape != input.shape:
+        raise ValueError(
+            f"{fn}: Weights and input must have the same size: weight {weight.shape}, "
+            f"input {input.shape}"
+        )
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(x - y)^2, reduced; weighted: sum(w (x - y)^2) / sum(w) for the mean."""
+    reduction = _reduction(size_average, reduce, reduction, "mse_loss")
+    input, target = _pair(input, target, "mse_loss")
+    diff = input - target
+    return _weighted(diff * diff, weight, input, reduction, "mse_loss", True)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|x - y|, reduced (d|d|/dd = sign(d), 0 at d = 0 as torch)."""
+    reduction = _reduction(size_average, reduce, reduction, "l1_loss")
+    input, target = _pair(input, target, "l1_loss")
+    return _weighted((input - target).abs(), weight, input, reduction, "l1_loss", True)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: l1_loss)."""
+    reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    input, target = _pair(input, target, "smooth_l1_loss")
+    d = input - target
+    size = d.abs()
+    if beta == 0:
+        return _reduce(size, reduction)
+    loss = where(size.data < beta, d * d * (0.5 / beta), size - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (= delta * smooth_l1)."""
+    reduction = _reduction(None, None, reduction, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    input, target = _pair(input, target, "huber_loss")
+    d = input - target
+    size = d.abs()
+    loss = where(size.data < delta, d * d * 0.5, (size - 0.5 * delta) * delta)
+    return _weighted(loss, weight, input, reduction, "huber_loss", False)
+
+
+# ----- classification ---------------------------------------------------------------------
+
+
+def _class_weight(weight, n_classes, fn):
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float64)
+    if w.shape != (n_classes,):
+        raise ValueError(
+            f"{fn}: weight tensor should be defined either for all {n_classes} classes or no "
+            f"classes but got weight tensor of shape {w.shape}"
+        )
+    return w
+
+
+def _class_layout(input, fn):
+    """(class axis, number of classes) of (C,), (N, C) or (N, C, d1, ...) scores."""
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class axis: (C,), (N, C) or (N, C, d1, ...)")
+    axis = 0 if input.ndim == 1 else 1
+    return axis, input.shape[axis]
+
+
+def _class_targets(target, input, ignore_index, fn):
+    """Integer targets checked against input (N, C, d...) -> (N, d...); returns (t, valid)."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: expected target dtype to be integer class indices, got {t.dtype}")
+    axis, n_classes = _class_layout(input, fn)
+    expected = input.shape[:axis] + input.shape[axis + 1 :]
+    if t.shape != expected:
+        if input.ndim >= 2 and t.ndim >= 1 and t.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"{fn}: Expected input batch_size ({input.shape[0]}) to match target "
+                f"batch_size ({t.shape[0]})"
+            )
+        raise ValueError(
+            f"{fn}: expected target size {expected} for input of shape {input.shape}, got {t.shape}"
+        )
+    valid = t != ignore_index
+    bad = t[valid & ((t < 0) | (t >= n_classes))]
+    if bad.size:
+        raise IndexError(
+            f"{fn}: Target {int(bad.flat[0])} is out of bounds for {n_classes} classes"
+        )
+    return np.where(valid, t, 0), valid
+
+
+def _pick(input, t):
+    """input[n, t[n, d...], d...] as one advanced-indexing node of target's shape."""
+    if input.ndim == 1:
+        return input[int(t)] if t.ndim == 0 else input[t]
+    grids = np.indices(t.shape, sparse=True)
+    index = (grids[0], t, *grids[1:])
+    return input[index]
+
+
+def _weighted_mean(total, denominator):
+    """total / denominator; all targets ignored (0/0) gives nan with zero gradient, as torch."""
+    if denominator == 0:
+        return total * 0.0 + np.nan
+    return total * (1.0 / denominator)
+
+
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+):
+    """-w_t input[t] for log-probabilities (C,), (N, C) or (N, C, d1, ...); targets of shape
+    (), (N,) or (N, d1, ...); positions with target == ignore_index count nothing.
+    mean = sum / sum of the counted w_t (nan when every target is ignored, as torch)."""
+    return _nll(input, target, weight, ignore_index, reduction, "nll_loss", size_average, reduce)
+
+
+def _nll(input, target, weight, ignore_index, reduction, fn, size_average=None, reduce=None):
+    reduction = _reduction(size_average, reduce, reduction, fn)
+    input = _tensor(input)
+    t, valid = _class_targets(target, input, ignore_index, fn)
+    _, n_classes = _class_layout(input, fn)
+    w = _class_weight(weight, n_classes, fn)
+    w_t = valid.astype(np.float64) if w is None else np.where(valid, w[t], 0.0)
+    losses = -(_pick(input, t) * Tensor(w_t.astype(input.dtype)))
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    return _weighted_mean(losses.sum(), float(w_t.sum()))
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
+    """nll_loss(log_softmax(input, class axis), target), class axis 1 (0 for (C,) input).
+
+    Targets are class indices, or class probabilities of input's shape (floating point).
+    label_smoothing eps mixes each target with the uniform distribution over C classes.
+    """
+    reduction = _reduction(size_average, reduce, reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
+        )
+    input = _tensor(input)
+    axis, n_classes = _class_layout(input, "cross_entropy")
+    logp = input.log_softmax(axis=axis)
+    raw = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if raw.dtype.kind == "f":
+        return _cross_entropy_probs(logp, target, weight, ignore_index, reduction, label_smoothing)
+    nll = _nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
+    if label_smoothing == 0:
+        return nll
+    t, valid = _class_targets(target, input, ignore_index, "cross_entropy")
+    w = _class_weight(weight, n_classes, "cross_entropy")
+    shape = [1] * input.ndim
+    shape[axis] = n_classes
+    scaled = logp if w is None else logp * Tensor(w.reshape(shape).astype(input.dtype))
+    smooth = -scaled.sum(axis=axis) * Tensor(valid.astype(input.dtype))
+    if reduction == "none":
+        smooth_r = smooth
+    elif reduction == "sum":
+        smooth_r = smooth.sum()
+    else:
+        count = float(valid.sum()) if w is None else float(w[t[valid]].sum())
+        smooth_r = _weighted_mean(smooth.sum(), count)
+    return nll * (1.0 - label_smoothing) + smooth_r * (label_smoothing / n_classes)
+
+
+def _cross_entropy_probs(logp, target, weight, ignore_index, reduction, eps):
+    """-sum_c w_c q_c log p_c with q = (1 - eps) target + eps / C; mean over positions."""
+    fn = "cross_entropy"
+    if ignore_index != -100:
+        raise ValueError(f"{fn}: ignore_index is not supported for floating point target")
+    q = _float(target, logp)
+    if q.shape != logp.shape:
+        raise ValueError(
+            f"{fn}: class-probability targets must have the input's shape {logp.shape}, "
+            f"got {q.shape}"
+        )
+    axis, n_classes = _class_layout(logp, fn)
+    if eps:
+        q = q * (1.0 - eps) + eps / n_classes
+    w = _class_weight(weight, n_classes, fn)
+    if w is not None:
+        shape = [1] * logp.ndim
+        shape[axis] = n_classes
+        q = q * Tensor(w.reshape(shape).astype(logp.dtype))
+    return _reduce(-(logp * q).sum(axis=axis), reduction)
+
+
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1]; each log is clamped
+    at -100 and dL/dx = (x - y) / max(x (1 - x), 1e-12), as torch (the op in ops.py)."""
+    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    input = _tensor(input)
+    target = _float(target, input)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"binary_cross_entropy: Using a target size ({target.shape}) that is different "
+            f"to the input size ({input.shape}) is deprecated. Please ensure they have the "
+            "same size."
+        )
+    if input.size and (np.nanmin(input.data) < 0 or np.nanmax(input.data) > 1):
+        raise ValueError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 "
+            "(pass logits to binary_cross_entropy_with_logits instead)"
+        )
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * _float(weight, input)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+    pos_weight=None,
+):
+    """-w (p y log sigmoid(x) + (1 - y) log sigmoid(-x)), p = pos_weight (per class, last axis).
+
+    The two log-sigmoids are a two-class log_softmax over [0, x], exact and smooth at every x.
+    """
+    fn = "binary_cross_entropy_with_logits"
+    reduction = _reduction(size_average, reduce, reduction, fn)
+    input = _tensor(input)
+    target = _float(target, input)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{fn}: Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    zero = Tensor(np.zeros(input.shape, dtype=input.dtype))
+    logp = stack([zero, input], axis=-1).log_softmax(axis=-1)
+    log_sig, log_sig_neg = logp[(Ellipsis, 1)], logp[(Ellipsis, 0)]
+    positive = target * log_sig
+    if pos_weight is not None:
+        positive = positive * _float(pos_weight, input)
+    loss = -(positive + (1.0 - target) * log_sig_neg)
+    if weight is not None:
+        loss = loss * _float(weight, input)
+    return _reduce(loss, reduction)
