@@ -227,3 +227,8 @@ def test_train_and_eval_are_recursive_and_return_the_module():
     assert not outer.rnn.training and not outer.drop.training
     tagger = nn.SequenceTagger(2, 3, 4, cell="lstm", num_layers=2)
     assert not tagger.eval().rnn.training and tagger.train().rnn.training
+
+
+def test_train_refuses_a_non_boolean_mode():
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        nn.LSTM(2, 3).train("no")

@@ -25,7 +25,7 @@ from .tensor import Tensor, cat, chunk, concat, split, stack, where
 
 def _np_erf(x):
     """erf by math.erf, element by element (numpy has none)."""
-    return np.vectorize(math.erf, otypes=[np.float64])(x)
+    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
 
 
 # ----- seeded value generators: each returns make(rng) -> float64 array -----------------------

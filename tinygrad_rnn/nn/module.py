@@ -99,6 +99,9 @@ class Module:
             param.grad = None
 
     def train(self, mode=True):
+        """Set `training` on this module and every submodule (dropout acts only in training)."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: training mode is expected to be boolean, got {mode!r}")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
