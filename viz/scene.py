@@ -353,7 +353,7 @@ def _op_text(node, is_const, index):
     consts = [
         (k, inp) for k, inp in enumerate(node.inputs) if is_const[index[inp]] and inp.op is None
     ]
-    if symbol is not None and len(node.inputs) == 2 and len(consts) == 1:
+    if symbol is not None and len(node.inputs) == 2 and len(consts) == 1 and consts[0][1].size == 1:
         k, c = consts[0]
         value = np.format_float_positional(float(c.data), precision=4, trim="-")
         return f"{value} {symbol}" if k == 0 else f"{symbol} {value}"

@@ -244,7 +244,10 @@ def _nll(input, target, weight, ignore_index, reduction, fn, size_average=None, 
     _, n_classes = _class_layout(input, fn)
     w = _class_weight(weight, n_classes, fn)
     w_t = valid.astype(np.float64) if w is None else np.where(valid, w[t], 0.0)
-    losses = -(_pick(input, t) * Tensor(w_t.astype(input.dtype)))
+    if w is None and valid.all():
+        losses = -_pick(input, t)  # no weights to apply: the graph stays -x[n, t_n]
+    else:
+        losses = -(_pick(input, t) * Tensor(w_t.astype(input.dtype), label="weight[target]"))
     if reduction == "none":
         return losses
     if reduction == "sum":
