@@ -39,3 +39,12 @@ def test_exercises_docs_transcripts_are_what_the_commands_print(page):
         assert needed in text
     assert "all in gate f" in text and "did your loop skip k=0?" in text
     assert maker.regenerate(text) == text, f"run python docs/make_exercises_md.py ({page})"
+
+
+def test_exercises_docs_python_blocks_run():
+    with open(os.path.join(ROOT, "docs", "exercises.md"), encoding="utf-8") as f:
+        text = f.read()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/exercises.md", "exec"), {})

@@ -369,3 +369,27 @@ def test_function_matches_torch_autograd_function():
     (y**2).sum().backward()
     np.testing.assert_allclose(y.data, TorchSoftplus.apply(xt, 1.5).detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(x.grad, xt.grad.numpy(), atol=1e-12)
+
+
+def test_function_gradient_for_an_input_that_needs_none_is_dropped_as_in_torch():
+    x = Tensor(np.ones(3), requires_grad=True)
+    index = Tensor(np.arange(3))  # an integer tensor: never differentiable
+    body = {
+        "forward": staticmethod(lambda ctx, x, index: x * index),
+        "backward": staticmethod(lambda ctx, g: (g * 2.0, np.zeros(7))),  # junk for `index`
+    }
+    y = type("Scale", (Function,), body).apply(x, index)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, 2.0)
+    assert y.edge_grads()[1] is None and index.grad is None
+
+
+def test_function_in_the_step_debugger_is_named():
+    from tinygrad_rnn import debugger
+
+    x = Tensor(_rng().normal(size=3), requires_grad=True, label="x")
+    y = ScaledSoftplus.apply(x, 1.0).named("y")
+    lines = []
+    session = debugger.Session(y.sum())
+    debugger.run(session, ["n", "n", "w", "q"], lines.append)
+    assert "ScaledSoftplus" in "\n".join(lines)

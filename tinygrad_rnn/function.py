@@ -173,7 +173,9 @@ class FunctionOp(Op):
                         f"which is not a Tensor ({type(a).__name__}); return None there"
                     )
                 continue
-            result.append(None if g is None else self._checked(g, i, j))
+            # as PyTorch: what comes back for an input that needs no gradient is dropped
+            needed = self.needs[i] and g is not None
+            result.append(self._checked(g, i, j) if needed else None)
             j += 1
         return tuple(result)
 
