@@ -166,6 +166,7 @@ def test_exercise_any_wrong_element_of_any_output_is_named(
         ("def f(:\n", ["mine.py:1: SyntaxError"]),
         ("import not_a_module_anywhere\n", ["mine.py:1: ModuleNotFoundError", "loading"]),
         ("x = 1\n", ["does not define rnn_step_forward"]),
+        ("import sys\n\nsys.exit(3)\n", ["mine.py:3: SystemExit(3)", "called exit()"]),
     ],
 )
 def test_exercise_file_that_does_not_load_is_one_line(tmp_path, source, words):
@@ -238,3 +239,18 @@ def test_exercise_solution_passes_and_starter_fails_for_any_seed(tmp_path_factor
         path.write_text(getattr(exercises.get(number), kind))
         result = exercises.check(number, str(path), seed=seed)
         assert result.passed is passes, result.text()
+
+
+def test_exercise_exit_inside_the_learners_backward_is_reported(tmp_path):
+    source = exercises.get(1).solution.replace(
+        "return grad_out * (1.0 - y * y)", "raise SystemExit(2)"
+    )
+    result = _check(tmp_path, 1, source)
+    assert not result.passed and "Tanh.backward raised SystemExit(2)" in result.text()
+
+
+def test_exercise_learner_changing_the_folder_does_not_move_ours(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.py").write_text("import os\n\nos.chdir(os.sep)\nANSWER = None\n")
+    assert not exercises.check(10, "mine.py").passed
+    assert exercises.os.getcwd() == str(tmp_path)

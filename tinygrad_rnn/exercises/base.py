@@ -81,22 +81,26 @@ def load_file(path):
     name = f"_exercise_{abs(hash(os.path.abspath(path)))}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    folder = os.getcwd()
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         where = f"{path}:{exc.lineno}" if exc.lineno else path
         raise LearnerError(f"{where}: SyntaxError: {exc.msg}") from None
-    except Exception as exc:  # the learner's module-level code: anything can happen
+    except (Exception, SystemExit) as exc:  # the learner's module-level code: anything goes
         raise LearnerError(
             f"{_where(exc, path)}: {_describe(exc)} (while loading the file)"
         ) from None
     finally:
         sys.modules.pop(name, None)
+        os.chdir(folder)  # in case their code moved it: the paths we were given stay valid
     module.__exercise_path__ = os.path.abspath(path)
     return module
 
 
 def _describe(exc):
+    if isinstance(exc, SystemExit):
+        return f"SystemExit({exc.code!r}): your code called exit(); a check needs it to return"
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -122,7 +126,7 @@ def call(module, name, *args):
     fn = require(module, name)
     try:
         return fn(*args)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise learner_error(exc, module, name) from None
 
 
@@ -134,7 +138,7 @@ def run(module, what, fn, *args):
         return fn(*args)
     except LearnerError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         path = getattr(module, "__exercise_path__", None)
         frames = traceback.extract_tb(exc.__traceback__)
         if path and any(os.path.abspath(f.filename) == path for f in frames):

@@ -1,5 +1,7 @@
 """Exercise 5: predict the |dh_T/dh_k| column of a linear RNN at radius r."""
 
+import numpy as np
+
 from .. import bptt, lecture
 from .base import Exercise, call, table, verdict
 
@@ -63,6 +65,8 @@ def check(module, seed=0):
         run = lecture.build(activation="linear", radius=r, steps=steps, hidden=3, seed=5 + seed)
         measured = [row.jacobian_norm for row in bptt.analyze(run).rows]
         got = call(module, "jacobian_column", r, steps)
+        if isinstance(got, np.ndarray) and got.ndim == 1:
+            got = list(got)
         if not isinstance(got, (list, tuple)) or len(got) != steps:
             n = len(got) if isinstance(got, (list, tuple)) else type(got).__name__
             return verdict(
