@@ -252,7 +252,8 @@ def _load_trained(load, input_text, sample, loss=None):
 
     trained = load_trained(load, input=input_text, sample=sample)
     if loss is not None and _given("loss"):
-        trained.loss = bptt.loss_root(trained, int(loss) if loss.isdigit() else loss)
+        step = int(loss) if isinstance(loss, str) and loss.isdigit() else loss
+        trained.loss = bptt.loss_root(trained, step)
     return trained
 
 
@@ -291,7 +292,12 @@ def _load_trained(load, input_text, sample, loss=None):
     show_default=True,
     help="last (E_{T-1}, the lecture's E_3), all (E = sum_t E_t) or a step t (E_t).",
 )
-@click.option("--forget-bias", type=T.Finite(), help="LSTM: set the forget gate's bias_ih to this.")
+@click.option(
+    "--forget-bias",
+    type=T.Finite(),
+    metavar="B",
+    help="LSTM: every forget gate's total bias (f rests near sigmoid(B)); lstm only.",
+)
 @click.option("--layer", type=T.Count(), default=0, show_default=True, help="Layer to tabulate.")
 @click.option(
     "--direction",
@@ -395,6 +401,8 @@ def bptt_command(
         cells, sweep = [trained.config["task"]], [None]
         if not _given("loss"):
             loss_spec = None  # the training objective, E = sum of the steps' losses
+    if forget_bias is not None and "lstm" not in cells:
+        raise ValueError("--forget-bias applies to the lstm cell only: add --cell lstm")
     results = []
     for name in cells:
         for r in sweep:
@@ -410,7 +418,7 @@ def bptt_command(
                 init=init,
                 loss="all" if loss_spec == "all" else "last",
                 seed=seed,
-                forget_bias=forget_bias,
+                forget_bias=forget_bias if name == "lstm" else None,
             )
             report = bptt.analyze(
                 run,
@@ -505,6 +513,12 @@ def _finite(x):
 )
 @click.option(
     "--radius", type=T.POSITIVE_NUMBER, help="Set W_hh to RADIUS x a random orthogonal matrix."
+)
+@click.option(
+    "--forget-bias",
+    type=T.Finite(),
+    metavar="B",
+    help="LSTM: start every forget gate at total bias B (Gers et al. 2000; Jozefowicz 2015: 1).",
 )
 @click.option("--steps", type=T.POSITIVE, help="Total optimizer steps (batches).  [default: 200]")
 @click.option("--batch", type=T.POSITIVE, help="Sequences per batch.  [default: 32]")
@@ -735,6 +749,16 @@ def sample_command(seed, load, length, prime, temperature, classes):
 # ----- render and demo ----------------------------------------------------------------------
 
 
+def _grad_range_option():
+    return click.option(
+        "--grad-range",
+        type=T.GradRange(),
+        metavar="LO:HI",
+        help="Fix the colour scale to |grad| in [LO, HI], e.g. 1e-6:1, to compare pictures "
+        "(outside: clamped and marked).",
+    )
+
+
 def _model_options(fn):
     """The lecture model's options (`render` builds it with lecture.build)."""
     options = [
@@ -765,11 +789,18 @@ def _model_options(fn):
         ),
         click.option(
             "--loss",
-            type=T.Name(["last", "all"]),
+            type=T.LOSS,
             default="last",
             show_default=True,
-            help="last (E_{T-1}, the lecture's E_3) or all (E = sum_t E_t).",
+            help="last (E_{T-1}, the lecture's E_3), all (E = sum_t E_t) or a step t (E_t).",
         ),
+        click.option(
+            "--forget-bias",
+            type=T.Finite(),
+            metavar="B",
+            help="LSTM: every forget gate's total bias (f rests near sigmoid(B)).",
+        ),
+        _grad_range_option(),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -897,6 +928,7 @@ def render_command(
     fmt = format_for(out or "graph", fmt)
     if out is None:
         out = f"graph.{fmt}"
+    grad_range = model.pop("grad_range")
     run = _load_trained(load, input_text, sample, model["loss"]) or lecture.build(
         seed=seed, **model
     )
@@ -913,6 +945,7 @@ def render_command(
         force=force,
         title=run.title() if load else describe(run),
         notation=notation,
+        grad_range=grad_range,
     )
     click.echo(_wrote(render(dot, out, fmt, dpi=dpi, max_pixels=max_pixels), max_pixels))
 
@@ -927,21 +960,38 @@ def render_command(
     show_default=True,
     help="Directory to write the pictures into.",
 )
+@click.option(
+    "--forget-bias",
+    type=T.Finite(),
+    default=2.0,
+    show_default=True,
+    metavar="B",
+    help="The LSTM's forget-gate bias (f rests near sigmoid(B)).",
+)
+@_grad_range_option()
+@click.option("--json", "as_json", is_flag=True, help="Print the gradients and files as JSON.")
 @notation_option
-def demo_command(seed, out, notation):
+def demo_command(seed, out, forget_bias, grad_range, as_json, notation):
     """Draw the lecture's 4-step tanh RNN and an LSTM, gradients flowing back from E_3.
 
     Each network is unrolled over 4 steps, its loss E_3 backpropagated, and drawn with
     every path from E_3 back to h_0 thick and every node coloured by log10 |grad|
-    (lighter = smaller): rnn.png/.svg and lstm.png/.svg. Prints |dE_3/dh_k| for both.
+    (lighter = smaller, one scale for both): rnn.png/.svg and lstm.png/.svg. The LSTM
+    starts with forget-gate bias 2 (f near 0.88), so its cell path carries E_3's gradient
+    back. Prints |dE_3/dh_k| for both and |dE_3/dc_k| for the LSTM (--json: as JSON).
 
     \b
     Example:
       tinygrad-rnn demo -o pictures
     """
-    from viz.demo import demo
+    import json
 
-    paths, text = demo(out, seed=seed, notation=notation)
+    from viz.demo import run_demo
+
+    paths, text, data = run_demo(out, seed, notation, forget_bias, grad_range)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
     click.echo(text)
     click.echo("")
     click.echo("wrote " + ", ".join(paths))
@@ -1042,6 +1092,8 @@ def step_command(
     from viz.demo import describe
     from viz.frames import render_frame
 
+    grad_range = model.pop("grad_range")
+
     def build():
         trained = _load_trained(load, input_text, sample, model["loss"])
         return trained or lecture.build(seed=seed, **model)
@@ -1063,7 +1115,7 @@ def step_command(
             count = write_gif(run.loss, gif_path, per=per, notation=notation)
             click.echo(f"wrote {gif_path} ({count} frames)")
         return
-    render = functools.partial(render_frame, notation=notation)
+    render = functools.partial(render_frame, notation=notation, grad_range=grad_range)
     session = debugger.Session(
         run.loss, render=render, write_path=lambda name: _path_inside(out, name)
     )

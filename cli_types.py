@@ -156,6 +156,27 @@ class Pair(_Type):
         return a, b
 
 
+class GradRange(_Type):
+    """'LO:HI', two |grad| values 0 < LO < HI (1e-6:1) -> (log10 LO, log10 HI): the fixed
+    colour scale of a picture (viz.to_dot's grad_range)."""
+
+    name = "LO:HI"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = [p.strip() for p in str(value).split(":")]
+        try:
+            lo, hi = (float(p) for p in parts)
+        except ValueError:
+            lo = hi = math.nan
+        if len(parts) != 2 or not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+            self.fail(
+                f"takes two |grad| values 0 < LO < HI as LO:HI (1e-6:1), got {value!r}", param, ctx
+            )
+        return math.log10(lo), math.log10(hi)
+
+
 class Numbers(Finite):
     """A comma-separated list of finite floats, each checked as `Finite` checks one."""
 

@@ -38,11 +38,14 @@ def main():
             print(f"wrote docs/img/demo_{cell}.png")
     # tinygrad-rnn render --cell lstm --steps 3 -o lstm3.png
     draw("lstm3.png", "lstm", 3)
-    # tinygrad-rnn render --radius 0.5 --steps 6 --bptt 5:0 --no-params -o fading.png
-    draw("fading.png", "rnn", 6, {"radius": 0.5}, bptt_paths=(5, 0), params=False)
+    # one colour scale for the pair: --grad-range 1e-6:100 (decades -6..2)
+    pair = {"bptt_paths": (5, 0), "params": False, "grad_range": (-6, 2)}
+    # tinygrad-rnn render --radius 0.5 --steps 6 --bptt 5:0 --no-params --grad-range 1e-6:100
+    draw("fading.png", "rnn", 6, {"radius": 0.5}, **pair)
     # tinygrad-rnn render --radius 1.5 --activation linear --steps 6 --bptt 5:0 --no-params
+    #   --grad-range 1e-6:100
     build = {"radius": 1.5, "activation": "linear"}
-    draw("exploding.png", "rnn", 6, build, bptt_paths=(5, 0), params=False)
+    draw("exploding.png", "rnn", 6, build, **pair)
     # tinygrad-rnn render --cell lstm --steps 12 --loss all --detail cell --bptt 9:2
     draw("lstm12_cell.png", "lstm", 12, {"loss": "all"}, detail="cell", bptt_paths=(9, 2))
 

@@ -5,9 +5,10 @@ a linear head V on every step, fixed random inputs x_t and targets y_t, and one 
 
     E_t = mean((o_t - y_t)^2)         (labelled "E_t", tagged t)
 
-with `loss="last"` backpropagating E_{T-1} (the lecture's E_3 for T = 4) and `loss="all"`
-the total E = sum_t E_t. `radius` sets every recurrent block of W_hh to radius x a random
-orthogonal matrix, so its spectral norm and spectral radius both equal `radius`;
+with `loss="last"` backpropagating E_{T-1} (the lecture's E_3 for T = 4), `loss=t` (an int)
+E_t, and `loss="all"` the total E = sum_t E_t. `forget_bias=B` (LSTM) gives every forget
+gate the total bias B (`set_forget_bias`). `radius` sets every recurrent block of W_hh to
+radius x a random orthogonal matrix, so its spectral norm and spectral radius both equal `radius`;
 `init="random"` uses a Gaussian matrix scaled to that spectral norm instead (its spectral
 radius is smaller). The CLI's `render`, `bptt`, `step` and `demo` all start from here.
 """
@@ -62,7 +63,9 @@ class LectureRun:
         ]
 
 
-def check_options(cell, steps, hidden, input_size, layers, activation, radius, init, loss):
+def check_options(
+    cell, steps, hidden, input_size, layers, activation, radius, init, loss, forget_bias=None
+):
     """Raise ValueError naming the first bad option (the CLI turns it into one line)."""
     if cell not in CELLS:
         raise ValueError(f"unknown cell '{cell}' (choose from {', '.join(CELLS)})")
@@ -85,8 +88,42 @@ def check_options(cell, steps, hidden, input_size, layers, activation, radius, i
         raise ValueError(f"--radius must be > 0, got {radius}")
     if init not in INITS:
         raise ValueError(f"unknown init '{init}' (choose from {', '.join(INITS)})")
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss '{loss}' (choose from {', '.join(LOSSES)})")
+    if isinstance(loss, (int, np.integer)) and not isinstance(loss, bool):
+        if not 0 <= loss < steps:
+            raise ValueError(f"--loss {loss}: there is no E_{loss}, the steps are 0..{steps - 1}")
+    elif loss not in LOSSES:
+        raise ValueError(f"unknown loss '{loss}' (choose from {', '.join(LOSSES)} or a step t)")
+    if forget_bias is not None:
+        if cell != "lstm":
+            raise ValueError(f"--forget-bias applies to the lstm cell only, not to {cell}")
+        if not np.isfinite(forget_bias):
+            raise ValueError(f"--forget-bias must be a finite number, got {forget_bias}")
+
+
+def set_forget_bias(model, value):
+    """The forget-gate bias trick (Gers et al. 2000; Jozefowicz et al. 2015): every LSTM
+    layer's forget gate gets total bias `value` (bias_ih's f block = value, bias_hh's = 0),
+    so f starts near sigmoid(value) and the cell path c_{t-1} -> c_t carries the gradient
+    from the first step. Returns the number of layers changed."""
+    changed = 0
+    for module in model.modules():
+        if not isinstance(module, (nn.LSTM, nn.LSTMCell)):
+            continue
+        hidden = module.hidden_size
+        for name, param in module.named_parameters():
+            if "." in name:
+                continue
+            if name.startswith("bias_ih"):
+                param.data[hidden : 2 * hidden] = value
+                changed += 1
+            elif name.startswith("bias_hh"):
+                param.data[hidden : 2 * hidden] = 0.0
+    return changed
+
+
+def forget_rest(value):
+    """sigmoid(value): where the forget gate rests before any input moves it."""
+    return 1.0 / (1.0 + np.exp(-value))
 
 
 def scaled_matrix(size, radius, init, rng):
@@ -128,7 +165,9 @@ def build(
     dtype=np.float64,
 ):
     """Build and run the lecture's unrolled model; see the module docstring."""
-    check_options(cell, steps, hidden, input_size, layers, activation, radius, init, loss)
+    check_options(
+        cell, steps, hidden, input_size, layers, activation, radius, init, loss, forget_bias
+    )
     config = {
         "cell": cell,
         "steps": steps,
@@ -142,6 +181,7 @@ def build(
         "loss": loss,
         "seed": seed,
         "batch": batch,
+        "forget_bias": forget_bias,
     }
     nn.manual_seed(seed)
     kwargs = {"nonlinearity": activation} if cell == "rnn" else {}
@@ -153,10 +193,8 @@ def build(
     head.weight.label, head.bias.label = "V", "b_V"
     if radius is not None:
         set_recurrent_radius(model, radius, init, seed)
-    if forget_bias is not None and cell == "lstm":
-        for name, param in model.named_parameters():
-            if name.startswith("bias_ih"):
-                param.data[hidden : 2 * hidden] = forget_bias
+    if forget_bias is not None:
+        set_forget_bias(model, forget_bias)
     if dtype != np.float64:
         model.to(dtype)
         head.to(dtype)
@@ -177,6 +215,8 @@ def build(
         losses.append(e_t)
     if loss == "last":
         root = losses[-1]
+    elif loss != "all":
+        root = losses[int(loss)]
     else:
         root = losses[0]
         with scope(role="loss"):

@@ -54,6 +54,7 @@ DEFAULTS = {
     "embed": 16,
     "reverse_source": False,
     "radius": None,  # recurrent weights = radius x orthogonal (None: PyTorch's init)
+    "forget_bias": None,  # LSTM: every forget gate's total bias (None: PyTorch's init)
     "steps": 200,
     "batch": 32,
     "optim": "adam",
@@ -98,6 +99,13 @@ def make_config(**options):
         raise ValueError(f"--clip must be > 0, got {config['clip']}")
     if config["radius"] is not None and not config["radius"] > 0:
         raise ValueError(f"--radius must be > 0, got {config['radius']}")
+    if config["forget_bias"] is not None:
+        if config["cell"] != "lstm":
+            raise ValueError(
+                f"--forget-bias applies to the lstm cell only, not to {config['cell']}"
+            )
+        if not math.isfinite(config["forget_bias"]):
+            raise ValueError(f"--forget-bias must be a finite number, got {config['forget_bias']}")
     k1, k2 = config["k1"], config["k2"]
     if k1 is not None or k2 is not None:
         k1, k2 = k1 or k2, k2 or k1  # one given: the other equals it
@@ -212,6 +220,10 @@ class Run:
 
             for rnn in recurrent_layers(self.model):
                 set_recurrent_radius(rnn, config["radius"], "orthogonal", config["seed"])
+        if config.get("forget_bias") is not None:
+            from .lecture import set_forget_bias
+
+            set_forget_bias(self.model, config["forget_bias"])
         if config["dtype"] == "float32":
             self.model.to(np.float32)
         if config["k1"] is not None and not isinstance(self.model, (Tagger, Classifier)):

@@ -140,6 +140,34 @@ def norm_position(norm, lo, hi):
     return min(1.0, max(0.0, (math.log10(norm) - lo) / (hi - lo)))
 
 
+def range_side(norm, lo, hi):
+    """ "below" or "above" when a finite positive norm lies outside [10^lo, 10^hi], else None."""
+    if norm is None or not math.isfinite(norm) or norm <= 0.0:
+        return None
+    exponent = math.log10(norm)
+    if exponent < lo - 1e-12:
+        return "below"
+    if exponent > hi + 1e-12:
+        return "above"
+    return None
+
+
+def scale_marks(lo, hi):
+    """The legend's swatches for a scale over [10^lo, 10^hi]: (position in [0, 1], text) at
+    each end and at every whole decade in between."""
+    marks = [(0.0, lo)]
+    marks += [((k - lo) / (hi - lo), k) for k in range(math.floor(lo) + 1, math.ceil(hi))]
+    marks.append((1.0, hi))
+    return [(x, exponent_text(k)) for x, k in marks]
+
+
+def exponent_text(k):
+    """10^k as text: decade_text for whole k, else the value (3e-05, 0.25)."""
+    if float(k).is_integer():
+        return decade_text(int(k))
+    return f"{10.0**k:.2g}"
+
+
 def format_norm(norm):
     """Short text for a norm: 0.0123, 4.56e-07, 0, nan, inf."""
     if norm is None:

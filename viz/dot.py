@@ -69,7 +69,10 @@ def to_dot(
     edge_grads  {node: [grad per input]} for the edges when `grads` is given; without it
                 edges are coloured by node.edge_grads() (only when `grads` is None).
     current     a node to emphasise (thick blue border), e.g. a debugger's current step.
-    grad_range  (lo, hi) whole decades of the colour scale; default: from the gradients.
+    grad_range  (lo, hi): the colour scale runs over |grad| in [10^lo, 10^hi] (whole
+                decades by default, from the gradients). Given, it is fixed: values
+                outside are clamped to the scale's ends and marked "(below range)" or
+                "(above range)", so a series of pictures shares one scale.
     max_nodes   refuse (GraphTooLarge) above this many drawn nodes unless `force`.
     notation    "pytorch" (the graph's own labels: h_t, weight_hh_l0) or "lecture" (s_t, U,
                 W, V, C~_t; see tinygrad_rnn.notation).
@@ -106,9 +109,10 @@ def to_dot(
         )
     norms = [n.norm for n in scene.nodes] + [e.norm for e in scene.edges]
     lo, hi = grad_range if grad_range is not None else colors.decade_range(norms, span=12)
-    if not hi > lo:
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
         raise ValueError(f"grad_range must be (lo, hi) with hi > lo, got {grad_range!r}")
     style = _Style(color == "grad", lo, hi, on, current, view, scene.node_norm)
+    style.fixed_range = grad_range is not None
     style.name = namer(view.nodes, notation)
     lines = _header(title)
     lines += scene.emit(style)
@@ -117,7 +121,16 @@ def to_dot(
             highlight = tuple(style.name(view.nodes[find(view, n)[0]]) for n in highlight)
         lines.append(
             "  "
-            + legend_node(color == "grad", lo, hi, highlight, scene.has_recurrent, params, detail)
+            + legend_node(
+                color == "grad",
+                lo,
+                hi,
+                highlight,
+                scene.has_recurrent,
+                params,
+                detail,
+                fixed=grad_range is not None,
+            )
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -174,6 +187,7 @@ class _Style:
         self.view = view
         self.norms = norms
         self.lo, self.hi = lo, hi
+        self.fixed_range = False
         self.on_node, self.on_edge, self.source = on if on is not None else (None, None, ())
         self.highlighting = on is not None
         self.current = view.index.get(current) if current is not None else None

@@ -81,6 +81,13 @@ def find(view, spec):
         if node.label in wanted and (t is None or node.tags.get("t") == int(t)):
             found.append(i)
     if not found:
+        loss = re.fullmatch(r"E_(\d+)", label)
+        if loss:
+            drawn = ", ".join(n.label for n in view.roots if n.label) or "another loss"
+            raise ValueError(
+                f"no node labelled {spec!r}: the picture backpropagates {drawn}; "
+                f"draw E_{loss.group(1)} with --loss {loss.group(1)} (or --loss all)"
+            )
         raise ValueError(f"no node labelled {spec!r} in the graph; {_some_labels(view)}")
     return found
 

@@ -22,9 +22,9 @@ def _swatch(fill, text, border=1, style=None):
     )
 
 
-def legend_node(colored, lo, hi, highlight, has_recurrent, params, detail):
+def legend_node(colored, lo, hi, highlight, has_recurrent, params, detail, fixed=False):
     """A DOT statement for the legend: one borderless HTML table, no edges."""
-    span = max(hi - lo + 1, 4)
+    span = max(len(colors.scale_marks(lo, hi)), 4)
     rows = [_row([_text("How to read this picture", span, bold=True)])]
     if detail == "cell":
         rows.append(_row([_text("box: one step of a cell, its states and |grad|", span)]))
@@ -45,9 +45,8 @@ def legend_node(colored, lo, hi, highlight, has_recurrent, params, detail):
     if colored:
         rows.append(_row([_text("|grad| = L2 norm of dE/d(node), log scale:", span)]))
         cells = []
-        for k in range(lo, hi + 1):
-            fill = colors.ramp((k - lo) / (hi - lo))
-            cells.append(_swatch(fill, colors.decade_text(k)))
+        for x, text in colors.scale_marks(lo, hi):
+            cells.append(_swatch(colors.ramp(x), text))
         cells += ["<td></td>"] * (span - len(cells))
         rows.append(_row(cells))
         specials = [
@@ -59,6 +58,10 @@ def legend_node(colored, lo, hi, highlight, has_recurrent, params, detail):
         specials += ["<td></td>"] * (span - len(specials))
         rows.append(_row(specials))
         rows.append(_row([_text("lighter = smaller; dotted border or line: exactly 0", span)]))
+        if fixed:
+            ends = f"{colors.exponent_text(lo)} .. {colors.exponent_text(hi)}"
+            rows.append(_row([_text(f"scale fixed at {ends}: values outside are clamped", span)]))
+            rows.append(_row([_text("   to its ends and marked (below/above range)", span)]))
         rows.append(_row([_text("edges: the gradient that flowed along them", span)]))
     table = (
         '<table border="1" color="#b4b4b4" cellborder="0" cellspacing="2" cellpadding="2"'

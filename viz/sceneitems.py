@@ -76,7 +76,14 @@ def _lines(title, rest, bold=True):
 
 
 def _grad_text(norm, style):
-    return f"|grad| {colors.format_norm(norm)}" if style.colored and norm is not None else ""
+    if not style.colored or norm is None:
+        return ""
+    text = f"|grad| {colors.format_norm(norm)}"
+    if getattr(style, "fixed_range", False):
+        position = colors.range_side(norm, style.lo, style.hi)
+        if position:
+            text += f" ({position} range)"  # clamped to the scale's end: say so
+    return text
 
 
 def node_attrs(item, style):
