@@ -232,3 +232,13 @@ def test_train_and_eval_are_recursive_and_return_the_module():
 def test_train_refuses_a_non_boolean_mode():
     with pytest.raises(ValueError, match="training mode is expected to be boolean"):
         nn.LSTM(2, 3).train("no")
+
+
+def test_zero_grad_keeps_arrays_with_set_to_none_false():
+    layer = nn.Linear(2, 1)
+    layer(np.ones((1, 2))).sum().backward()
+    grad = layer.weight.grad
+    layer.zero_grad(set_to_none=False)
+    assert layer.weight.grad is grad and not grad.any()
+    layer.zero_grad()
+    assert layer.weight.grad is None

@@ -95,10 +95,26 @@ def test_clip_signatures_match_torch(name):
     _assert_same(ours, inspect.signature(getattr(torch.nn.utils, name)), name)
 
 
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "zeros_", "ones_", "constant_"])
+def test_init_signatures_match_torch(name):
+    ours = inspect.signature(getattr(nn.init, name))
+    _assert_same(ours, inspect.signature(getattr(torch.nn.init, name)), name)
+
+
+def test_init_takes_a_numpy_generator():
+    a, b = nn.Parameter(np.empty(5)), nn.Parameter(np.empty(5))
+    nn.init.normal_(a, generator=np.random.default_rng(3))
+    nn.init.normal_(b, 0.0, 1.0, np.random.default_rng(3))
+    np.testing.assert_array_equal(a.data, b.data)
+    with pytest.raises(TypeError, match="numpy Generator"):
+        nn.init.uniform_(a, generator=3)
+
+
 def test_module_train_eval_and_from_pretrained_signatures_match_torch():
     for ours, theirs in [
         (nn.Module.train, torch.nn.Module.train),
         (nn.Module.eval, torch.nn.Module.eval),
+        (nn.Module.zero_grad, torch.nn.Module.zero_grad),
         (nn.Embedding.from_pretrained, torch.nn.Embedding.from_pretrained),
     ]:
         _assert_same(inspect.signature(ours), inspect.signature(theirs), ours.__qualname__)

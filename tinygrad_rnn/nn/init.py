@@ -1,7 +1,9 @@
 """Parameter initialisation with one seeded generator, as torch.manual_seed does.
 
-Every random draw of the library's layers comes from `generator()`; `manual_seed(s)` makes
-model construction reproducible.
+Every random draw of the library's layers (initial weights, dropout masks) comes from
+`generator()`; `manual_seed(s)` makes model construction and training reproducible. The
+`*_` functions take torch's arguments; their `generator=` may be a numpy Generator of your
+own (`np.random.default_rng(s)`) instead of the shared one.
 """
 
 import math
@@ -12,7 +14,7 @@ _rng = np.random.default_rng(0)
 
 
 def manual_seed(seed):
-    """Reset the generator every layer draws its initial weights from."""
+    """Reset the generator every layer draws its initial weights and dropout masks from."""
     global _rng
     _rng = np.random.default_rng(seed)
     return _rng
@@ -22,14 +24,26 @@ def generator():
     return _rng
 
 
-def uniform_(tensor, low, high):
-    """Fill in place with U(low, high)."""
-    tensor.data[...] = _rng.uniform(low, high, size=tensor.shape)
+def _generator(generator):
+    if generator is None:
+        return _rng
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"generator must be a numpy Generator (np.random.default_rng(seed)), "
+            f"got {type(generator).__name__}"
+        )
+    return generator
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill in place with U(a, b)."""
+    tensor.data[...] = _generator(generator).uniform(a, b, size=tensor.shape)
     return tensor
 
 
-def normal_(tensor, mean=0.0, std=1.0):
-    tensor.data[...] = _rng.normal(mean, std, size=tensor.shape)
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill in place with N(mean, std^2)."""
+    tensor.data[...] = _generator(generator).normal(mean, std, size=tensor.shape)
     return tensor
 
 
@@ -38,15 +52,28 @@ def zeros_(tensor):
     return tensor
 
 
-def orthogonal_(tensor, gain=1.0):
+def ones_(tensor):
+    tensor.data[...] = 1.0
+    return tensor
+
+
+def constant_(tensor, val):
+    tensor.data[...] = val
+    return tensor
+
+
+def orthogonal_(tensor, gain=1, generator=None):
     """A (rows, cols) matrix with orthonormal rows or columns, times gain (QR of a Gaussian)."""
-    rows, cols = tensor.shape
-    a = _rng.normal(size=(max(rows, cols), min(rows, cols)))
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions, got {tensor.shape}")
+    rows = tensor.shape[0]
+    cols = int(np.prod(tensor.shape[1:]))
+    a = _generator(generator).normal(size=(max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)
     q *= np.sign(np.diag(r))  # make the factorisation unique, so the draw is uniform
     if rows < cols:
         q = q.T
-    tensor.data[...] = gain * q[:rows, :cols]
+    tensor.data[...] = (gain * q[:rows, :cols]).reshape(tensor.shape)
     return tensor
 
 

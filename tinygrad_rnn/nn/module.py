@@ -94,9 +94,13 @@ class Module:
         for _, param in self.named_parameters():
             yield param
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (set_to_none=False writes zeros instead)."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad[...] = 0
 
     def train(self, mode=True):
         """Set `training` on this module and every submodule (dropout acts only in training)."""
