@@ -122,3 +122,40 @@ def test_pad_matches_finite_differences(mode):
     x = leaf(RNG.normal(size=(2, 3, 4)))
     pads = (2, 1, 1, 2) if mode != "constant" else (2, -1, 0, 1, 1, 0)
     assert gradcheck(lambda x: F.pad(x, pads, mode=mode), [x], **TOL)
+
+
+X = Tensor(np.zeros((3, 4)))
+TARGETS = np.array([0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: F.cross_entropy(X, TARGETS, weight="w"), TypeError, "weight must be numbers"),
+        (lambda: F.cross_entropy(X, TARGETS, label_smoothing="a"), TypeError, "label_smoothing"),
+        (lambda: F.nll_loss(X, TARGETS, ignore_index="a"), TypeError, "ignore_index must be an"),
+        (lambda: F.cross_entropy(X, None), TypeError, "integer class indices"),
+        (lambda: F.mse_loss(X, "abc"), TypeError, "mse_loss: target must be numbers"),
+        (lambda: F.huber_loss(X, X, delta="a"), TypeError, "delta must be a number"),
+        (lambda: F.huber_loss(X, X, delta=0.0), ValueError, "non-positive values for delta"),
+        (lambda: F.smooth_l1_loss(X, X, beta=None), TypeError, "beta must be a number"),
+        (lambda: F.smooth_l1_loss(X, X, beta=-1.0), ValueError, "negative values for beta"),
+        (lambda: F.binary_cross_entropy(Tensor([np.nan]), Tensor([1.0])), ValueError, "between"),
+        (lambda: F.binary_cross_entropy(X, np.zeros(4)), ValueError, "target size"),
+        (lambda: F.softplus(X, beta="a"), TypeError, "beta must be a number"),
+        (lambda: F.gelu(X, approximate="fast"), ValueError, "'none' or 'tanh'"),
+        (lambda: F.leaky_relu(X, negative_slope=None), TypeError, "negative_slope"),
+        (lambda: F.elu(X, alpha="1"), TypeError, "alpha must be a number"),
+        (lambda: F.pad(X, "ab"), TypeError, "tuple of integers"),
+        (lambda: F.pad(X, (1.5, 1)), TypeError, "tuple of integers"),
+        (lambda: F.pad(X, (1, 1), value="a"), TypeError, "value must be a number"),
+        (lambda: F.pad(X, (1, 1), mode="reflect", value=2.0), ValueError, "doesn't take in value"),
+        (lambda: F.one_hot(np.array([1]), "3"), ValueError, "num_classes must be -1 or"),
+        (lambda: F.one_hot(np.array([], dtype=int)), ValueError, "empty tensor"),
+        (lambda: F.mse_loss(X, X, weight=np.ones(4)), ValueError, "Weights and input must"),
+        (lambda: F.softmax(X, dim=5), IndexError, "softmax.*5"),
+    ],
+)
+def test_bad_arguments_are_named_in_the_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -30,6 +30,7 @@ from .losses import (
     l1_loss,
     mse_loss,
     nll_loss,
+    number,
     smooth_l1_loss,
 )
 
@@ -124,6 +125,8 @@ def _log_sigmoids(x):
 def softplus(input, beta=1, threshold=20):
     """1/beta log(1 + e^{beta x}) = -log sigmoid(-beta x) / beta; x where beta x > threshold."""
     x = _tensor(input)
+    beta = number("softplus", "beta", beta)
+    threshold = number("softplus", "threshold", threshold)
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero")
     z = x * float(beta) if beta != 1 else x
@@ -156,14 +159,15 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x (slope at 0, as torch)."""
     _no_inplace("leaky_relu", inplace)
     x = _tensor(input)
-    return where(x.data > 0, x, x * float(negative_slope)).named("leaky_relu")
+    slope = number("leaky_relu", "negative_slope", negative_slope)
+    return where(x.data > 0, x, x * slope).named("leaky_relu")
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (e^x - 1) (the exponential sees min(x, 0), so never overflows)."""
     _no_inplace("elu", inplace)
     x = _tensor(input)
-    negative = (x.clip(max=0.0).exp() - 1.0) * float(alpha)
+    negative = (x.clip(max=0.0).exp() - 1.0) * number("elu", "alpha", alpha)
     return where(x.data > 0, x, negative).named("elu")
 
 
@@ -207,6 +211,10 @@ def pad(input, pad, mode="constant", value=None):
     gradient of every copy flows back to its source element.
     """
     x = _tensor(input)
+    if isinstance(pad, (str, bytes)) or not hasattr(pad, "__len__"):
+        raise TypeError(f"pad: pad must be a tuple of integers, got {pad!r}")
+    if not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: pad must be a tuple of integers, got {tuple(pad)!r}")
     pad = [int(p) for p in pad]
     if len(pad) % 2:
         raise ValueError(f"pad: Padding length must be divisible by 2, got {len(pad)}")
@@ -231,7 +239,8 @@ def pad(input, pad, mode="constant", value=None):
         axis = x.ndim - 1 - k
         left, right = pad[2 * k], pad[2 * k + 1]
         if left or right:
-            x = _pad_axis(x, axis, left, right, mode, 0.0 if value is None else float(value))
+            fill = 0.0 if value is None else number("pad", "value", value)
+            x = _pad_axis(x, axis, left, right, mode, fill)
     return x
 
 

@@ -118,7 +118,9 @@ class Embedding(Module):
                 "Embedding: sparse=True is not supported (gradients are dense arrays; "
                 "the values are the same)"
             )
-        if max_norm is not None and not max_norm > 0:
+        if max_norm is not None and (
+            isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or not max_norm > 0
+        ):
             raise ValueError(f"Embedding: max_norm must be positive, got {max_norm!r}")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim

@@ -16,6 +16,7 @@ warning: a (N, 1) input against an (N,) target is almost always a mistake).
     binary_cross_entropy_with_logits  -w (p y log s(x) + (1 - y) log s(-x)), p = pos_weight
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -41,11 +42,23 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _float(x, like):
+def _float(x, like, fn="loss", what="target"):
     """A float operand (target, weight) as a tensor of `like`'s dtype (kept if a Tensor)."""
     if isinstance(x, Tensor):
         return x
-    return Tensor(np.asarray(x, dtype=like.dtype if like.dtype.kind == "f" else np.float64))
+    try:
+        return Tensor(np.asarray(x, dtype=like.dtype if like.dtype.kind == "f" else np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{fn}: {what} must be numbers (an array or Tensor), got {type(x).__name__} {x!r:.40}"
+        ) from None
+
+
+def number(fn, name, value):
+    """A real-number option, or a TypeError naming the function and the option."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a number, got {value!r}")
+    return float(value)
 
 
 def _reduction(size_average, reduce, reduction, fn):
@@ -78,7 +91,7 @@ def _reduce(loss, reduction):
 def _pair(input, target, fn):
     """input and target as tensors, checked broadcastable (torch warns when they differ)."""
     input = _tensor(input)
-    target = _float(target, input)
+    target = _float(target, input, fn)
     if input.shape != target.shape:
         try:
             np.broadcast_shapes(input.shape, target.shape)
@@ -104,7 +117,7 @@ def _weighted(loss, weight, input, reduction, fn, mean_over_weight):
     """
     if weight is None:
         return _reduce(loss, reduction)
-    weight = _float(weight, input)
+    weight = _float(weight, input, fn, "weight")
     if weight.shape != input.shape:
         raise ValueError(
             f"{fn}: Weights and input must have the same size: weight {weight.shape}, "
@@ -135,6 +148,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: l1_loss)."""
     reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    beta = number("smooth_l1_loss", "beta", beta)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     input, target = _pair(input, target, "smooth_l1_loss")
@@ -149,6 +163,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (= delta * smooth_l1)."""
     reduction = _reduction(None, None, reduction, "huber_loss")
+    delta = number("huber_loss", "delta", delta)
     if not delta > 0:
         raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
     input, target = _pair(input, target, "huber_loss")
@@ -164,7 +179,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 def _class_weight(weight, n_classes, fn):
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float64)
+    try:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: weight must be numbers, got {weight!r:.40}") from None
     if w.shape != (n_classes,):
         raise ValueError(
             f"{fn}: weight tensor should be defined either for all {n_classes} classes or no "
@@ -197,6 +215,8 @@ def _class_targets(target, input, ignore_index, fn):
         raise ValueError(
             f"{fn}: expected target size {expected} for input of shape {input.shape}, got {t.shape}"
         )
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{fn}: ignore_index must be an integer, got {ignore_index!r}")
     valid = t != ignore_index
     bad = t[valid & ((t < 0) | (t >= n_classes))]
     if bad.size:
@@ -271,6 +291,7 @@ def cross_entropy(
     label_smoothing eps mixes each target with the uniform distribution over C classes.
     """
     reduction = _reduction(size_average, reduce, reduction, "cross_entropy")
+    label_smoothing = number("cross_entropy", "label_smoothing", label_smoothing)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
@@ -305,7 +326,7 @@ def _cross_entropy_probs(logp, target, weight, ignore_index, reduction, eps):
     fn = "cross_entropy"
     if ignore_index != -100:
         raise ValueError(f"{fn}: ignore_index is not supported for floating point target")
-    q = _float(target, logp)
+    q = _float(target, logp, fn)
     if q.shape != logp.shape:
         raise ValueError(
             f"{fn}: class-probability targets must have the input's shape {logp.shape}, "
@@ -327,23 +348,24 @@ def binary_cross_entropy(
 ):
     """-w (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1]; each log is clamped
     at -100 and dL/dx = (x - y) / max(x (1 - x), 1e-12), as torch (the op in ops.py)."""
-    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    fn = "binary_cross_entropy"
+    reduction = _reduction(size_average, reduce, reduction, fn)
     input = _tensor(input)
-    target = _float(target, input)
+    target = _float(target, input, fn)
     if target.shape != input.shape:
         raise ValueError(
             f"binary_cross_entropy: Using a target size ({target.shape}) that is different "
             f"to the input size ({input.shape}) is deprecated. Please ensure they have the "
             "same size."
         )
-    if input.size and (np.nanmin(input.data) < 0 or np.nanmax(input.data) > 1):
+    if not np.all((input.data >= 0) & (input.data <= 1)):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(pass logits to binary_cross_entropy_with_logits instead)"
         )
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        loss = loss * _float(weight, input)
+        loss = loss * _float(weight, input, fn, "weight")
     return _reduce(loss, reduction)
 
 
@@ -363,7 +385,7 @@ def binary_cross_entropy_with_logits(
     fn = "binary_cross_entropy_with_logits"
     reduction = _reduction(size_average, reduce, reduction, fn)
     input = _tensor(input)
-    target = _float(target, input)
+    target = _float(target, input, fn)
     if input.shape != target.shape:
         raise ValueError(
             f"{fn}: Target size ({target.shape}) must be the same as input size ({input.shape})"
@@ -373,8 +395,8 @@ def binary_cross_entropy_with_logits(
     log_sig, log_sig_neg = logp[(Ellipsis, 1)], logp[(Ellipsis, 0)]
     positive = target * log_sig
     if pos_weight is not None:
-        positive = positive * _float(pos_weight, input)
+        positive = positive * _float(pos_weight, input, fn, "pos_weight")
     loss = -(positive + (1.0 - target) * log_sig_neg)
     if weight is not None:
-        loss = loss * _float(weight, input)
+        loss = loss * _float(weight, input, fn, "weight")
     return _reduce(loss, reduction)
