@@ -1407,8 +1407,8 @@ def exercise_start(number, out, force):
 @click.option(
     "--picture",
     type=T.OutFile(),
-    metavar="FILE.svg",
-    help="Draw your gradient next to the true one.",
+    metavar="FILE.svg|png",
+    help="Draw your gradient next to the true one (exercises 3, 8, 9).",
 )
 @seed_option
 @click.pass_context
@@ -1426,9 +1426,10 @@ def exercise_check(ctx, number, file, picture, seed):
 
     e = _exercise(number)
     if picture is not None:
-        if not picture.lower().endswith(".svg"):
+        if not picture.lower().endswith((".svg", ".png")):
             raise click.BadParameter(
-                f"writes svg: give FILE.svg, got {picture}", param_hint="--picture"
+                f"draws svg or png: give FILE.svg or FILE.png, got {picture}",
+                param_hint="--picture",
             )
         if not e.draws:
             drawn = ", ".join(str(x.number) for x in exercises.EXERCISES if x.draws)

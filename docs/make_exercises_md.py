@@ -6,7 +6,8 @@ Every fenced block that starts with `$ tinygrad-rnn exercise ...` gets that comm
 output as printed now. The commands of one page run in order, in one fresh folder (as a
 learner would type them), with a copy of examples/exercises/ in it, so `start` writes
 files that the next `check` reads. tests/test_exercises_docs.py fails when a block and
-its command disagree.
+its command disagree. It also draws docs/img/exercise_rnn_transposed.png, the
+`--picture` of examples/exercises/rnn_step_transposed.py.
 """
 
 import os
@@ -49,6 +50,20 @@ def regenerate(text):
             os.chdir(here)
 
 
+PICTURE = os.path.join(HERE, "img", "exercise_rnn_transposed.png")
+
+
+def picture(path=PICTURE):
+    """The side-by-side picture of a wrong RNN step (W_hh transposed in dh_prev)."""
+    from tinygrad_rnn import exercises
+    from viz.side_by_side import side_by_side
+
+    example = os.path.join(ROOT, "examples", "exercises", "rnn_step_transposed.py")
+    result = exercises.check(3, example)
+    titles = ("your gradient", "the true gradient")
+    return side_by_side(*result.graphs, path, titles=titles)
+
+
 def main_():
     for page in PAGES:
         path = os.path.join(HERE, page)
@@ -58,6 +73,7 @@ def main_():
         with open(path, "w", encoding="utf-8") as f:
             f.write(new)
         print(f"{path}: {len(BLOCK.findall(text))} transcripts regenerated")
+    print(f"{picture()}: drawn")
 
 
 if __name__ == "__main__":

@@ -78,8 +78,8 @@ def test_exercise_cli_picture_only_for_unrolled_exercises(tmp_path):
     mine.write_text(exercises.get(1).solution)
     result = run("check", "1", str(mine), "--picture", str(tmp_path / "p.svg"))
     assert result.exit_code == 2 and "exercises 3, 8, 9 have" in result.output
-    result = run("check", "3", str(mine), "--picture", str(tmp_path / "p.png"))
-    assert result.exit_code == 2 and "FILE.svg" in result.output
+    result = run("check", "3", str(mine), "--picture", str(tmp_path / "p.pdf"))
+    assert result.exit_code == 2 and "FILE.svg or FILE.png" in result.output
     assert not (tmp_path / "p.svg").exists()
 
 
@@ -95,3 +95,17 @@ def test_exercise_cli_picture_draws_both_gradients(tmp_path):
     assert len(root.findall("{http://www.w3.org/2000/svg}svg")) == 2
     assert "your gradient" in text and "the true gradient" in text
     assert text.count(">GRUStep<") == 8  # one node per step, in each drawing
+
+
+@pytest.mark.skipif(not has_engine(), reason="no Graphviz layout engine")
+def test_exercise_cli_picture_as_png(tmp_path):
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    mine = tmp_path / "mine.py"
+    mine.write_text(exercises.get(3).starter)
+    picture = tmp_path / "rnn.png"
+    result = run("check", "3", str(mine), "--picture", str(picture))
+    assert result.exit_code == 1 and picture.exists()
+    with Image.open(picture) as image:
+        assert image.width > 2 * image.height  # two unrolled graphs, side by side

@@ -215,7 +215,7 @@ def unroll(spec, step_function, seed):
     sample = spec.sample(seed)
     n = len(spec.states)
     batch, hidden = sample[1].shape
-    x = Tensor(rng.normal(size=(T,) + sample[0].shape), requires_grad=True, label="x")
+    x = Tensor(rng.normal(size=(T,) + sample[0].shape), label="x")
     states = [Tensor(s, label=f"{name}_init") for s, name in zip(sample[1 : 1 + n], spec.states)]
     params = [
         Tensor(p, requires_grad=True, label=name)
