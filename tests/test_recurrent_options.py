@@ -242,3 +242,24 @@ def test_zero_grad_keeps_arrays_with_set_to_none_false():
     assert layer.weight.grad is grad and not grad.any()
     layer.zero_grad()
     assert layer.weight.grad is None
+
+
+def test_module_traversal_helpers_follow_torch():
+    outer = nn.Module()
+    outer.add_module("rnn", nn.GRU(2, 3))
+    outer.head = nn.Linear(3, 1)
+    assert [n for n, _ in outer.named_children()] == ["rnn", "head"]
+    assert [n for n, _ in outer.named_parameters(recurse=False)] == []
+    assert list(outer.head.parameters(recurse=False)) == [outer.head.weight, outer.head.bias]
+    seen = []
+    assert outer.apply(lambda m: seen.append(type(m).__name__)) is outer
+    assert seen == ["Linear", "GRU", "Module"]  # children first, as torch
+    outer.rnn.requires_grad_(False)
+    assert not any(p.requires_grad for p in outer.rnn.parameters())
+    assert outer.head.weight.requires_grad
+    shared = nn.Linear(2, 2)
+    outer.a, outer.b = shared, shared
+    names = [n for n, _ in outer.named_parameters(remove_duplicate=False)]
+    assert "a.weight" in names and "b.weight" in names
+    with pytest.raises(TypeError, match="not a Module"):
+        outer.add_module("x", 3)

@@ -115,6 +115,14 @@ def test_module_train_eval_and_from_pretrained_signatures_match_torch():
         (nn.Module.train, torch.nn.Module.train),
         (nn.Module.eval, torch.nn.Module.eval),
         (nn.Module.zero_grad, torch.nn.Module.zero_grad),
+        (nn.Module.named_parameters, torch.nn.Module.named_parameters),
+        (nn.Module.parameters, torch.nn.Module.parameters),
+        (nn.Module.named_modules, torch.nn.Module.named_modules),
+        (nn.Module.modules, torch.nn.Module.modules),
+        (nn.Module.named_children, torch.nn.Module.named_children),
+        (nn.Module.apply, torch.nn.Module.apply),
+        (nn.Module.requires_grad_, torch.nn.Module.requires_grad_),
+        (nn.Module.add_module, torch.nn.Module.add_module),
         (nn.Embedding.from_pretrained, torch.nn.Embedding.from_pretrained),
     ]:
         _assert_same(inspect.signature(ours), inspect.signature(theirs), ours.__qualname__)

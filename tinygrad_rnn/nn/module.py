@@ -61,38 +61,74 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     # ----- traversal (explicit stack: deep nesting never recurses) -----------------------
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) of this module and every submodule, depth first."""
         stack = [(prefix, self)]
-        seen = set()
+        seen = set() if memo is None else {id(m) for m in memo}
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
             yield name, module
             children = list(module._modules.items())
             for child_name, child in reversed(children):
                 stack.append((f"{name}.{child_name}" if name else child_name, child))
 
-    def modules(self):
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def children(self):
         return iter(self._modules.values())
 
-    def named_parameters(self, prefix=""):
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def add_module(self, name, module):
+        """Register `module` (or None) under `name`, as `setattr` does."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(
+                f"add_module: module name must be a non-empty string without '.', got {name!r}"
+            )
+        if module is None:
+            self._modules.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, module)
+
+    def apply(self, fn):
+        """Call fn(module) on every submodule, then on this one (torch's order); returns self."""
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         seen = set()
-        for module_name, module in self.named_modules(prefix):
+        if recurse:
+            modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+        else:
+            modules = [(prefix, self)]
+        for module_name, module in modules:
             for name, param in module._parameters.items():
-                if id(param) in seen:
-                    continue
-                seen.add(id(param))
+                if remove_duplicate:
+                    if id(param) in seen:
+                        continue
+                    seen.add(id(param))
                 yield (f"{module_name}.{name}" if module_name else name), param
 
-    def parameters(self):
-        for _, param in self.named_parameters():
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
             yield param
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradient recording on or off for every parameter (freeze a layer)."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self, set_to_none=True):
         """Forget every parameter's gradient (set_to_none=False writes zeros instead)."""

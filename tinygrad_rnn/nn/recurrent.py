@@ -300,6 +300,9 @@ class _RNNBase(Module):
         sfx = f"_l{layer}" + ("_reverse" if direction else "")
         return getattr(self, f"weight_hr{sfx}", None)
 
+    def flatten_parameters(self):
+        """Nothing to do: torch packs the weights into one cuDNN buffer; numpy needs none."""
+
     def _check_input(self, x):
         name = type(self).__name__
         x = _as_tensor(x, f"{name} input")
