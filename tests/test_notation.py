@@ -102,7 +102,8 @@ def test_notation_table_slices_are_the_gates_the_graph_computes():
             + m.bias_hh_l0.data[sl]
         )
         want = 1 / (1 + np.exp(-a)) if fn == "sig" else np.tanh(a)
-        gate_nodes = [n for n in nodes if n.label == f"{gate}_1" and n.op.name != "linear"]
+        label = "og_1" if gate == "o" else f"{gate}_1"  # the output gate is og_t
+        gate_nodes = [n for n in nodes if n.label == label and n.op.name != "linear"]
         assert np.allclose(gate_nodes[0].data, want)
 
 

@@ -157,3 +157,41 @@ def test_render_says_when_the_png_cap_shrank_the_picture(tmp_path):
     assert int(m.group(3)) > 500
     small = CliRunner().invoke(main, ["render", "--steps", "2", "-o", str(tmp_path / "s.png")])
     assert "shrunk" not in small.output
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    cell=st.sampled_from(["rnn", "lstm", "gru"]),
+    steps=st.integers(1, 5),
+    layers=st.integers(1, 3),
+    bidirectional=st.booleans(),
+    loss=st.sampled_from(["last", "all"]),
+    detail=st.sampled_from(["op", "cell"]),
+)
+def test_no_two_tensors_in_a_picture_share_a_label(
+    cell, steps, layers, bidirectional, loss, detail
+):
+    from tinygrad_rnn.autograd import topo_order
+
+    run = lecture.build(cell, steps=steps, layers=layers, bidirectional=bidirectional, loss=loss)
+    run.loss.backward()
+    labels = [n.label for n in topo_order([run.loss]) if n.label is not None]
+    duplicates = sorted({x for x in labels if labels.count(x) > 1})
+    assert not duplicates, duplicates
+    dot = Dot(to_dot(run.loss, detail=detail))
+    drawn = []
+    for node_id, attrs in dot.nodes.items():
+        if "dashed" in attrs.get("style", "") or node_id == "legend":
+            continue  # a parameter's per-step copies are one tensor drawn once per step
+        drawn += re.findall(r"<b>(.*?)</b>", attrs.get("label", ""))
+    assert len(drawn) == len(set(drawn)), sorted({x for x in drawn if drawn.count(x) > 1})
+
+
+def test_step_prints_one_node_for_the_output_o_t():
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["step", "--cell", "lstm", "--commands", "p o_3; p og_3; q"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("'o_3'") == 1 and result.output.count("'og_3'") == 1

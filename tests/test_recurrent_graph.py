@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from tinygrad_rnn import Tensor, nn, topo_order
+from tinygrad_rnn.breakpoints import base_label
 
 KINDS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 GATE_LABELS = {
     "rnn": ("a", "h"),
-    "lstm": ("a", "i", "f", "g", "o", "c", "h"),
+    "lstm": ("a", "i", "f", "g", "og", "c", "h"),
     "gru": ("r", "z", "n", "h"),
 }
 
@@ -41,13 +42,18 @@ def _run(kind, steps, layers=1, bidirectional=False, given=False, batch=2):
 INITIAL = ("h_init", "c_init")
 
 
+def _initial(label):
+    """h_init / c_init of any layer and direction (h'_init^(1) ...)."""
+    return label is not None and base_label(label) in INITIAL
+
+
 def _step_nodes(current, previous, stops):
     """Nodes reached from `current` going back, without passing a stop, previous, or a leaf."""
     stop = set(previous) | stops
     found, stack, seen = [], list(current), set()
     while stack:
         node = stack.pop()
-        if node in seen or node in stop or node.op is None or node.label in INITIAL:
+        if node in seen or node in stop or node.op is None or _initial(node.label):
             continue
         seen.add(node)
         found.append(node)
@@ -76,7 +82,7 @@ def _steps(run, steps):
             for t in order:
                 nodes = _step_nodes(seq[t], previous, lower)
                 # the layer-0 projection of the whole sequence is shared by all steps
-                nodes = [n for n in nodes if n.label != "X W_ih^T"]
+                nodes = [n for n in nodes if n.label not in ("X W_ih^T", "X W'_ih^T")]
                 layer_nodes.update(nodes)
                 yield layer, direction, t, nodes
                 previous = seq[t]

@@ -173,7 +173,7 @@ def test_seq2seq_steps_are_tagged_by_role_time_layer_and_labelled():
         assert ("decoder", t, 1, f"o_{t}") in labels
         assert ("decoder", t, 0, f"y_{t}") in labels
         for layer in (0, 1):
-            for name in ("i", "f", "g", "o", "c", "h"):
+            for name in ("i", "f", "g", "og", "c", "h"):
                 assert ("decoder", t, layer, f"{name}_{t}") in labels
     for t in range(3):
         assert ("encoder", t, 0, f"x_{t}") in labels and ("encoder", t, 1, f"h_{t}") in labels

@@ -11,6 +11,8 @@
 A step matches after it ran: its node's gradient is complete and has been sent on.
 """
 
+import re
+
 
 class Breakpoint:
     """A parsed stop spec; `matches(step)` is called on every step of one pass, in order."""
@@ -45,7 +47,7 @@ class Breakpoint:
         if self.index is not None:
             return step.index == self.index
         if self.label is not None:
-            return step.node.label == self.label
+            return label_matches(step.node.label, self.label)
         if self.fired or not self.tags_match(step.node):
             return False
         self.fired = True
@@ -72,13 +74,24 @@ def stop_rule(stop, nodes=None):
     specs = stop if isinstance(stop, (list, tuple)) else [stop]
     points = [Breakpoint(s, nodes) for s in specs]
     if nodes is not None:
-        labels = {n.label for n in nodes}
         for p in points:
-            if p.label is not None and p.label not in labels:
+            if p.label is not None and not any(label_matches(n.label, p.label) for n in nodes):
                 raise ValueError(f"stop: no node labelled {p.label!r}; {labels_hint(nodes)}")
     # every breakpoint sees every step (a `t=K` spec must notice its first match even when
     # an earlier spec in the list matches the same step)
     return lambda step: any([p.matches(step) for p in points])
+
+
+def base_label(label):
+    """A label without the marks that tell layers and directions apart (h'_2^(1) -> h_2):
+    the name a learner types for "h_2 in every layer and direction"."""
+    return re.sub(r"\^\(\d+\)", "", re.sub(r"'(?=_)", "", label))
+
+
+def label_matches(label, wanted):
+    """Whether a node labelled `label` answers to `wanted`: the same label, or the same
+    up to the layer and direction marks (h_2 finds h_2, h'_2 and h_2^(1))."""
+    return label is not None and (label == wanted or base_label(label) == wanted)
 
 
 def labels_hint(nodes, limit=12):

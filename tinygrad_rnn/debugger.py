@@ -18,7 +18,7 @@ numpy and the engine, so the CLI stays a thin loop around it and tests drive it 
 import numpy as np
 
 from .autograd import backward_steps, topo_order
-from .breakpoints import Breakpoint, positive_int, resolve_label, unquote
+from .breakpoints import Breakpoint, label_matches, positive_int, resolve_label, unquote
 from .display import format_tags, quoted
 from .tensor import Tensor
 
@@ -198,7 +198,7 @@ class Session:
         """Add a breakpoint (see the module docstring); ValueError if it can never match."""
         point = Breakpoint(spec, self.order)
         if point.label is not None:
-            count = sum(1 for n in self.order if n.label == point.label)
+            count = sum(1 for n in self.order if label_matches(n.label, point.label))
             if not count:
                 raise ValueError(f"no node labelled {point.label!r}; {self._labels_hint()}")
             where = f"{count} node{'s' if count != 1 else ''}"
@@ -323,6 +323,8 @@ class Session:
             return [self.order[k - 1]]
         label = resolve_label(arg, self.order)
         nodes = [n for n in self.order if n.label == label]
+        if not nodes:  # h_2 in every layer and direction (h_2^(0), h'_2, ...)
+            nodes = [n for n in self.order if label_matches(n.label, label)]
         if not nodes:
             raise SessionError(f"no node labelled {arg!r}; {self._labels_hint()}")
         return nodes

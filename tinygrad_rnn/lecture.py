@@ -208,7 +208,9 @@ def build(
         with scope(t=t, layer=layers - 1, cell=cell, role="output"):
             h_t = top[0][t][0]
             if bidirectional:
-                h_t = concat([h_t, top[1][t][0]], axis=-1).named(f"[h_{t}, h_{t} rev]")
+                h_t = concat([h_t, top[1][t][0]], axis=-1).named(
+                    f"[{h_t.label}, {top[1][t][0].label}]"
+                )
             o_t = F.linear(h_t, head.weight, head.bias).named(f"o_{t}")
             e_t = F.mse_loss(o_t, Tensor(targets[t], label=f"y_{t}")).named(f"E_{t}")
         outputs.append(o_t)

@@ -16,20 +16,23 @@ import re
 NOTATIONS = ("pytorch", "lecture")
 
 # (pattern on the tool's label, the lecture's label), tried in order; \1 is the step index
+_MARK = r"('?)_"  # the reverse direction's prime, before the step index
+_SUP = r"(\^\(\d+\)|)"  # the layer superscript of a multi-layer model (or nothing)
 _RNN_RULES = (
-    (r"h_(\d+)", r"s_\1"),
-    (r"h_init", "s_init"),
-    (r"x_(\d+) W_ih\^T", r"U x_\1"),
-    (r"h_(\d+) W_hh\^T", r"W s_\1"),
-    (r"h_init W_hh\^T", "W s_init"),
-    (r"X W_ih\^T", "X U^T"),
-    (r"\[h_(\d+), h_\1 rev\]", r"[s_\1, s'_\1]"),
+    (r"h" + _MARK + r"(\d+)" + _SUP, r"s\1_\2\3"),
+    (r"h" + _MARK + r"init" + _SUP, r"s\1_init\2"),
+    (r"x_(\d+) W('?)_ih\^T", r"U\2 x_\1"),
+    (r"h" + _MARK + r"(\d+)" + _SUP + r" W_hh\^T", r"W\1 s\1_\2\3"),
+    (r"h" + _MARK + r"init" + _SUP + r" W_hh\^T", r"W\1 s\1_init\2"),
+    (r"X W('?)_ih\^T", r"X U\1^T"),
+    (r"\[h_(\d+)" + _SUP + r", h'_\1\2\]", r"[s_\1\2, s'_\1\2]"),
 )
 _LSTM_RULES = (
-    (r"g_(\d+)", "C\u0303_\\1"),  # the candidate C~_t
-    (r"c_(\d+)", r"C_\1"),
-    (r"c_init", "C_init"),
-    (r"tanh\(c_(\d+)\)", r"tanh(C_\1)"),
+    (r"g" + _MARK + r"(\d+)" + _SUP, "C\u0303\\1_\\2\\3"),  # the candidate C~_t
+    (r"og" + _MARK + r"(\d+)" + _SUP, r"o\1_\2\3"),  # colah's output gate o_t
+    (r"c" + _MARK + r"(\d+)" + _SUP, r"C\1_\2\3"),
+    (r"c" + _MARK + r"init" + _SUP, r"C\1_init\2"),
+    (r"tanh\(c" + _MARK + r"(\d+)" + _SUP + r"\)", r"tanh(C\1_\2\3)"),
 )
 # parameters carry no tags: their names say the layer and the direction
 _PARAM = re.compile(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?")

@@ -7,6 +7,7 @@ the same picture byte for byte.
 
 import re
 
+from tinygrad_rnn.breakpoints import base_label
 from tinygrad_rnn.tensor import Tensor
 
 
@@ -77,9 +78,15 @@ def find(view, spec):
     if re.fullmatch(r"s_-?\d+", label):
         wanted.add("h_" + label[2:])
     found = []
-    for i, node in enumerate(view.nodes):
-        if node.label in wanted and (t is None or node.tags.get("t") == int(t)):
-            found.append(i)
+    for loose in (False, True):  # exact labels first, else every layer's and direction's
+        for i, node in enumerate(view.nodes):
+            name = node.label
+            if loose and name is not None:
+                name = base_label(name)
+            if name in wanted and (t is None or node.tags.get("t") == int(t)):
+                found.append(i)
+        if found:
+            break
     if not found:
         loss = re.fullmatch(r"E_(\d+)", label)
         if loss:

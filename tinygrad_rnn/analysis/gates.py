@@ -14,11 +14,13 @@ import re
 import numpy as np
 
 from ..autograd import topo_order
+from ..breakpoints import base_label
 
 __all__ = ["GATES", "Gates", "gate_nodes", "gates"]
 
 GATES = {"lstm": ("i", "f", "o", "c", "h"), "gru": ("r", "z", "n", "h"), "rnn": ("h",)}
-_LABEL = re.compile(r"([a-z])_(\d+)")
+_LABEL = re.compile(r"([a-z]+)_(\d+)")
+_GATE_NAME = {"og": "o"}  # the LSTM's output gate is labelled og_t (o_t is the output)
 
 
 class Gates:
@@ -56,11 +58,12 @@ def gate_nodes(trained, layer=-1, direction="forward"):
     allowed = {"encoder"} if "encoder" in roles else {None, "generator"}
     found = {}
     for node in order:
-        match = _LABEL.fullmatch(node.label or "")
+        match = _LABEL.fullmatch(base_label(node.label or ""))
+        name = _GATE_NAME.get(match.group(1), match.group(1)) if match else None
         tags = node.tags
         if (
             match is None
-            or match.group(1) not in wanted
+            or name not in wanted
             or node in outputs
             or tags.get("layer") != layer
             or tags.get("direction", "forward") != direction
@@ -68,7 +71,7 @@ def gate_nodes(trained, layer=-1, direction="forward"):
             or node.shape[-1] != hidden
         ):
             continue
-        found.setdefault(match.group(1), {})[int(match.group(2))] = node
+        found.setdefault(name, {})[int(match.group(2))] = node
     steps = len(trained.inputs) if trained.task.input != "class" else None
     result = {}
     for name in wanted:

@@ -293,13 +293,13 @@ def _read(model, task, x, labels):
             with scope(t=t, layer=layer, cell=cell, role="output"):
                 h_t = top[0][t][0]
                 if len(top) == 2:
-                    h_t = _joined([h_t, top[1][t][0]], f"[h_{t}, h_{t} rev]")
+                    h_t = _joined([h_t, top[1][t][0]], f"[{h_t.label}, {top[1][t][0].label}]")
                 outputs.append(model._output(h_t, f"o_{t}"))
     else:
         with scope(layer=layer, cell=cell, role="output"):
             h = top[0][len(x) - 1][0]
             if len(top) == 2:
-                h = _joined([h, top[1][0][0]], f"[h_{len(x) - 1}, h_0 rev]")
+                h = _joined([h, top[1][0][0]], f"[{h.label}, {top[1][0][0].label}]")
             outputs.append(model._output(h, "o"))
     return inputs, unrolled.states, outputs, model.rnn, X
 

@@ -70,7 +70,8 @@ def lstm_step(xw, h, c, weight_hh, bias_hh, suffix, weight_hr=None):
     i = a[:, 0:hidden].sigmoid().named(f"i{suffix}")
     f = a[:, hidden : 2 * hidden].sigmoid().named(f"f{suffix}")
     g = a[:, 2 * hidden : 3 * hidden].tanh().named(f"g{suffix}")
-    o = a[:, 3 * hidden :].sigmoid().named(f"o{suffix}")
+    # the output gate is og_t: o_t is the lecture's (and the model's) output V h_t
+    o = a[:, 3 * hidden :].sigmoid().named(f"og{suffix}")
     c_new = (f * c + i * g).named(f"c{suffix}")
     h_new = o * c_new.tanh().named(f"tanh(c{suffix})")
     if weight_hr is not None:
@@ -86,6 +87,20 @@ def gru_step(xw, h, weight_hh, bias_hh, suffix):
     z = (xw[:, hidden : 2 * hidden] + hw[:, hidden : 2 * hidden]).sigmoid().named(f"z{suffix}")
     n = (xw[:, 2 * hidden :] + r * hw[:, 2 * hidden :]).tanh().named(f"n{suffix}")
     return ((1.0 - z) * n + z * h).named(f"h{suffix}")
+
+
+def label_marks(layer, direction, layers):
+    """(prime, superscript) that make a layer's labels unique in one graph, in the
+    lecture's notation for deep bidirectional RNNs (s_t^(i), s'_t^(i)): a prime for the
+    reverse direction, the layer as a superscript when there are several. h_2 is layer 0
+    forward of a one-layer model; h'_2^(1) is layer 1's reverse state at t = 2. Every
+    label of a layer is built from these, so a notation can map them in one place."""
+    return ("'" if direction else ""), (f"^({layer})" if layers > 1 else "")
+
+
+def joined_label(forward, reverse):
+    """The label of [h_t, h'_t], the two directions' states concatenated."""
+    return f"[{forward.label}, {reverse.label}]"
 
 
 def cell_step(cell, xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh", weight_hr=None):
@@ -408,7 +423,7 @@ class _RNNBase(Module):
                     out = layer_states[0][t][0]
                 else:
                     pair = [layer_states[0][t][0], layer_states[1][t][0]]
-                    out = concat(pair, axis=-1).named(f"[h_{t}, h_{t} rev]")
+                    out = concat(pair, axis=-1).named(joined_label(*pair))
                 if self.training and self.dropout > 0:
                     out = _dropout(out, self.dropout, training=True)
             joined.append(out)
@@ -420,12 +435,13 @@ class _RNNBase(Module):
         w_hr = self.projection(layer, direction)
         dname = "reverse" if direction else "forward"
         lstm = self.cell == "lstm"
+        prime, sup = label_marks(layer, direction, self.num_layers)
         with scope(layer=layer, direction=dname, cell=self.cell):
             if below is None:
-                xw_all = linear(x, w_ih, b_ih).named("X W_ih^T")
+                xw_all = linear(x, w_ih, b_ih).named(f"X W{prime}_ih^T")
             states = []
             for k, init_state in enumerate(initial):
-                label = ("h_init", "c_init")[k]
+                label = (f"h{prime}_init{sup}", f"c{prime}_init{sup}")[k]
                 if isinstance(init_state, Tensor):
                     states.append(init_state[row].named(label))
                 else:
@@ -436,12 +452,13 @@ class _RNNBase(Module):
             for t in order:
                 with scope(t=t):
                     if below is None:
-                        xw = xw_all[t]
+                        xw = xw_all[t].named(f"x_{t} W{prime}_ih^T")
                     else:
-                        xw = linear(below[t], w_ih, b_ih)
-                    xw.named(f"x_{t} W_ih^T")
+                        reads = below[t].label or f"x_{t}"
+                        xw = linear(below[t], w_ih, b_ih).named(f"{reads} W{prime}_ih^T")
+                    suffix = f"{prime}_{t}{sup}"
                     state = cell_step(
-                        self.cell, xw, state, w_hh, b_hh, f"_{t}", self.nonlinearity, w_hr
+                        self.cell, xw, state, w_hh, b_hh, suffix, self.nonlinearity, w_hr
                     )
                 seq[t] = state if lstm else (state,)
         return seq

@@ -92,7 +92,9 @@ class SequenceTagger(_Reader):
             with scope(t=t, layer=layer, cell=cell, role="output"):
                 h_t = top[0][t][0]
                 if len(top) == 2:
-                    h_t = concat([h_t, top[1][t][0]], axis=-1).named(f"[h_{t}, h_{t} rev]")
+                    h_t = concat([h_t, top[1][t][0]], axis=-1).named(
+                        f"[{h_t.label}, {top[1][t][0].label}]"
+                    )
                 logits.append(self._output(h_t, f"o_{t}"))
         with scope(role="output"):
             return stack(logits, axis=1 if self.batch_first else 0).named("logits")
@@ -113,7 +115,7 @@ class SequenceClassifier(_Reader):
         with scope(layer=self.rnn.num_layers - 1, cell=self.rnn.cell, role="output"):
             h = top[0][steps - 1][0]  # the forward direction's last state, h_{T-1}
             if len(top) == 2:  # the reverse direction ends at t = 0, after reading x_{T-1}..x_0
-                h = concat([h, top[1][0][0]], axis=-1).named(f"[h_{steps - 1}, h_0 rev]")
+                h = concat([h, top[1][0][0]], axis=-1).named(f"[{h.label}, {top[1][0][0].label}]")
             return self._output(h, "o")
 
 
