@@ -1370,8 +1370,7 @@ def exercise_show(number, lang):
     zh = lang == "zh"
     click.echo(f"{'练习' if zh else 'Exercise'} {e.number}: {e.title_zh if zh else e.title}")
     click.echo(f"{'课件' if zh else 'Lecture'}: {e.topic}")
-    if not zh:
-        click.echo(f"Teaches: {e.teaches}")
+    click.echo(f"{'学到' if zh else 'Teaches'}: {e.teaches_zh if zh else e.teaches}")
     click.echo()
     click.echo(e.text_zh if zh else e.text_en)
     click.echo()

@@ -109,3 +109,33 @@ def test_exercise_cli_picture_as_png(tmp_path):
     assert result.exit_code == 1 and picture.exists()
     with Image.open(picture) as image:
         assert image.width > 2 * image.height  # two unrolled graphs, side by side
+
+
+def test_exercise_picture_scale_covers_every_step_share():
+    import math
+
+    from viz import colors
+    from viz.side_by_side import shared_range
+
+    path_result = exercises.check(3, _solution_file(3))
+    lo, hi = shared_range(path_result.graphs)
+    for root in path_result.graphs:
+        step_nodes = [n for n in _nodes(root) if n.op is not None and n.op.name == "RNNStep"]
+        shares = [colors.grad_norm(g) for n in step_nodes for g in n.edge_grads() if g is not None]
+        assert all(10**lo <= s <= 10**hi for s in shares if s and math.isfinite(s))
+
+
+def _nodes(root):
+    from tinygrad_rnn import topo_order
+
+    return topo_order([root])
+
+
+def _solution_file(number):
+    import tempfile
+
+    folder = tempfile.mkdtemp()
+    path = f"{folder}/solution.py"
+    with open(path, "w") as f:
+        f.write(exercises.get(number).solution)
+    return path

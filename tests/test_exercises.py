@@ -43,7 +43,7 @@ def test_exercises_ten_or_more_in_the_lecture_order_with_both_languages():
     for e in EXERCISES:
         assert "=" in e.text_en and "=" in e.text_zh  # the formulas
         assert any("\u4e00" <= ch <= "\u9fff" for ch in e.text_zh)
-        assert e.topic and e.teaches and e.title_zh
+        assert e.topic and e.teaches and e.title_zh and e.teaches_zh
         assert e.filename.endswith(".py") and f"check {e.number}" in e.starter
 
 

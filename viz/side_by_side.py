@@ -23,8 +23,13 @@ FORMATS = (".svg", ".png")
 
 
 def shared_range(roots):
-    """Whole decades covering every node's |grad| in all the graphs."""
-    norms = [colors.grad_norm(n.grad) for n in topo_order(list(roots))]
+    """Whole decades covering every node's |grad| and every edge's (a parameter's share at
+    one step, drawn on its per-step copy) in all the graphs."""
+    norms = []
+    for node in topo_order(list(roots)):
+        norms.append(colors.grad_norm(node.grad))
+        if node.op is not None:
+            norms.extend(colors.grad_norm(g) for g in node.edge_grads())
     return colors.decade_range(norms, span=12)
 
 

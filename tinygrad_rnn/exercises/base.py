@@ -51,6 +51,7 @@ class Exercise:
         solution,
         check,
         title_zh,
+        teaches_zh,
         recurrent=False,
         draws=False,
     ):
@@ -60,6 +61,7 @@ class Exercise:
         self.title_zh = title_zh
         self.topic = topic
         self.teaches = teaches
+        self.teaches_zh = teaches_zh
         self.text_en = text_en.strip("\n")
         self.text_zh = text_zh.strip("\n")
         self.starter = starter.lstrip("\n")

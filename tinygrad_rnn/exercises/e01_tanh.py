@@ -89,6 +89,7 @@ EXERCISE = Exercise(
     title_zh="把 tanh 的反向传播写成 Function",
     topic="3. RNN structure: s_t = tanh(U x_t + W s_{t-1}) (RNN的结构)",
     teaches="a local derivative, grad_out times dy/dx, and how a Function plugs into autograd",
+    teaches_zh="局部导数：grad_out 乘以 dy/dx；以及 Function 如何接入自动求导",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

@@ -94,6 +94,7 @@ EXERCISE = Exercise(
     title_zh="把 sigmoid 的反向传播写成 Function",
     topic="5. LSTM: the gates are sigmoids (LSTM的门结构)",
     teaches="the gate derivative y(1-y) <= 1/4, the factor behind sigmoid's vanishing gradients",
+    teaches_zh="门的导数 y(1-y) <= 1/4，正是 sigmoid 梯度消失的那个因子",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

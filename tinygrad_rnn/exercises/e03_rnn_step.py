@@ -122,6 +122,7 @@ EXERCISE = Exercise(
     title_zh="RNN 单步的反向传播",
     topic="3. RNN structure and training: BPTT, one step (循环神经网络的训练: BPTT)",
     teaches="the five gradients of one step, and that BPTT is this step run backwards in time",
+    teaches_zh="一步的五个梯度；BPTT 就是把这一步沿时间倒着运行",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

@@ -154,6 +154,7 @@ EXERCISE = Exercise(
     title_zh="BPTT 的逐项求和",
     topic="3. Training an RNN: BPTT, dE_3/dW = sum_k ... (循环神经网络的训练: BPTT)",
     teaches="why dE_3/dW is a sum over every step k, and what each term is made of",
+    teaches_zh="为什么 dE_3/dW 是对每一步 k 的求和，每一项由什么组成",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

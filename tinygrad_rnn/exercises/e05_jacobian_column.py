@@ -117,6 +117,7 @@ EXERCISE = Exercise(
     title_zh="预测 |dh_T/dh_k| 这一列",
     topic="4. Vanishing and exploding gradients (梯度消失和梯度爆炸)",
     teaches="dh_T/dh_k is a product of T - k Jacobians, so it shrinks or grows like r^(T-k)",
+    teaches_zh="dh_T/dh_k 是 T - k 个雅可比矩阵的乘积，所以像 r^(T-k) 一样变小或变大",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

@@ -98,6 +98,7 @@ EXERCISE = Exercise(
     title_zh="手写 clip_grad_norm_",
     topic="4. Exploding gradients: 1. gradient clipping (梯度裁剪)",
     teaches="one global norm and one common factor: clipping keeps the update's direction",
+    teaches_zh="一个全局范数、一个公共系数：裁剪不改变更新的方向",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

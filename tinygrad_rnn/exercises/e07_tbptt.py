@@ -163,6 +163,7 @@ EXERCISE = Exercise(
     title_zh="截断式的 BPTT",
     topic="4. Exploding gradients: 2. truncated BPTT (截断式的BPTT, k1 and k2)",
     teaches="what k1 and k2 cut: which losses, which steps, and where the graph is detached",
+    teaches_zh="k1 和 k2 截掉了什么：哪些损失、哪些步、计算图在哪里被切断",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

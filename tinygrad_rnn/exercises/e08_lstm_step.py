@@ -159,6 +159,7 @@ EXERCISE = Exercise(
     title_zh="LSTM 单步的反向传播",
     topic="5. LSTM: the gates and how it works (LSTM的门结构, LSTM的工作过程)",
     teaches="all four gates' derivatives, and the cell path dc_prev = dc * f",
+    teaches_zh="四个门的导数，以及细胞状态通路 dc_prev = dc * f",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

@@ -153,6 +153,7 @@ EXERCISE = Exercise(
     title_zh="GRU 单步的反向传播",
     topic="6. GRU structure (GRU结构原理)",
     teaches="the reset gate inside n, and the update gate's shortcut dh_prev += dh_next * z",
+    teaches_zh="n 里面的重置门，以及更新门的捷径 dh_prev += dh_next * z",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

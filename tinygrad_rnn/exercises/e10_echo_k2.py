@@ -123,6 +123,7 @@ EXERCISE = Exercise(
     title_zh="echo 任务所需的最小 k2",
     topic="4. The long-dependency problem; truncated BPTT's k2 (RNN的长依赖问题, 截断式的BPTT)",
     teaches="a truncated gradient cannot teach a dependency longer than its window",
+    teaches_zh="截断的梯度学不到比窗口更长的依赖",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,

@@ -112,6 +112,7 @@ EXERCISE = Exercise(
     title_zh="死亡的 ReLU 单元",
     topic="4. Vanishing gradients: ReLU instead of sigmoid and tanh (梯度消失的解决思路)",
     teaches="relu' is 0 or 1: no vanishing for active units, no gradient at all for dead ones",
+    teaches_zh="relu' 只有 0 和 1：激活的单元不会梯度消失，死掉的单元完全没有梯度",
     text_en=TEXT_EN,
     text_zh=TEXT_ZH,
     starter=STARTER,
