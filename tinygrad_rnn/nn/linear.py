@@ -203,6 +203,7 @@ class Embedding(Module):
         if over.any():
             scale = self.max_norm / (norms[over] + 1e-7)
             w[rows[over]] *= scale[:, None].astype(w.dtype)
+            self.weight.data = w  # an in-place change: graphs that saved the weight are stale
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
