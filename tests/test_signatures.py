@@ -83,6 +83,12 @@ def test_layer_signatures_match_torch(name):
     _assert_same(ours, _torch_signature(getattr(torch.nn, name)), name)
 
 
+@pytest.mark.parametrize("name", CLASSES)
+def test_layer_forward_signatures_match_torch(name):
+    ours = inspect.signature(getattr(nn, name).forward)
+    _assert_same(ours, inspect.signature(getattr(torch.nn, name).forward), f"{name}.forward")
+
+
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_optimizer_signatures_match_torch(name):
     ours = inspect.signature(getattr(optim, name))
@@ -165,6 +171,30 @@ def test_optimizers_accept_torchs_defaults_for_kernel_switches_and_named_paramet
     before = layer.weight.data.copy()
     opt.step()
     np.testing.assert_allclose(layer.weight.data, before - 0.1)
+
+
+@pytest.mark.parametrize("method", ["step", "zero_grad", "add_param_group"])
+def test_optimizer_method_signatures_match_torch(method):
+    ours = inspect.signature(getattr(optim.SGD, method))
+    _assert_same(ours, inspect.signature(getattr(torch.optim.SGD, method)), method)
+
+
+def test_step_closure_and_add_param_group_as_torch():
+    a, b = (Tensor(np.ones(2), requires_grad=True) for _ in range(2))
+    opt = optim.Adagrad([a], lr=0.5)
+    opt.add_param_group({"params": [b], "lr": 1.0})
+    assert opt.param_groups[1]["lr"] == 1.0 and opt.state[b]["step"] == 0
+
+    def closure():
+        opt.zero_grad()
+        loss = (a * a).sum() + (b * b).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert float(loss.data) == 4.0 and np.all(a.data < 1) and np.all(b.data < 1)
+    with pytest.raises(ValueError, match="more than once"):
+        opt.add_param_group({"params": [a]})
 
 
 def test_adam_decoupled_weight_decay_matches_torch_adamw():

@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from .autograd import enable_grad
 from .clip import _name, clip_grad_norm_, clip_grad_value_
 from .tensor import Tensor
 
@@ -148,10 +149,26 @@ class Optimizer:
                 g = g + group["weight_decay"] * p.data
             yield p, g, self.state.setdefault(p, {})
 
-    def step(self):
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; `closure` (torch's optional callable
+        that re-runs the model and returns the loss) is called first, its loss returned."""
+        loss = None
+        if closure is not None:
+            if not callable(closure):
+                raise TypeError(f"{type(self).__name__}.step: closure must be callable")
+            with enable_grad():
+                loss = closure()
         for group in self.param_groups:
             for p, g, st in self._grads(group):
                 self._update(p, g, st, group)
+        return loss
+
+    def add_param_group(self, param_group):
+        """Add a group `{"params": [...], option: value}` (defaults fill the other options)."""
+        seen = {p for group in self.param_groups for p in group["params"]}
+        self._add_group(param_group, seen)
+        if hasattr(self, "_init_state"):
+            self._init_state(self.param_groups[-1])
 
     def _update(self, p, g, st, group):
         raise NotImplementedError
@@ -479,13 +496,16 @@ class Adagrad(Optimizer):
             fused=fused,
         )
         super().__init__(params, defaults)
-        # PyTorch fills the accumulators at construction, before any gradient exists
         for group in self.param_groups:
-            for p in group["params"]:
-                self.state[p] = {
-                    "step": 0,
-                    "sum": np.full_like(p.data, group["initial_accumulator_value"]),
-                }
+            self._init_state(group)
+
+    def _init_state(self, group):
+        # PyTorch fills the accumulators at construction, before any gradient exists
+        for p in group["params"]:
+            self.state[p] = {
+                "step": 0,
+                "sum": np.full_like(p.data, group["initial_accumulator_value"]),
+            }
 
     def _check(self, group):
         super()._check(group)

@@ -33,8 +33,8 @@ class Linear(Module):
         if dtype is not None:
             self.to(dtype)
 
-    def forward(self, x):
-        return linear(x, self.weight, self.bias)
+    def forward(self, input):
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         bias = self.bias is not None
