@@ -148,6 +148,23 @@ def main(debug):
     """
 
 
+def _check_size(model, extra_bytes=0, walks=1):
+    """Refuse at once a lecture model too large to build (limits.TooLarge, with the numbers):
+    `extra_bytes` for what an analysis keeps besides the graph, `walks` how many times it
+    walks the whole graph (bptt: once per row of dh_T/dh_k)."""
+    from tinygrad_rnn import limits
+
+    sizes = ("cell", "steps", "hidden", "input_size", "layers", "bidirectional", "loss")
+    estimate = limits.lecture_size(**{k: model[k] for k in sizes if k in model})
+    estimate.bytes += extra_bytes
+    advice = "use fewer --steps or --layers, or a smaller --hidden"
+    limits.check(estimate, "the unrolled model", advice)
+    if walks > 1:
+        visits = limits.Estimate(estimate.nodes * walks, 0, 0)
+        what = f"the analysis ({walks} walks of {estimate.nodes:,} nodes)"
+        limits.check(visits, what, advice, max_nodes=limits.MAX_VISITS)
+
+
 # ----- gradcheck ----------------------------------------------------------------------------
 
 
@@ -403,6 +420,12 @@ def bptt_command(
             loss_spec = None  # the training objective, E = sum of the steps' losses
     if forget_bias is not None and "lstm" not in cells:
         raise ValueError("--forget-bias applies to the lstm cell only: add --cell lstm")
+    if trained is None:
+        for name in cells:  # the Jacobians: one walk per row, T of them (2H x 2H for an LSTM)
+            rows = hidden * (2 if name == "lstm" else 1) * (2 if bidirectional else 1)
+            model = dict(cell=name, steps=steps, hidden=hidden, input_size=input_size)
+            model.update(layers=layers, bidirectional=bidirectional)
+            _check_size(model, extra_bytes=24 * steps * rows * rows, walks=rows + 4)
     results = []
     for name in cells:
         for r in sweep:
@@ -929,6 +952,19 @@ def render_command(
     if out is None:
         out = f"graph.{fmt}"
     grad_range = model.pop("grad_range")
+    if load is None:
+        _check_size(model)
+        if not force:
+            from viz.budget import picture_nodes
+            from viz.dot import GraphTooLarge
+
+            drawn = picture_nodes(model, detail, not no_params, window)
+            if drawn > 1.25 * max_nodes:  # a prediction: to_dot checks the exact count later
+                raise GraphTooLarge(
+                    f"the picture would have about {drawn:,} nodes (limit --max-nodes "
+                    f"{max_nodes}); use --detail cell, --window A:B (e.g. --window 0:9), "
+                    "a larger --max-nodes, or --force"
+                )
     run = _load_trained(load, input_text, sample, model["loss"]) or lecture.build(
         seed=seed, **model
     )
@@ -1098,6 +1134,8 @@ def step_command(
         trained = _load_trained(load, input_text, sample, model["loss"])
         return trained or lecture.build(seed=seed, **model)
 
+    if load is None:
+        _check_size(model)
     run = build()
     if html_path or gif_path:
         from viz.gif import write_gif

@@ -175,7 +175,7 @@ def test_render_command_writes_the_chosen_format(tmp_path):
         (["--highlight", "E_3"], "--highlight takes two node names"),
         (["--bptt", "3:x"], "--bptt takes two integers"),
         (["--highlight", "E_9:h_0"], "no node labelled 'E_9'"),
-        (["--steps", "200", "--cell", "lstm"], "use detail='cell' (--detail cell)"),
+        (["--steps", "200", "--cell", "lstm"], "use --detail cell, --window A:B"),
         (["--detail", "gates"], "--detail must be one of op, cell, got 'gates'"),
         (["--format", "gif"], "--format must be one of svg, png, pdf, dot, got 'gif'"),
         (["--radius", "-1"], "--radius must be > 0"),

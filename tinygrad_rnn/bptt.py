@@ -37,6 +37,7 @@ from .jacobians import (
     step_jacobians,
     verdict,
 )
+from .ops import SliceGrad
 
 _SHORT = {"W_hh": "weight_hh", "W_ih": "weight_ih", "b_hh": "bias_hh", "b_ih": "bias_ih"}
 
@@ -198,28 +199,75 @@ def step_terms(root, param, order, consumers):
                 region.append(consumer)
                 stack.append(consumer)
     region.sort(key=position.__getitem__, reverse=True)  # consumers before their inputs
-    buckets = {}
+    # What each region node received from timed consumers, by step, kept as the engine sent it
+    # (a slice's gradient stays sparse): dense copies would hold T arrays of T steps each.
+    direct = {}
     for node in region:
         acc = {}
         if node is root:
             acc[None] = np.ones(node.shape, dtype=node.data.dtype)
         for consumer, i in consumers.get(node, ()):
-            if "t" in consumer.tags:
-                _add(acc, consumer.tags["t"], consumer.edge_grads()[i])
-                continue
-            for key, g in buckets.get(consumer, {}).items():
-                _add(acc, key, dense(consumer.op.backward(g)[i], node))
-        buckets[node] = acc
-    return buckets[param]
+            if "t" in consumer.tags and consumer._edges is not None:
+                _add(acc, consumer.tags["t"], consumer._edges[i], node)
+        direct[node] = acc
+    inner = {n: [(c, i) for c, i in consumers.get(n, ()) if c in seen] for n in region}
+    # Then each step's part, pushed through the region's own ops one step at a time, so that
+    # memory stays linear in the number of steps.
+    terms = {}
+    for key in dict.fromkeys(k for acc in direct.values() for k in acc):
+        got = {}
+        for node in region:
+            g = direct[node].get(key)
+            for consumer, i in inner[node]:
+                if consumer in got:
+                    part = _push(consumer, got[consumer], i, node)
+                    if part is not None:
+                        g = part if g is None else dense(g, node) + part
+            if g is not None:
+                got[node] = g
+        if param in got:
+            terms[key] = np.array(dense(got[param], param))
+    return terms
 
 
-def _add(acc, key, g):
+def _push(consumer, g, i, node):
+    """What `consumer`'s backward sends to its input i for grad_out g. A step's slice of a
+    projection made once for all steps (`linear` on x of shape (T, B, I)) only touches that
+    step's rows, so it is pushed through those rows alone: linear time over all the steps."""
+    if (
+        type(g) is SliceGrad
+        and g.basic
+        and i in (1, 2)
+        and consumer.op.name == "linear"
+        and _rows_only(g.index, consumer.ndim)
+    ):
+        value = g.value.reshape(-1, g.value.shape[-1])
+        if i == 2:
+            return value.sum(axis=0)
+        x = consumer.inputs[0].data[g.index]
+        return value.T @ x.reshape(-1, x.shape[-1])
+    return dense(consumer.op.backward(dense(g, consumer))[i], node)
+
+
+def _rows_only(index, ndim):
+    """True when a basic index selects along the leading axes and keeps the last whole."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if Ellipsis in parts or None in parts or len(parts) >= ndim + 1:
+        return False
+    if len(parts) == ndim:
+        last = parts[-1]
+        return isinstance(last, slice) and last == slice(None)
+    return True
+
+
+def _add(acc, key, g, like):
+    """acc[key] += g, keeping a lone slice gradient sparse."""
     if g is None:
         return
     if key in acc:
-        acc[key] = acc[key] + g
+        acc[key] = dense(acc[key], like) + dense(g, like)
     else:
-        acc[key] = np.array(g)
+        acc[key] = g
 
 
 def decompose(run, root):

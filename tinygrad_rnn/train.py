@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from . import nn, optim
+from . import limits, nn, optim
 from .autograd import no_grad
 from .checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint
 from .nn import functional as F
@@ -86,6 +86,8 @@ def make_config(**options):
             continue
         if not isinstance(config[key], (int, np.integer)) or config[key] < 1:
             raise ValueError(f"--{key.replace('_', '-')} must be a positive integer")
+    if config["cell"] not in ("rnn", "lstm", "gru"):
+        raise ValueError(f"unknown cell '{config['cell']}' (choose from rnn, lstm, gru)")
     if config["optim"] not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer '{config['optim']}' (choose from sgd, adam, ...)")
     if config["lr"] is None:
@@ -204,6 +206,12 @@ class Run:
     def __init__(self, config, _restore=None, need_data=True):
         self.config = config
         self.task = _task(config, _restore, need_data)
+        length = getattr(self.task, "length", None) or 100
+        limits.check(  # before any array is made: --hidden 100000 is refused, not run out of memory
+            limits.train_size(config, length),
+            "training this model",
+            "use a smaller --hidden, --layers, --batch or --eval-batch",
+        )
         nn.manual_seed(config["seed"])
         self.model = build_model(
             self.task,

@@ -1,0 +1,140 @@
+"""Limits before work: how big an unrolled graph will be, predicted from its options alone.
+
+A command that would build a graph too large to hold (or to finish in reasonable time) says so
+at once, with the numbers, instead of running out of memory minutes later.
+
+The lecture model's node count is exactly bilinear in the number of steps T and layers L,
+
+    nodes(T, L) = a + b T + c L + d T L
+
+(each step of each layer adds the same ops; the head and loss add the same per step), so four
+tiny builds (T, L in {1, 2}, hidden size 1) give a, b, c, d exactly. Memory is bounded from
+above: every parameter's data and gradient, plus for every node at most batch x G x H
+elements (G gates; the widest array a step makes) in data and gradient, in float64, and the
+node's own Python objects.
+"""
+
+import os
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+MAX_GRAPH_NODES = 400_000  # about half a minute to build and backpropagate on one core
+MAX_VISITS = 600_000  # nodes x walks of an analysis (bptt: one walk per Jacobian row)
+MEMORY_ENV = "TINYGRAD_RNN_MAX_MEMORY"  # bytes; default half of the physical memory
+NODE_BYTES = 1000  # a node's Python objects (tensor, op, array headers), measured ~700
+
+
+class TooLarge(ValueError):
+    """A graph or a run that would exceed a limit; the message has the numbers and a way out."""
+
+
+class Estimate:
+    """Predicted `nodes` of the graph, `bytes` it needs at most, and `params` (elements)."""
+
+    def __init__(self, nodes, bytes, params):
+        self.nodes, self.bytes, self.params = int(nodes), int(bytes), int(params)
+
+    def __repr__(self):
+        return f"Estimate(nodes={self.nodes}, bytes={self.bytes}, params={self.params})"
+
+
+def size_text(n):
+    """A byte count for people: '512 B', '3.2 MB', '9.6 GB'."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+
+
+def memory_limit():
+    """The most memory a command may plan to use: $TINYGRAD_RNN_MAX_MEMORY bytes, else half of
+    the physical memory (4 GB when that cannot be read)."""
+    text = os.environ.get(MEMORY_ENV)
+    if text:
+        try:
+            return int(float(text))
+        except ValueError:
+            raise ValueError(f"{MEMORY_ENV} must be a number of bytes, got {text!r}") from None
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):
+        return 4 * 10**9
+
+
+def recurrent_params(cell, hidden, input_size, layers, bidirectional, proj=None):
+    """Elements in an RNN/LSTM/GRU stack's weights and biases (PyTorch's shapes)."""
+    g, dirs = GATES[cell], 2 if bidirectional else 1
+    total = 0
+    for layer in range(layers):
+        width = input_size if layer == 0 else dirs * hidden
+        total += dirs * g * hidden * (width + hidden + 2)
+    return total
+
+
+def lecture_size(
+    cell="rnn",
+    steps=4,
+    hidden=3,
+    input_size=2,
+    layers=1,
+    bidirectional=False,
+    loss="last",
+    batch=1,
+    output_size=1,
+):
+    """The Estimate of `lecture.build(...)` with these options, without building it."""
+    from .lecture import build, check_options
+
+    check_options(cell, steps, hidden, input_size, layers, "tanh", None, "orthogonal", loss)
+    from .autograd import topo_order
+
+    count = {}
+    for t in (1, 2):
+        for n_layers in (1, 2):
+            run = build(
+                cell, steps=t, hidden=1, input_size=1, layers=n_layers,
+                bidirectional=bidirectional, loss=loss,
+            )  # fmt: skip
+            count[t, n_layers] = len(topo_order([run.loss]))
+    d = count[2, 2] - count[1, 2] - count[2, 1] + count[1, 1]
+    b = count[2, 1] - count[1, 1] - d
+    c = count[1, 2] - count[1, 1] - d
+    a = count[1, 1] - b - c - d
+    nodes = a + b * steps + c * layers + d * steps * layers
+    dirs = 2 if bidirectional else 1
+    params = recurrent_params(cell, hidden, input_size, layers, bidirectional)
+    params += dirs * hidden * output_size + output_size
+    widest = batch * max(GATES[cell], 2) * hidden * dirs
+    elements = params + nodes * widest + steps * batch * (input_size + GATES[cell] * hidden)
+    return Estimate(nodes, 16 * elements + NODE_BYTES * nodes, params)
+
+
+def train_size(config, length):
+    """An upper bound on one training step's (or the evaluation's) memory for a train config."""
+    cell, hidden, layers = config["cell"], config["hidden"], config["layers"]
+    dirs = 2 if config["bidirectional"] else 1
+    width = max(config["embed"], 16)
+    params = recurrent_params(cell, hidden, width, layers, config["bidirectional"])
+    params += 2 * dirs * hidden * 256  # the head (and a decoder's), up to 256 classes
+    nodes = 20 * length * layers * dirs  # ops per step and layer (an LSTM has 16)
+    width = GATES[cell] * hidden * dirs
+    # the training batch's graph, kept for backward; evaluation runs without a graph, holding
+    # a few arrays per step
+    elements = params + nodes * config["batch"] * width + 2 * length * config["eval_batch"] * width
+    return Estimate(nodes, 16 * elements + NODE_BYTES * nodes, params)
+
+
+def check(estimate, what, advice, max_nodes=MAX_GRAPH_NODES, max_bytes=None):
+    """Raise TooLarge when `estimate` exceeds a limit: '<what> would ... ; <advice>'."""
+    max_bytes = memory_limit() if max_bytes is None else max_bytes
+    if estimate.bytes > max_bytes:
+        raise TooLarge(
+            f"{what} would need up to {size_text(estimate.bytes)} of memory "
+            f"(limit {size_text(max_bytes)}, set by ${MEMORY_ENV}); {advice}"
+        )
+    if estimate.nodes > max_nodes:
+        raise TooLarge(
+            f"{what} would have {estimate.nodes:,} nodes (limit {max_nodes:,}); {advice}"
+            if max_nodes != MAX_VISITS
+            else f"{what} would visit {estimate.nodes:,} nodes (limit {max_nodes:,}); {advice}"
+        )
+    return estimate
