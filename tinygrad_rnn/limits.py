@@ -84,6 +84,7 @@ def lecture_size(
     """The Estimate of `lecture.build(...)` with these options, without building it."""
     from .lecture import build, check_options
 
+    loss = "all" if loss == "all" else "last"  # a single step's loss E_t draws no more
     check_options(cell, steps, hidden, input_size, layers, "tanh", None, "orthogonal", loss)
     from .autograd import topo_order
 

@@ -42,7 +42,7 @@ def picture_nodes(model, detail="op", params=True, window=None):
                 input_size=1,
                 layers=layers,
                 bidirectional=model.get("bidirectional", False),
-                loss=model.get("loss", "last"),
+                loss="all" if model.get("loss") == "all" else "last",
             )
             count[t, layers] = _drawn(run, detail, params)
     d = count[3, 2] - count[2, 2] - count[3, 1] + count[2, 1]
