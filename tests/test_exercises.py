@@ -80,7 +80,9 @@ def test_exercise_lstm_sign_flip_in_one_gate_is_located(tmp_path, gate, old, new
     assert not result.passed
     H = 2
     k = "ifgo".index(gate)
-    assert f"only the rows of gate {gate} (rows {k * H}:{(k + 1) * H}) are wrong" in text
+    name = {"i": "input gate", "f": "forget gate", "g": "candidate g", "o": "output gate"}[gate]
+    assert f"only the rows of gate {gate} ({name}, rows {k * H}:{(k + 1) * H}) are wrong" in text
+    assert f"all in gate {gate} ({name})" in text
     for other in set("ifgo") - {gate}:
         assert f"gate {other} " not in text
     assert "first departs from the true one at time step t=3" in text

@@ -19,6 +19,16 @@ from ..tensor import Tensor
 from .base import LearnerError, call, compare, run, verdict
 
 T = 4  # steps of the unrolled check
+# the lecture's names: 输入门, 遗忘门, 输出门 (LSTM); the GRU's reset and update gates
+GATE_NAMES = {
+    "i": "input gate",
+    "f": "forget gate",
+    "g": "candidate g",
+    "o": "output gate",
+    "r": "reset gate",
+    "z": "update gate",
+    "n": "new state n",
+}
 
 
 class StepSpec:
@@ -102,11 +112,13 @@ def locate_gates(spec, name, expected, got, hidden):
     for k, gate in enumerate(spec.gates):
         rows = slice(k * hidden, (k + 1) * hidden)
         if not np.allclose(got[rows], expected[rows], atol=1e-6, rtol=1e-4):
-            wrong.append(f"{gate} (rows {k * hidden}:{(k + 1) * hidden})")
+            wrong.append(f"{gate} ({GATE_NAMES[gate]}, rows {k * hidden}:{(k + 1) * hidden})")
     if not wrong or len(wrong) == len(spec.gates):
         return []
-    which = "gate " + wrong[0] if len(wrong) == 1 else "gates " + ", ".join(wrong)
-    return [f"  {name}: only the rows of {which} are wrong: look at that gate's derivative"]
+    if len(wrong) == 1:
+        return [f"  {name}: only the rows of gate {wrong[0]} are wrong: look at its derivative"]
+    which = ", ".join(wrong)
+    return [f"  {name}: only the rows of gates {which} are wrong: look at their derivatives"]
 
 
 def check_step(spec, module, seed=0):
@@ -149,7 +161,9 @@ def check_step(spec, module, seed=0):
     if wrong_names:
         summary = f"wrong: {', '.join(wrong_names)}"
         if len(gates) == 1:
-            summary += f"; the wrong rows of the fused gradients are all in gate {gates.pop()}"
+            gate = gates.pop()
+            summary += f"; the wrong rows of the fused gradients are all in gate {gate}"
+            summary += f" ({GATE_NAMES[gate]})"
         problems.insert(0, summary)
     try:
         unrolled = unroll_both(spec, module, seed)
