@@ -186,3 +186,34 @@ def test_dropout_refuses_bad_probabilities(p):
 def test_dropout_refuses_inplace():
     with pytest.raises(ValueError, match="inplace=True is not supported"):
         F.dropout(Tensor(np.ones(3)), 0.5, inplace=True)
+
+
+@pytest.mark.torch
+@settings(max_examples=25, deadline=None)
+@given(
+    num=st.integers(1, 5),
+    dim=st.integers(1, 3),
+    shape=st.lists(st.integers(0, 3), max_size=2).map(tuple),
+    padding=st.booleans(),
+    max_norm=st.sampled_from([None, 0.5, 2.0]),
+    norm_type=st.sampled_from([1.0, 2.0, 3.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_embedding_configurations_match_torch(num, dim, shape, padding, max_norm, norm_type, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    weight = rng.normal(size=(num, dim)) * 2
+    padding_idx = int(rng.integers(-num, num)) if padding else None
+    kwargs = {"padding_idx": padding_idx, "max_norm": max_norm, "norm_type": norm_type}
+    ours = nn.Embedding(num, dim, _weight=weight.copy(), **kwargs)
+    theirs = torch.nn.Embedding(num, dim, _weight=torch.from_numpy(weight.copy()), **kwargs)
+    idx = rng.integers(0, num, size=shape)
+    out, out_t = ours(idx), theirs(torch.from_numpy(idx))
+    g = rng.normal(size=out.shape)
+    out.backward(g)
+    out_t.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), atol=1e-12)
+    expected = np.zeros((num, dim)) if theirs.weight.grad is None else theirs.weight.grad.numpy()
+    got = np.zeros((num, dim)) if ours.weight.grad is None else ours.weight.grad
+    np.testing.assert_allclose(got, expected, atol=1e-12)
