@@ -28,9 +28,9 @@ TRAIN = [
     "tinygrad-rnn train --task adding --length 20 --cell lstm --steps 600 --save adding.npz",
     "tinygrad-rnn train --task text --text README.md --cell lstm --hidden 64 --steps 600 "
     "--sample-every 200 --save text.npz",
-    "tinygrad-rnn train --task adding --length 50 --cell rnn --hidden 64 --steps 600 --clip 1.0 "
+    "tinygrad-rnn train --task adding --length 20 --cell rnn --steps 600 --clip 1.0 "
     "--eval-every 25 --log rnn.jsonl",
-    "tinygrad-rnn train --task adding --length 50 --cell lstm --hidden 64 --steps 600 --clip 1.0 "
+    "tinygrad-rnn train --task adding --length 20 --cell lstm --steps 600 --clip 1.0 "
     "--eval-every 25 --log lstm.jsonl",
 ]
 VIEWS = {
@@ -104,8 +104,10 @@ def measure():
     above = np.triu(echo, 1)
     gates = json_of(VIEWS["adding"])
     inputs = gates["inputs"]
-    marked = [k for k, text in enumerate(inputs) if text.endswith(", 1")]
+    marked = [k for k, text in enumerate(inputs) if text.endswith("*")]
     i_gate = np.array(gates["i"])
+    f_gate, c = np.array(gates["f"]), np.array(gates["c"])
+    step_c = np.abs(np.diff(c, axis=1, prepend=0.0)).mean(axis=0)  # mean |c_t - c_(t-1)|
     mean_i = i_gate.mean(axis=0)
     unit = int(np.argmax(i_gate[:, marked].mean(axis=1) - i_gate.mean(axis=1)))
     others = [k for k in range(len(inputs)) if k not in marked]
@@ -122,6 +124,10 @@ def measure():
         "unit_other": f"{i_gate[unit, others].mean():.2f}",
         "mean_marked": f"{mean_i[marked].mean():.2f}",
         "mean_other": f"{mean_i[others].mean():.2f}",
+        "mean_f": f"{f_gate.mean():.2f}",
+        "f_range": f"{f_gate.min():.2f} to {f_gate.max():.2f}",
+        "c_marked": f"{step_c[marked].mean():.3f}",
+        "c_other": f"{step_c[others].mean():.3f}",
         "rnn_eval": f"{rnn.eval[-1]:.3g}",
         "lstm_eval": f"{lstm.eval[-1]:.3g}",
         "baseline": f"{rnn.baseline:.3g}",
@@ -168,14 +174,15 @@ other.npz` draws two models side by side on one colour scale.
 
 ![adding LSTM: gates](img/inspect_adding_gates.png)
 
-The adding problem marks two of the 20 inputs (the labels under the steps read `value,
-marker`; here the marked steps are {marked}) and asks for the sum of their values. One row per
+The adding problem marks two of the 20 inputs (under the steps: each value, starred where
+it is marked; here steps {marked}) and asks for the sum of the two marked values. One row per
 hidden unit, one column per step; the gates are in [0, 1] (white closed, dark blue open), c
 and h in red and blue. Unit {unit}'s input gate opens at the marked steps ({unit_marked})
 and stays near {unit_other} elsewhere; averaged over all units the input gate is
-{mean_marked} at the marked steps and {mean_other} at the others. The forget gate stays
-open (dark) so that c keeps what was written: the cell state steps up at each marked input.
-The values are the graph's own nodes (`i_3`, `f_3`, `c_3`, ...) of the forward pass.
+{mean_marked} at the marked steps and {mean_other} at the others. The forget gate averages
+{mean_f} (from {f_range}), and the cell state moves by {c_marked} per unit at a marked step
+against {c_other} at an unmarked one: the model writes at the markers and carries what it
+wrote. The values are the graph's own nodes (`i_3`, `f_3`, `c_3`, ...) of the forward pass.
 
 The same view of the character model (trained on this project's README), on a sentence of
 your own:
@@ -193,7 +200,7 @@ had learned so far (60 characters, primed with the text's first character):
 ## The trained graph itself: `render --load`
 
 `render`, `bptt` and `step` take `--load` too: the trained model on one input, each step's
-input its own node labelled with its token (`x_0: 'R'`), so the picture reads left to right
+input its own node labelled with its token (`x_0 'R'`), so the picture reads left to right
 under the input:
 
     {cmd_render}
@@ -207,14 +214,15 @@ and `tinygrad-rnn step --load text.npz --input "RNN"` steps through its backward
 
     {cmd_plot}
 
-![adding T = 50: tanh RNN vs LSTM](img/inspect_training.png)
+![adding T = 20: tanh RNN vs LSTM](img/inspect_training.png)
 
 The training loss, the test metric (every 25 steps) against the task's baseline (dashed:
 always predicting 1 has MSE {baseline}), and the global gradient norm on a log scale
 (Pascanu et al.'s picture), with every step that `--clip 1.0` clipped marked x. After 600
-steps the LSTM's test MSE is {lstm_eval} and the tanh RNN's {rnn_eval}; the RNN had
-{rnn_clipped} clipped steps, the LSTM {lstm_clipped}. `plot` reads the `--log` of any task;
-runs logged without `--eval-every` get the loss and gradient panels only.
+steps the LSTM's test MSE is {lstm_eval} and the tanh RNN's {rnn_eval} (the baseline is
+{baseline}); the RNN had {rnn_clipped} clipped steps, the LSTM {lstm_clipped}. `plot`
+reads the `--log` of any task; runs logged without `--eval-every` get the loss and gradient
+panels only.
 """
 
 

@@ -51,10 +51,11 @@ def test_trained_load_every_task_builds_a_graph_with_token_labels(task, runs):
     trained = trained_mod.load(None, sample=1, run=run)
     trained.loss.backward()
     assert np.isfinite(trained.loss.data).all() and trained.loss.grad is not None
-    assert trained.inputs and all(":" in node.label for node in trained.inputs)
+    assert trained.inputs and all(" " in node.label for node in trained.inputs)
     assert all(node.grad is not None for node in trained.inputs)
     for t, node in enumerate(trained.inputs[: len(trained.labels)]):
-        assert node.label.startswith("x_" if task != "generate" else "v") and trained.labels[t]
+        name = f"x_{t}" if task != "generate" else "v"
+        assert node.label == f"{name} {trained.labels[t]}" and trained.labels[t]
     # the test-set sequence is the one evaluate() scores
     full = run.task.batch(
         run.config["eval_batch"], trained_mod.seed_sequence(run.config["seed"], -1)

@@ -46,7 +46,7 @@ def test_render_load_draws_the_trained_model_with_its_tokens(ckpt, tmp_path):
     assert result.exit_code == 0, result.output
     dot = out.read_text()
     for t, token in enumerate(["'t'", "'o'", "' '", "'b'"]):
-        assert f"x_{t}: {token}" in dot
+        assert f"x_{t} {token}" in dot
     assert "trained text LSTM" in dot
 
 
@@ -68,6 +68,17 @@ def test_bptt_load_reports_the_trained_model(ckpt):
     assert len(report["rows"]) == 7 and report["sum_check_error"] < 1e-12
     result = invoke("bptt", "--load", ckpt("copy", length=5))
     assert result.exit_code == 1 and "use render or step" in result.output
+
+
+def test_render_load_highlights_a_path_to_an_input(ckpt, tmp_path):
+    path = ckpt("echo", length=7)
+    out = tmp_path / "g.dot"
+    result = invoke("render", "--load", path, "--input", "1 2 3 4 5 6 7", "--highlight",
+                    "E_6:x_1 2", "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = invoke("step", "--load", path, "--input", "1 2 3 4 5 6 7", "--commands",
+                    "b 'x_1 2'; c; p 'x_1 2'; q")  # fmt: skip
+    assert result.exit_code == 0 and "x_1 2" in result.output, result.output
 
 
 def test_load_options_clash_and_need_load(ckpt):

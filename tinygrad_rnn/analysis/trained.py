@@ -7,8 +7,8 @@
 `load` returns a `TrainedRun`, which has the attributes the lecture's `LectureRun` has
 (`config`, `model` = the recurrent layer, `states[layer][direction][t]`, `outputs`,
 `losses`, `loss`, `named_parameters()`), so `render`, `bptt` and `step` take either. Each
-step's input is its own node, labelled with the token it reads (`x_3: 'h'`, `x_3: 7`,
-`x_3: time`), so pictures show the input under its step.
+step's input is its own node, labelled with the token it reads (`x_3 'h'`, `x_3 7`,
+`x_3 time`), so pictures show the input under its step.
 
 The loss is the training objective on this one sequence: E_t = cross_entropy(o_t, y_t) or
 mean((o_t - y_t)^2) at each step (one E for an N-vs-1 task), E = the sum over the steps
@@ -213,10 +213,13 @@ def _parse_input(task, text):
 
 
 def token_labels(task, x):
-    """The input of each step as short text: 'h' for characters, words, symbol ids, numbers."""
+    """The input of each step as short text: 'h' for characters, words, symbol ids, numbers
+    (the adding problem's value, starred where the marker is set: 0.42*)."""
     if task.input == "class":
         return [task.words[int(k)] if hasattr(task, "words") else str(int(k)) for k in x]
     x = np.asarray(x)[:, 0]
+    if task.name in ("adding", "adding1997"):
+        return [f"{value:.2f}" + ("*" if marker else "") for value, marker in x]  # * marked
     if task.input == "float":
         return [", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in row) for row in x]
     vocab = getattr(task, "vocab", None)
@@ -282,7 +285,7 @@ def _read(model, task, x, labels):
                 node = model.embedding(np.asarray(x[t]))
             else:
                 node = Tensor(np.asarray(x[t], dtype=dtype), requires_grad=True)
-            inputs.append(node.named(f"x_{t}: {labels[t]}"))
+            inputs.append(node.named(f"x_{t} {labels[t]}"))
     with scope(role="input"):
         X = stack(inputs, axis=0).named("x")
     unrolled = model.rnn.unroll(X)
@@ -314,7 +317,7 @@ def _decode(model, task, batch, labels):
     """Encoder-decoder (copy, reverse) or generator (generate): teacher forcing on y_in."""
     if isinstance(model, Generator):
         # the class as a one-hot leaf that requires grad, so it is drawn and differentiable
-        v = Tensor(model.one_hot(np.asarray(batch.x)), requires_grad=True, label=f"v: {labels[0]}")
+        v = Tensor(model.one_hot(np.asarray(batch.x)), requires_grad=True, label=f"v {labels[0]}")
         logits = SequenceGenerator.forward(model, v, batch.y_in)
         return [v], None, list(logits.inputs), model.decoder.rnn
     logits = model(batch.x, batch.y_in)
@@ -327,7 +330,7 @@ def _decode(model, task, batch, labels):
             found[t] = node
     inputs = [found[t] for t in range(len(labels))]
     for t, node in enumerate(inputs):
-        node.named(f"x_{t}: {labels[t]}")
+        node.named(f"x_{t} {labels[t]}")
     return inputs, None, outputs, model.encoder.rnn
 
 
