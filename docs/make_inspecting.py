@@ -9,6 +9,7 @@ copied into docs/img; the numbers quoted in the text are measured from the same 
 
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -92,7 +93,8 @@ def main_():
 
 
 def samples(printed):
-    lines = [line for line in printed.splitlines() if line.startswith("step ") and ": '" in line]
+    # the sample lines (a repr: quoted with ' or "), not the evaluation lines
+    lines = [line for line in printed.splitlines() if re.match(r"step \d+: ['\"]", line)]
     return "\n".join(f"    {line}" for line in lines)
 
 
