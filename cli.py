@@ -1483,6 +1483,10 @@ def exercise_check(ctx, number, file, picture, seed):
         titles = ("your gradient", "the true gradient")
         side_by_side(*graphs, picture, titles=titles)
         click.echo(f"wrote {picture}: your gradient (left) next to the true one (right)")
+    elif picture is not None:
+        click.echo(
+            f"no picture: the check stopped before your step ran unrolled ({picture} not written)"
+        )
     ctx.exit(0 if result.passed else 1)
 
 

@@ -69,6 +69,9 @@ def test_exercise_cli_broken_file_is_one_line_and_exit_1(tmp_path):
     result = run("check", "3", str(broken))
     assert result.exit_code == 1
     assert "SyntaxError" in result.output and "Traceback" not in result.output
+    no_picture = run("check", "3", str(broken), "--picture", str(tmp_path / "b.svg"))
+    assert no_picture.exit_code == 1 and "no picture" in no_picture.output
+    assert not (tmp_path / "b.svg").exists()
     missing = run("check", "3", str(tmp_path / "nope.py"))
     assert missing.exit_code == 2 and "does not exist" in missing.output
 
