@@ -249,6 +249,28 @@ def plot(name, results, directory):
     return path
 
 
+def summarize(paths):
+    """The success-rate tables of saved results: runs grouped by their command (one
+    configuration) in the order first seen, seeds in any order."""
+    groups = {}
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        runs = [data] if "label" in data else [r for rs in data.values() for r in rs]
+        for r in runs:
+            command = " ".join(w for w in r["command"].split(" --seed ")[0:1])
+            rest = r["command"].split(" --seed ")[1:]
+            if rest:  # the command without its seed: one configuration, several seeds
+                command += " " + rest[0].split(" ", 1)[1] if " " in rest[0] else ""
+            groups.setdefault(command, []).append(r)
+    for command, runs in groups.items():
+        runs.sort(key=lambda r: r.get("seed", 0))
+        print(summary_header(runs))
+        print(summary_row(runs))
+        seeds = ", ".join(str(r.get("seed", 0)) for r in runs)
+        print(f"\n    {command} --seed S    (S = {seeds})\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(EXPERIMENTS))
@@ -257,7 +279,15 @@ def main():
     parser.add_argument(
         "--seeds", type=int, default=5, help="runs per configuration, seeds 0..N-1 (default 5)"
     )
+    parser.add_argument(
+        "--summarize",
+        nargs="+",
+        metavar="JSON",
+        help="print the seed tables of saved results (--json files, or one run per file)",
+    )
     args = parser.parse_args()
+    if args.summarize:
+        return summarize(args.summarize)
     unknown = [n for n in args.names if n not in EXPERIMENTS]
     if unknown:
         parser.error(f"unknown experiment {unknown[0]!r} (choose from {', '.join(EXPERIMENTS)})")

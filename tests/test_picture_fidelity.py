@@ -195,3 +195,44 @@ def test_step_prints_one_node_for_the_output_o_t():
     result = CliRunner().invoke(main, ["step", "--cell", "lstm", "--commands", "p o_3; p og_3; q"])
     assert result.exit_code == 0, result.output
     assert result.output.count("'o_3'") == 1 and result.output.count("'og_3'") == 1
+
+
+def test_seq2seq_pictures_box_encoder_and_decoder_steps_apart(tmp_path):
+    import numpy as np
+
+    from tinygrad_rnn import nn
+    from tinygrad_rnn.nn import functional as F
+
+    nn.manual_seed(0)
+    model = nn.Seq2Seq(src_vocab=5, tgt_vocab=6, hidden_size=3)
+    src = np.array([[1], [2], [3]])
+    tgt_in, tgt = np.array([[0], [4], [5]]), np.array([4, 5, 1])
+    logits = model(src, tgt_in)
+    loss = F.cross_entropy(logits.reshape(-1, 6), tgt)
+    loss.backward()
+    text = to_dot(loss, detail="cell")
+    dot = Dot(text)
+    for node_id, where in dot.cluster_of.items():  # no step box mixes the two
+        assert not where or "_enc_" in where[0] or "_dec_" in where[0] or "_t" in where[0]
+    assert {c for c in dot.clusters if c.count("_") == 2} >= {
+        "cluster_enc_t0",
+        "cluster_enc_t2",
+        "cluster_dec_t0",
+        "cluster_dec_t2",
+    }
+    assert 'label="encoder t = 1"' in text and 'label="decoder t = 1"' in text
+    if HAVE_ENGINE:
+        path = render(text, str(tmp_path / "s.svg"))
+        with open(path, encoding="utf-8") as f:
+            svg = f.read()
+        boxes = {
+            m.group(1): [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", m.group(2))][0::2]
+            for m in re.finditer(
+                r"<title>(cluster_(?:enc|dec)_t\d+)</title>\s*<(?:polygon|path)[^>]*?"
+                r'(?:points|d)="([^"]+)"',
+                svg,
+            )
+        }
+        enc_right = max(max(v) for k, v in boxes.items() if "_enc_" in k)
+        dec_left = min(min(v) for k, v in boxes.items() if "_dec_" in k)
+        assert enc_right <= dec_left + 0.01  # the encoder's boxes, then the decoder's

@@ -13,6 +13,9 @@ import numpy as np
 from . import colors
 from .sceneitems import Edge, Item, emit
 
+# seq2seq roles, in the order their boxes run from left to right
+STAGES = {"encoder": 0, "decoder": 1}
+
 
 class Scene:
     def __init__(self, view, detail, params, window):
@@ -41,6 +44,9 @@ class Scene:
         if t is None:
             return None
         tags = self.view.nodes[i].tags
+        stage = STAGES.get(tags.get("role"))
+        if stage is not None:  # an encoder-decoder: encoder steps, then decoder steps
+            t = (stage, t)
         if self.nested and "direction" in tags:
             return (t, tags.get("layer", 0), tags["direction"])
         return (t,)

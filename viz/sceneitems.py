@@ -210,18 +210,19 @@ def emit(scene, style):
             lines.append(f"  {item.id} [{attr_list(node_attrs(item, style))}];")
         else:
             clusters.setdefault(item.key[0], {}).setdefault(item.key[1:], []).append(item)
-    for t in sorted(clusters):
+    for t in sorted(clusters, key=step_order):
         groups = clusters[t]
-        lines.append(f"  subgraph cluster_t{t} {{")
+        cluster, title = step_name(t)
+        lines.append(f"  subgraph cluster_{cluster} {{")
         lines.append(
-            f'    label="t = {t}"; style="rounded,filled"; fillcolor="{CLUSTER_FILL}"; '
+            f'    label="{title}"; style="rounded,filled"; fillcolor="{CLUSTER_FILL}"; '
             'color="#b4b4b4"; fontsize=14; fontname="Helvetica-Bold";'
         )
         for item in groups.get((), []):
             lines.append(f"    {item.id} [{attr_list(node_attrs(item, style))}];")
         subs = sorted((k for k in groups if k), key=_sub_order)
         for layer, direction in subs:
-            lines.append(f"    subgraph cluster_t{t}_l{layer}_{direction} {{")
+            lines.append(f"    subgraph cluster_{cluster}_l{layer}_{direction} {{")
             name = f"layer {layer}, {direction}"
             lines.append(
                 f'      label="{name}"; style="rounded,filled"; fillcolor="{SUB_FILL}"; '
@@ -239,7 +240,9 @@ def emit(scene, style):
         attrs = edge_attrs(edge, style, flat)
         if edge.kind == "recurrent" and not flat:
             tail, head = head, tail
-        elif edge.kind == "recurrent" and step_of.get(tail, 0) > step_of.get(head, 0):
+        elif edge.kind == "recurrent" and step_order(step_of.get(tail, 0)) > step_order(
+            step_of.get(head, 0)
+        ):
             # a reverse direction's state flows from t+1 back to t; a flat edge puts its
             # tail on the left, so it is written from t to t+1 and drawn backwards
             tail, head = head, tail
@@ -257,7 +260,7 @@ def _anchor_edges(clusters):
     """
     lines = []
     chains = {}
-    for t in sorted(clusters):
+    for t in sorted(clusters, key=step_order):
         for sub in sorted(clusters[t], key=_sub_order):
             anchor = _anchor(clusters[t][sub])
             if anchor is not None:
@@ -270,20 +273,34 @@ def _anchor_edges(clusters):
     # nodes outside clusters keep their order; flat edges between clusters need not
     # (the layout orders whole clusters by crossings). An edge from each point up into its
     # step's clusters makes any other order of the clusters cross them.
-    steps = sorted(clusters)
+    steps = sorted(clusters, key=step_order)
     if len(steps) > 1:
-        points = " ".join(f"time_t{t};" for t in steps)
-        lines.append(f"  {{ rank=same; {points} }}")
+        point = {t: "time_" + step_name(t)[0] for t in steps}
+        lines.append("  { rank=same; " + " ".join(f"{point[t]};" for t in steps) + " }")
         for t in steps:
-            lines.append(f'  time_t{t} [shape=point, style=invis, width=0.01, label=""];')
+            lines.append(f'  {point[t]} [shape=point, style=invis, width=0.01, label=""];')
         for a, b in zip(steps, steps[1:]):
-            lines.append(f"  time_t{a} -> time_t{b} [style=invis, minlen=1, weight=20];")
+            lines.append(f"  {point[a]} -> {point[b]} [style=invis, minlen=1, weight=20];")
         for t in steps:
             for sub in sorted(clusters[t], key=_sub_order):
                 anchor = _anchor(clusters[t][sub])
                 if anchor is not None:
-                    lines.append(f"  time_t{t} -> {anchor.id} [style=invis, weight=5];")
+                    lines.append(f"  {point[t]} -> {anchor.id} [style=invis, weight=5];")
     return lines
+
+
+def step_order(key):
+    """Sort key of a step: t, or (stage, t) for an encoder-decoder (encoder first)."""
+    return key if isinstance(key, tuple) else (-1, key)
+
+
+def step_name(key):
+    """(cluster name, title) of a step: ("t3", "t = 3"), ("enc_t3", "encoder t = 3")."""
+    if isinstance(key, tuple):
+        stage, t = key
+        role = ("encoder", "decoder")[stage]
+        return f"{role[:3]}_t{t}", f"{role} t = {t}"
+    return f"t{key}", f"t = {key}"
 
 
 def _anchor(items):
