@@ -125,3 +125,16 @@ def test_bptt_json_and_compare_carry_input_grad_norm():
     assert "input_grad_norm |dE_T/dx_k|" in result.output
     table = json.loads(runner.invoke(main, ["bptt", "--json", "--compare", "rnn,lstm"]).stdout)
     assert all("input_grad_norm" in r for report in table for r in report["rows"])
+
+
+def test_plot_series_carry_input_grad_norm(tmp_path):
+    pytest.importorskip("matplotlib")
+    from viz.plots import decay_series, jacobian_decay
+
+    report = bptt.analyze(lecture.build("lstm", steps=5))
+    label, distances, norms, bounds, inputs = decay_series("lstm", report)
+    by_k = {report.T - d: v for d, v in zip(distances, inputs)}
+    assert by_k == {r.k: r.input_grad_norm for r in report.rows if r.k in by_k}
+    out = jacobian_decay([(label, distances, norms, bounds, inputs)], str(tmp_path / "d.png"))
+    with open(out, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
