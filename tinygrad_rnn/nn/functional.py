@@ -259,6 +259,11 @@ def _pad_axis(x, axis, left, right, mode, value):
             shape[axis] = max(amount, 0)
             pieces.append(Tensor(np.full(shape, value, dtype=x.dtype)))
         return concat([pieces[0], x, pieces[1]], axis=axis)
+    if n + left + right < 1:
+        raise ValueError(
+            f"pad: input of size {n} on axis {axis} is too small for padding ({left}, {right}) "
+            f"in {mode} mode: the output would have size {n + left + right}"
+        )
     index = np.arange(-left, n + right)
     if mode == "replicate":
         index = np.clip(index, 0, n - 1)
