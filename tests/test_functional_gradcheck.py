@@ -154,6 +154,21 @@ TARGETS = np.array([0, 1, 2])
         (lambda: F.one_hot(np.array([], dtype=int)), ValueError, "empty tensor"),
         (lambda: F.mse_loss(X, X, weight=np.ones(4)), ValueError, "Weights and input must"),
         (lambda: F.softmax(X, dim=5), IndexError, "softmax.*5"),
+        (lambda: F.softmax(X, dim=1, dtype="abc"), TypeError, "softmax: dtype='abc'"),
+        (lambda: F.relu(X, inplace=X), TypeError, "relu: inplace must be True or False"),
+        (lambda: F.dropout(X, 0.5, training="yes"), TypeError, "training must be True or"),
+        (lambda: F.mse_loss(X, X, reduction=np.zeros(2)), ValueError, "unknown reduction"),
+        (lambda: F.l1_loss(X, X, size_average=X), TypeError, "size_average must be True"),
+        (lambda: F.pad(X, Tensor(1.0)), TypeError, "tuple of integers"),
+        (lambda: F.pad(X, (1, 1), mode=np.zeros(2)), ValueError, "unknown padding mode"),
+        (lambda: F.one_hot(np.array([1]), np.zeros(2)), ValueError, "num_classes must be"),
+        (lambda: F.binary_cross_entropy(X, X, weight=np.ones(5)), ValueError, r"weight of shape"),
+        (
+            lambda: F.binary_cross_entropy_with_logits(X, X, pos_weight=np.ones(3)),
+            ValueError,
+            "pos",
+        ),
+        (lambda: F.gelu(X, approximate=None), ValueError, "'none' or 'tanh'"),
     ],
 )
 def test_bad_arguments_are_named_in_the_error(call, error, match):

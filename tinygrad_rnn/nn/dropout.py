@@ -29,6 +29,9 @@ def _check_p(name, p):
 def dropout(input, p=0.5, training=True, inplace=False):
     """x * Bernoulli(1 - p) mask / (1 - p) in training; x itself when not training."""
     _check_p("dropout", p)
+    for name, value in (("training", training), ("inplace", inplace)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"dropout: {name} must be True or False, got {value!r:.40}")
     if inplace:
         raise ValueError(
             "dropout: inplace=True is not supported (the graph keeps every value it computed); "

@@ -26,6 +26,7 @@ from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    flag,
     huber_loss,
     l1_loss,
     mse_loss,
@@ -66,7 +67,7 @@ def _tensor(x):
 
 
 def _no_inplace(fn, inplace):
-    if inplace:
+    if flag(fn, "inplace", inplace):
         raise ValueError(
             f"{fn}: inplace=True is not supported (the graph keeps every value it computed); "
             f"write x = F.{fn}(x) instead"
@@ -84,7 +85,19 @@ def _softmax_dim(fn, ndim, dim, dtype, x):
         )
         dim = 0 if ndim in (0, 1, 3) else 1
     if dtype is not None:
-        x = Tensor(x.data.astype(dtype)) if not x.requires_grad else x
+        try:
+            dtype = np.dtype(str(dtype).replace("torch.", "") if "torch" in str(dtype) else dtype)
+        except TypeError:
+            raise TypeError(f"{fn}: dtype={dtype!r} is not a floating dtype") from None
+        if dtype.kind != "f":
+            raise TypeError(f"{fn}: dtype={dtype!r} is not a floating dtype")
+        if dtype != x.dtype:
+            if x.requires_grad:
+                raise TypeError(
+                    f"{fn}: dtype={dtype} would cast a tensor that requires grad, and a cast "
+                    "is not differentiable here; cast the input first"
+                )
+            x = Tensor(x.data.astype(dtype))
     return dim, x
 
 
@@ -147,6 +160,8 @@ def logsigmoid(input):
 def gelu(input, approximate="none"):
     """x Phi(x) (approximate="none", through erf) or torch's tanh approximation."""
     x = _tensor(input)
+    if not isinstance(approximate, str):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r:.40}")
     if approximate == "none":
         return (x * (Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5).named("gelu")
     if approximate == "tanh":
@@ -185,11 +200,15 @@ def one_hot(tensor, num_classes=-1):
         raise TypeError(f"one_hot is only applicable to index tensor, got dtype {t.dtype}")
     if t.size and t.min() < 0:
         raise ValueError(f"one_hot: Class values must be non-negative, got {int(t.min())}")
-    if num_classes == -1:
+    if isinstance(num_classes, (int, np.integer)) and num_classes == -1:
         if not t.size:
             raise ValueError("one_hot: Can not infer total number of classes from empty tensor")
         num_classes = int(t.max()) + 1
-    elif not isinstance(num_classes, (int, np.integer)) or num_classes < 0:
+    elif (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, (int, np.integer))
+        or num_classes < 0
+    ):
         raise ValueError(f"one_hot: num_classes must be -1 or >= 0, got {num_classes!r}")
     elif t.size and t.max() >= num_classes:
         raise ValueError(
@@ -211,8 +230,8 @@ def pad(input, pad, mode="constant", value=None):
     gradient of every copy flows back to its source element.
     """
     x = _tensor(input)
-    if isinstance(pad, (str, bytes)) or not hasattr(pad, "__len__"):
-        raise TypeError(f"pad: pad must be a tuple of integers, got {pad!r}")
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad: pad must be a tuple of integers, got {pad!r:.40}")
     if not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
         raise TypeError(f"pad: pad must be a tuple of integers, got {tuple(pad)!r}")
     pad = [int(p) for p in pad]
@@ -224,7 +243,7 @@ def pad(input, pad, mode="constant", value=None):
             f"pad: Padding length should be less than or equal to two times the input "
             f"dimension but got padding length {len(pad)} and input of dimension {x.ndim}"
         )
-    if mode not in PAD_MODES:
+    if not isinstance(mode, str) or mode not in PAD_MODES:
         raise ValueError(f"pad: unknown padding mode {mode!r} (choose from {', '.join(PAD_MODES)})")
     if mode != "constant":
         if value is not None and value != 0:

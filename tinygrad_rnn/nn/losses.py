@@ -54,6 +54,20 @@ def _float(x, like, fn="loss", what="target"):
         ) from None
 
 
+def _broadcast_to_input(fn, what, w, input):
+    """`w` (a weight) as a tensor that broadcasts to input's shape, or a ValueError naming it."""
+    w = _float(w, input, fn, what)
+    try:
+        fits = np.broadcast_shapes(w.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{fn}: {what} of shape {w.shape} does not broadcast to the input's shape {input.shape}"
+        )
+    return w
+
+
 def number(fn, name, value):
     """A real-number option, or a TypeError naming the function and the option."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -61,8 +75,22 @@ def number(fn, name, value):
     return float(value)
 
 
+def flag(fn, name, value, optional=False):
+    """A True/False option (None too when `optional`), or a TypeError naming it."""
+    if (optional and value is None) or isinstance(value, (bool, np.bool_)):
+        return value if value is None else bool(value)
+    raise TypeError(f"{fn}: {name} must be True or False, got {value!r:.40}")
+
+
 def _reduction(size_average, reduce, reduction, fn):
     """torch's legacy rule: size_average / reduce, when given, decide the reduction."""
+    size_average = flag(fn, "size_average", size_average, optional=True)
+    reduce = flag(fn, "reduce", reduce, optional=True)
+    if not isinstance(reduction, str):
+        raise ValueError(
+            f"{fn}: unknown reduction {reduction!r:.40}: reduction must be one of "
+            f"{', '.join(REDUCTIONS)}"
+        )
     if size_average is not None or reduce is not None:
         warnings.warn(
             f"{fn}: size_average and reduce are deprecated, use reduction= instead",
@@ -365,7 +393,7 @@ def binary_cross_entropy(
         )
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        loss = loss * _float(weight, input, fn, "weight")
+        loss = loss * _broadcast_to_input(fn, "weight", weight, input)
     return _reduce(loss, reduction)
 
 
@@ -395,8 +423,8 @@ def binary_cross_entropy_with_logits(
     log_sig, log_sig_neg = logp[(Ellipsis, 1)], logp[(Ellipsis, 0)]
     positive = target * log_sig
     if pos_weight is not None:
-        positive = positive * _float(pos_weight, input, fn, "pos_weight")
+        positive = positive * _broadcast_to_input(fn, "pos_weight", pos_weight, input)
     loss = -(positive + (1.0 - target) * log_sig_neg)
     if weight is not None:
-        loss = loss * _float(weight, input, fn, "weight")
+        loss = loss * _broadcast_to_input(fn, "weight", weight, input)
     return _reduce(loss, reduction)
