@@ -112,6 +112,47 @@ class Report:
             "spectral_radius": _json_number(self.spectral_radius),
         }
 
+    def _repr_html_(self):
+        """The rows as an HTML table, for Jupyter (the CLI prints the same numbers)."""
+        rows = [row.to_dict() for row in self.rows]
+        columns = list(rows[0]) if rows else []
+        head = "".join(f"<th>{_HEADINGS.get(c, c)}</th>" for c in columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_cell(r[c], c)}</td>" for c in columns) + "</tr>" for r in rows
+        )
+        caption = (
+            f"{self.cell}, {self.steps} steps: dE/d{self.param} = &Sigma;<sub>k</sub> "
+            f"term<sub>k</sub>; the terms sum to the engine's gradient within "
+            f"{self.sum_check_error:.1e}; rate {_cell(self.rate, 'rate')} per step: "
+            f"<b>{self.verdict}</b>"
+        )
+        return (
+            f"<table><caption style='text-align:left'>{caption}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+
+_HEADINGS = {
+    "k": "k",
+    "grad_norm": "|dE/dh<sub>k</sub>|",
+    "jacobian_norm": "|dh<sub>T</sub>/dh<sub>k</sub>|",
+    "bound": "bound (&gamma;&sigma;)<sup>T-k</sup>",
+    "contribution_norm": "|term<sub>k</sub>|",
+    "contribution_share": "share",
+    "input_grad_norm": "|dE/dx<sub>k</sub>|",
+    "cell_path_norm": "|dc<sub>T</sub>/dc<sub>k</sub>|",
+}
+
+
+def _cell(value, column):
+    if value is None:
+        return "-"
+    if column == "k":
+        return str(int(value))
+    if column == "contribution_share":
+        return f"{100 * float(value):.1f}%"
+    return f"{float(value):.3g}"
+
 
 def _json_number(value):
     if value is None or isinstance(value, (int, np.integer)) and not isinstance(value, bool):

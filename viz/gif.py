@@ -16,7 +16,7 @@ from . import colors
 from .dot import namer
 from .frames import step_frame
 from .graph import GraphView
-from .render import _with_defaults, _write_atomic, layout
+from .render import _write_atomic, layout
 
 PER = ("node", "step")
 MAX_FRAMES = 120
@@ -65,7 +65,7 @@ def write_gif(root, path, per="node", frame_ms=None, max_frames=MAX_FRAMES, **op
     dots = walk_frames(root, per=per, max_frames=max_frames, **options)
     size = f"{FRAME_PIXELS / 96:.4g},{FRAME_PIXELS / 96:.4g}"
     images = [
-        Image.open(io.BytesIO(layout(_with_defaults(dot, {"size": size}), "png"))).convert("RGB")
+        Image.open(io.BytesIO(layout(dot, "png", attrs={"size": size}))).convert("RGB")
         for dot in dots
     ]
     width = max(im.width for im in images)

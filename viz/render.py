@@ -100,11 +100,13 @@ def _with_defaults(dot_source, attrs):
     return f"{dot_source[: brace + 1]}\n  graph [{text}];{dot_source[brace + 1 :]}"
 
 
-def layout(dot_source, format="svg"):
-    """Lay out `dot_source` and return the svg or png bytes (nothing is written)."""
+def layout(dot_source, format="svg", attrs=None):
+    """Lay out `dot_source` and return the svg or png bytes (nothing is written), with the
+    time steps left to right as `render` makes them; `attrs` are default graph attributes."""
     if format not in ("svg", "png"):
         raise RenderError(f"layout returns svg or png, not {format!r}")
-    return _layout(dot_source, format, find_engine())
+    data, _, _ = _layout_in_time_order(dot_source, format, find_engine(), dict(attrs or {}))
+    return data
 
 
 def _layout(dot_source, format, engine):
@@ -244,3 +246,36 @@ def render(dot_source, path, format=None, dpi=None, max_pixels=DEFAULT_MAX_PIXEL
         result.natural = (round(width * scale), round(height * scale))
         result.shrunk = max(result.natural) > max(result.size) * 1.02 + 2
     return result
+
+
+class Picture:
+    """A drawn graph for notebooks: Jupyter shows it inline (`_repr_svg_`), `.save(path)`
+    writes svg/png/pdf/dot by the suffix, `.dot` is the DOT text."""
+
+    def __init__(self, dot):
+        self.dot = dot
+        self._svg = None
+
+    def svg(self):
+        """The picture as SVG text (laid out once, then kept)."""
+        if self._svg is None:
+            self._svg = layout(self.dot, "svg").decode("utf-8")
+        return self._svg
+
+    def _repr_svg_(self):
+        return self.svg()
+
+    def save(self, path, format=None, **options):
+        """Write the picture to `path` (`render`'s options: dpi, max_pixels); returns `path`."""
+        return render(self.dot, path, format, **options)
+
+    def __repr__(self):
+        return f"<Picture: {self.dot.count(chr(10))} lines of DOT; .save(path), .dot, .svg()>"
+
+
+def draw(roots, **options):
+    """`to_dot(roots, **options)` as a `Picture`: `viz.draw(loss)` in a notebook cell shows
+    the unrolled graph, coloured by gradient (run `backward()` first)."""
+    from .dot import to_dot
+
+    return Picture(to_dot(roots, **options))
