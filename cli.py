@@ -1082,6 +1082,13 @@ def demo_command(seed, out, forget_bias, grad_range, as_json, notation):
     help="--gif: a frame per node, or per time step.",
 )
 @click.option(
+    "--detail",
+    type=T.Name(["op", "cell"]),
+    default="op",
+    show_default=True,
+    help="--html/--gif: every op, or one box per step.",
+)
+@click.option(
     "--lang",
     type=T.Name(["en", "zh"]),
     default="en",
@@ -1101,6 +1108,7 @@ def step_command(
     html_path,
     gif_path,
     per,
+    detail,
     lang,
     notation,
     **model,
@@ -1145,12 +1153,18 @@ def step_command(
         if html_path:
             weight = run.model.layer_parameters(0, 0)[1] if run.model is not None else None
             write_page(
-                run.loss, html_path, bptt_param=weight, notation=notation, lang=lang, title=title
+                run.loss,
+                html_path,
+                bptt_param=weight,
+                notation=notation,
+                lang=lang,
+                title=title,
+                detail=detail,
             )
             click.echo(f"wrote {html_path}")
         if gif_path:
             run = build()  # a fresh graph: the page ran backward
-            count = write_gif(run.loss, gif_path, per=per, notation=notation)
+            count = write_gif(run.loss, gif_path, per=per, notation=notation, detail=detail)
             click.echo(f"wrote {gif_path} ({count} frames)")
         return
     render = functools.partial(render_frame, notation=notation, grad_range=grad_range)

@@ -47,7 +47,7 @@ def test_notation_lecture_uses_the_lstm_symbols_and_keeps_output_and_gate_apart(
     assert not [n for n in names if re.fullmatch(r"[gc]_\d+", n)]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     cell=st.sampled_from(["rnn", "lstm", "gru"]),
     steps=st.integers(1, 4),
@@ -123,3 +123,14 @@ def test_render_and_demo_take_notation_lecture(tmp_path):
     assert "s_3" in set(box_names(out.read_text()).values())
     bad = CliRunner().invoke(main, ["render", "--notation", "greek", "-o", str(out)])
     assert bad.exit_code == 2 and "greek" in bad.output
+
+
+def test_notation_lecture_primes_the_reverse_direction():
+    run = built("rnn", steps=3, bidirectional=True, loss="all")
+    nodes = topo_order([run.loss])
+    name = namer(nodes, "lecture")
+    reverse = {name(n) for n in nodes if n.label and n.tags.get("direction") == "reverse"}
+    assert {"s'_0", "s'_2", "W' s'_2", "U' x_0", "X U'^T"} <= reverse
+    assert {"U'", "W'"} <= {name(n) for n in nodes if n.label and n.op is None}
+    forward = {name(n) for n in nodes if n.label and n.tags.get("direction") == "forward"}
+    assert "s_0" in forward and not any("'" in n for n in forward)

@@ -37,6 +37,7 @@ _LSTM_RULES = (
 # parameters carry no tags: their names say the layer and the direction
 _PARAM = re.compile(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?")
 _SYMBOL = {("weight", "ih"): "U", ("weight", "hh"): "W"}
+_PRIMED = re.compile(r"\b([sUW])(?=[_ ^]|$)")
 
 
 def check(notation):
@@ -67,7 +68,10 @@ def label(node, notation="pytorch", cell=None):
     rules = _RNN_RULES if cell == "rnn" else _LSTM_RULES if cell == "lstm" else ()
     for pattern, replacement in rules:
         if re.fullmatch(pattern, name):
-            return re.sub(pattern, replacement, name)
+            name = re.sub(pattern, replacement, name)
+            if cell == "rnn" and node.tags.get("direction") == "reverse":
+                name = _PRIMED.sub(r"\1'", name)  # the lecture's s'_t, U', W'
+            return name
     return name
 
 

@@ -167,7 +167,7 @@ def bptt_sum(root, param, backward_index):
     return {"additions": additions, "grad": _numbers(param.grad), "error": _num(error)}
 
 
-def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2000):
+def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2000, detail="op"):
     """Run `root`'s backward pass and collect everything the page shows, as plain data.
 
     Returns (data, dot): the JSON-ready dict and the DOT text of the final picture.
@@ -195,8 +195,8 @@ def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2
                 "bwd": backward_index.get(node),
             }
         )
-    dot = to_dot(root, title=title, notation=notation, max_nodes=max_nodes)
-    scene = Scene(view, "op", True, None)
+    dot = to_dot(root, title=title, notation=notation, max_nodes=max_nodes, detail=detail)
+    scene = Scene(view, detail, True, None)
     scene.measure(None, None)
     scene.build()
     items = {}
@@ -206,7 +206,7 @@ def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2
     edges = {}
     for edge in scene.edges:
         tail, head = edge.tail, edge.head
-        if edge.kind == "recurrent":
+        if edge.kind == "recurrent" and detail == "op":
             tail, head = head, tail  # drawn reversed (see viz/sceneitems.emit)
         edges[f"{tail}->{head}"] = sorted({v for v, _ in edge.under})
     index = {node: i for i, node in enumerate(view.nodes)}
@@ -238,11 +238,13 @@ def _asset(name):
         return f.read()
 
 
-def page(root, bptt_param=None, notation="pytorch", title=None, lang="en", max_nodes=2000):
+def page(
+    root, bptt_param=None, notation="pytorch", title=None, lang="en", max_nodes=2000, detail="op"
+):
     """The whole page as one string (see the module docstring)."""
     if lang not in LANGS:
         raise ValueError(f"unknown page language {lang!r} (choose from {', '.join(LANGS)})")
-    data, dot = page_data(root, bptt_param, notation, title, max_nodes)
+    data, dot = page_data(root, bptt_param, notation, title, max_nodes, detail)
     data["lang"] = lang
     # "</script>" or "<!--" inside the JSON would end the script: write every "<" escaped
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")

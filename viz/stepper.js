@@ -78,9 +78,9 @@
     var info = title && D.items[title.textContent];
     if (!info) return;
     var used = info.kind === "ghost" ? info.uses : info.members;
-    var appear = info.kind === "ghost"
-      ? Math.min.apply(null, info.uses.map(fwdOf).concat([NF]))
-      : latest(info.members, fwdOf);
+    // an item appears with its first node (a ghost with the first use of its parameter)
+    var appear = Math.min.apply(null, (info.kind === "ghost" ? info.uses : info.members)
+      .map(fwdOf).concat([NF]));
     var it = {
       g: g, info: info, appear: appear, done: latest(used, bwdOf),
       shapes: g.querySelectorAll("path, polygon, ellipse"), texts: g.querySelectorAll("text")
