@@ -273,7 +273,9 @@ def test_page_data_names_every_drawn_node_and_edge(detail, cell):
     run = lecture.build(cell, steps=3, bidirectional=cell == "rnn")
     data, dot_text = page_data(run.loss, bptt_param=weight_hh(run), detail=detail)
     dot = Dot(dot_text)
-    drawn = {n for n in dot.nodes if n != "legend" and not n.startswith("elided")}
+    # graph nodes: n (tensor or leaf), o (op), p (a parameter's copy per step), u (a step);
+    # the legend, time axis and elision markers stand for no node and stay as drawn
+    drawn = {n for n in dot.nodes if re.fullmatch(r"[nopu]\d+(_\d+)?", n)}
     assert drawn == set(data["items"])
     for tail, head, attrs in dot.visible_edges():
         # dotparse undoes dir=back; the SVG's title keeps the order the DOT text wrote
