@@ -37,7 +37,6 @@ _LSTM_RULES = (
 # parameters carry no tags: their names say the layer and the direction
 _PARAM = re.compile(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?")
 _SYMBOL = {("weight", "ih"): "U", ("weight", "hh"): "W"}
-_PRIMED = re.compile(r"\b([sUW])(?=[_ ^]|$)")
 
 
 def check(notation):
@@ -51,9 +50,9 @@ def label(node, notation="pytorch", cell=None):
     """The name to show for `node`: its own label, or the lecture's symbol for it.
 
     `cell` ("rnn", "lstm", "gru") is read from the node's tags when it has them; pass it
-    for parameters, which have none. The head's output o_t stays o_t, except in an LSTM
-    where o_t is the output gate and the prediction is written y^_t as in the lecture's
-    BPTT slide.
+    for parameters, which have none. The head's output o_t stays o_t, except in an LSTM,
+    where colah's o_t is the output gate (the tool's og_t) and the prediction is written
+    y^_t as in the lecture's BPTT slide.
     """
     name = node.label
     if notation == "pytorch" or name is None:
@@ -68,10 +67,7 @@ def label(node, notation="pytorch", cell=None):
     rules = _RNN_RULES if cell == "rnn" else _LSTM_RULES if cell == "lstm" else ()
     for pattern, replacement in rules:
         if re.fullmatch(pattern, name):
-            name = re.sub(pattern, replacement, name)
-            if cell == "rnn" and node.tags.get("direction") == "reverse":
-                name = _PRIMED.sub(r"\1'", name)  # the lecture's s'_t, U', W'
-            return name
+            return re.sub(pattern, replacement, name)
     return name
 
 
@@ -109,7 +105,7 @@ def rows():
         ("i_t", "i_t", f"rows 0:H {both}", "LSTM input gate"),
         ("f_t", "f_t", f"rows H:2H {both}", "LSTM forget gate"),
         ("C~_t", "g_t", f"rows 2H:3H {both}", "LSTM candidate memory"),
-        ("o_t (LSTM)", "o_t", f"rows 3H:4H {both}", "LSTM output gate"),
+        ("o_t (LSTM)", "og_t", f"rows 3H:4H {both}", "LSTM output gate"),
         ("C_t", "c_t", "c_n is the last", "LSTM cell state f_t C_{t-1} + i_t C~_t"),
         ("h_t (LSTM)", "h_t", "output[t]", "o_t tanh(C_t)"),
         ("W_f, b_f", "rows H:2H", "[W_if | W_hf], b_if + b_hf", "W_f [h_{t-1}, x_t] + b_f"),
