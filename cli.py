@@ -1175,6 +1175,8 @@ def step_command(
     stdin = sys.stdin
     if commands is not None:
         lines, echo = commands.split(";"), True
+    elif stdin is None or stdin.closed:
+        raise ValueError("no commands to run: stdin is closed (give --commands 'n 5; q')")
     elif not stdin.isatty():
         lines, echo = stdin, True
     else:
@@ -1186,6 +1188,8 @@ def step_command(
     debugger.run(session, lines, click.echo, echo=echo, before=added)
     if not echo and not session.quit:
         click.echo()  # end of input (Ctrl-D) left the cursor after a prompt
+    if echo and session.errors:
+        raise ValueError(f"{session.errors} of the scripted commands failed (see 'error:' above)")
 
 
 def _path_inside(directory, name):

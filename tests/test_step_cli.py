@@ -78,9 +78,11 @@ def test_step_continue_to_the_end_gives_backward_gradients():
     assert f"|grad|={np.linalg.norm(grad):.3g}" in result.output
 
 
-def test_step_bad_commands_print_help_and_continue():
+def test_step_bad_commands_print_help_continue_and_exit_nonzero():
     result = step("--commands", "frobnicate; n x; b nowhere; p; n 1; q")
-    assert result.exit_code == 0, result.output
+    # the script ran to its end, but it went wrong: a script runner must see a failure
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "Error: 4 of the scripted commands failed (see 'error:' above)\n"
     out = result.output
     assert "error: unknown command 'frobnicate'" in out and "commands:" in out
     assert "error: n takes a positive number of steps, got 'x'" in out
@@ -116,7 +118,7 @@ def test_step_break_option_sets_a_breakpoint_before_the_session():
 def test_step_g_writes_a_valid_svg_with_the_current_node_marked(tmp_path):
     out = tmp_path / "frames"
     result = step("-o", str(out), "--commands", "b h_1; c; g frame.svg; g ../escape.svg; n")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the refused g is a failed command
     path = out / "frame.svg"
     assert f"wrote {path} (13 of 27 steps done; current: tanh 'h_1' (t=1, layer 0))" in (
         result.output

@@ -81,6 +81,7 @@ class Session:
                     self.consumers[inp] += 1
         self.done_consumers = dict.fromkeys(self.order, 0)
         self.steps = []
+        self.errors = 0  # commands that failed (unknown, or a bad argument)
         self.by_node = {}
         self.breakpoints = []
         self.finished = False
@@ -149,6 +150,7 @@ class Session:
                 raise SessionError(f"unknown command {command!r}")
             return handler(self, arg)
         except SessionError as exc:
+            self.errors += 1  # a script that went wrong must not end as a success
             if handler is None:
                 return f"error: {exc}\n{HELP}"
             # a known command with a bad argument: its own help lines are enough
