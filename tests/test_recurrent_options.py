@@ -54,6 +54,13 @@ def test_lstm_proj_size_is_the_eighth_positional_argument():
         (lambda: nn.LSTM(3, 4, dtype=np.int64), TypeError, "dtype=.* is not supported"),
         (lambda: nn.Linear(3, 4, device="mps"), ValueError, "device='mps'"),
         (lambda: nn.GRUCell(3, 4, bias=None), TypeError, "bias should be of type bool"),
+        (lambda: nn.LSTM(True, 4), ValueError, "input_size must be a positive integer"),
+        (lambda: nn.GRU(3, 4, num_layers=True), ValueError, "num_layers must be a positive"),
+        (lambda: nn.RNN(3, 4, nonlinearity=["tanh"]), ValueError, "unknown nonlinearity"),
+        (lambda: nn.Linear(3, 4, bias="yes"), TypeError, "Linear: bias must be True or False"),
+        (lambda: nn.Embedding(3, 4, sparse=None), TypeError, "sparse must be True or False"),
+        (lambda: nn.Embedding(3, 4, norm_type="2"), TypeError, "norm_type must be a number"),
+        (lambda: nn.Dropout(0.5, inplace=[]), TypeError, "inplace must be True or False"),
     ],
 )
 def test_bad_constructor_options_are_refused_by_name(make, error, match):

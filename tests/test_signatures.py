@@ -179,6 +179,11 @@ def test_optimizer_method_signatures_match_torch(method):
     _assert_same(ours, inspect.signature(getattr(torch.optim.SGD, method)), method)
 
 
+def test_adam_refuses_betas_that_are_not_a_pair():
+    with pytest.raises(TypeError, match="betas must be 2 numbers"):
+        optim.Adam([Tensor(np.ones(2), requires_grad=True)], betas=0.9)
+
+
 def test_step_closure_and_add_param_group_as_torch():
     a, b = (Tensor(np.ones(2), requires_grad=True) for _ in range(2))
     opt = optim.Adagrad([a], lr=0.5)

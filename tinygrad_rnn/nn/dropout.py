@@ -54,6 +54,8 @@ class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         _check_p("Dropout", p)
+        if not isinstance(inplace, (bool, np.bool_)):
+            raise TypeError(f"Dropout: inplace must be True or False, got {inplace!r:.40}")
         if inplace:
             dropout(Tensor(0.0), p, inplace=True)  # the same clear refusal
         self.p = float(p)

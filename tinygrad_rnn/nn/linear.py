@@ -20,6 +20,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         dtype = factory_dtype("Linear", device, dtype)
+        _check_flags("Linear", bias=bias)
         _check_sizes("Linear", 0, in_features=in_features)
         _check_sizes("Linear", 0, out_features=out_features)
         self.in_features = in_features
@@ -111,6 +112,10 @@ class Embedding(Module):
                     f"(-{num_embeddings} .. {num_embeddings - 1}), got {padding_idx!r}"
                 )
             padding_idx = int(padding_idx) % num_embeddings
+        _check_flags("Embedding", scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+        _check_flags("Embedding", _freeze=_freeze)
+        if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.number)):
+            raise TypeError(f"Embedding: norm_type must be a number, got {norm_type!r:.40}")
         if scale_grad_by_freq:
             raise ValueError("Embedding: scale_grad_by_freq=True is not supported")
         if sparse:
@@ -212,6 +217,12 @@ class Embedding(Module):
         if self.max_norm is not None:
             text += f", max_norm={self.max_norm}"
         return text
+
+
+def _check_flags(layer, **flags):
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{layer}: {name} must be True or False, got {value!r:.40}")
 
 
 def _check_sizes(layer, minimum, **sizes):

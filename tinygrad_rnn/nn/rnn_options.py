@@ -35,7 +35,11 @@ def check_layer_options(
     """Raise naming the first bad option; return the numpy dtype asked for (or None)."""
     dtype = factory_dtype(name, device, dtype)
     check_sizes(name, input_size, hidden_size)
-    if not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
+    if (
+        isinstance(num_layers, bool)
+        or not isinstance(num_layers, (int, np.integer))
+        or num_layers < 1
+    ):
         raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
     check_nonlinearity(name, nonlinearity)
     check_bool(name, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
@@ -71,8 +75,8 @@ def check_layer_options(
 
 def check_sizes(name, input_size, hidden_size):
     for what, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValueError(f"{name}: {what} must be a positive integer, got {value!r:.40}")
 
 
 def options(arguments):
@@ -87,7 +91,7 @@ def check_bool(name, **flags):
 
 
 def check_nonlinearity(name, nonlinearity):
-    if nonlinearity not in NONLINEARITIES:
+    if not isinstance(nonlinearity, str) or nonlinearity not in NONLINEARITIES:
         raise ValueError(
             f"{name}: unknown nonlinearity '{nonlinearity}' "
             f"(choose from {', '.join(NONLINEARITIES)})"
