@@ -204,12 +204,16 @@ def test_seq2seq_pictures_box_encoder_and_decoder_steps_apart(tmp_path):
     from tinygrad_rnn.nn import functional as F
 
     nn.manual_seed(0)
-    model = nn.Seq2Seq(src_vocab=5, tgt_vocab=6, hidden_size=3)
+    model = nn.Seq2Seq(src_vocab=5, tgt_vocab=6, hidden_size=3, cell="lstm", num_layers=2)
     src = np.array([[1], [2], [3]])
     tgt_in, tgt = np.array([[0], [4], [5]]), np.array([4, 5, 1])
     logits = model(src, tgt_in)
     loss = F.cross_entropy(logits.reshape(-1, 6), tgt)
     loss.backward()
+    from tinygrad_rnn.autograd import topo_order
+
+    labels = [n.label for n in topo_order([loss]) if n.label is not None]
+    assert len(labels) == len(set(labels)), sorted({x for x in labels if labels.count(x) > 1})
     text = to_dot(loss, detail="cell")
     dot = Dot(text)
     assert not [c for c in dot.clusters if re.fullmatch(r"cluster_t\d+", c)]  # none mixed

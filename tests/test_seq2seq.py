@@ -174,9 +174,10 @@ def test_seq2seq_steps_are_tagged_by_role_time_layer_and_labelled():
         assert ("decoder", t, 0, f"y_{t}") in labels
         for layer in (0, 1):
             for name in ("i", "f", "g", "og", "c", "h"):
-                assert ("decoder", t, layer, f"{name}_{t}") in labels
+                # unique labels: the layer, and "dec" for the decoder's own states
+                assert ("decoder", t, layer, f"{name}_{t}^({layer},dec)") in labels
     for t in range(3):
-        assert ("encoder", t, 0, f"x_{t}") in labels and ("encoder", t, 1, f"h_{t}") in labels
+        assert ("encoder", t, 0, f"x_{t}") in labels and ("encoder", t, 1, f"h_{t}^(1)") in labels
 
 
 def test_seq2seq_rejects_bad_tokens_and_options():

@@ -85,7 +85,7 @@ def stop_rule(stop, nodes=None):
 def base_label(label):
     """A label without the marks that tell layers and directions apart (h'_2^(1) -> h_2):
     the name a learner types for "h_2 in every layer and direction"."""
-    return re.sub(r"\^\(\d+\)", "", re.sub(r"'(?=_)", "", label))
+    return re.sub(r"\^\([^)]*\)", "", re.sub(r"'(?=_)", "", label))
 
 
 def label_matches(label, wanted):

@@ -32,6 +32,7 @@ Tokens are time-major `(S, B)` like the layers and `tinygrad_rnn.tasks` (with
 
 import numpy as np
 
+from .. import _context
 from ..autograd import no_grad, scope
 from ..tensor import Tensor, concat, stack, where
 from .linear import Embedding, Linear, linear
@@ -68,10 +69,11 @@ def make_rnn(cell, input_size, hidden_size, num_layers=1, bidirectional=False, *
 def zero_states(rnn, batch, dtype=np.float64):
     """One zero state per layer: h (B, H), or (h, c) for an LSTM, labelled h_init / c_init."""
     states = []
-    for _ in range(rnn.num_layers):
-        h = Tensor(np.zeros((batch, rnn.hidden_size), dtype=dtype), label="h_init")
+    for layer in range(rnn.num_layers):
+        sup = f"^({layer})" if rnn.num_layers > 1 else ""
+        h = Tensor(np.zeros((batch, rnn.hidden_size), dtype=dtype), label=f"h_init{sup}")
         if rnn.cell == "lstm":
-            c = Tensor(np.zeros((batch, rnn.hidden_size), dtype=dtype), label="c_init")
+            c = Tensor(np.zeros((batch, rnn.hidden_size), dtype=dtype), label=f"c_init{sup}")
             states.append((h, c))
         else:
             states.append(h)
@@ -86,20 +88,26 @@ def stacked_step(rnn, x, states, t, keep=None):
     Call it inside `scope(t=t, ...)`: each layer adds its own `layer` tag.
     """
     lstm = rnn.cell == "lstm"
+    decoder = _context.state.tags.get("role") == "decoder"
     new_states = []
     for layer, state in enumerate(states):
         w_ih, w_hh, b_ih, b_hh = rnn.layer_parameters(layer, 0)
+        # unique labels in one picture: the layer when there are several, "dec" for the
+        # decoder's states (the encoder's h_2 and the decoder's h_2^(dec) are different)
+        marks = ([str(layer)] if len(states) > 1 else []) + (["dec"] if decoder else [])
+        suffix = f"_{t}" + (f"^({','.join(marks)})" if marks else "")
         with scope(layer=layer):
-            xw = linear(x, w_ih, b_ih).named(f"x_{t} W_ih^T")
-            new = cell_step(rnn.cell, xw, state, w_hh, b_hh, f"_{t}", rnn.nonlinearity)
+            reads = x.label if isinstance(x, Tensor) and x.label else f"x_{t}"
+            xw = linear(x, w_ih, b_ih).named(f"{reads} W_ih^T")
+            new = cell_step(rnn.cell, xw, state, w_hh, b_hh, suffix, rnn.nonlinearity)
             if keep is not None:
                 if lstm:
                     new = (
-                        _carry(new[0], state[0], keep, f"h_{t}"),
-                        _carry(new[1], state[1], keep, f"c_{t}"),
+                        _carry(new[0], state[0], keep, f"h{suffix}"),
+                        _carry(new[1], state[1], keep, f"c{suffix}"),
                     )
                 else:
-                    new = _carry(new, state, keep, f"h_{t}")
+                    new = _carry(new, state, keep, f"h{suffix}")
         new_states.append(new)
         x = new[0] if lstm else new
     return new_states
@@ -280,6 +288,10 @@ class Seq2Seq(Module):
         self.decoder = Decoder(
             tgt_vocab, hidden_size, cell, num_layers, embedding_dim, 0, nonlinearity
         )
+        # encoder and decoder have the same parameter names: label each with its path
+        # (encoder.rnn.weight_hh_l0), so no two tensors in a picture share a label
+        for name, param in self.named_parameters():
+            param.label = name
 
     def source(self, src):
         """The (S, B) tokens the encoder reads: `src` itself, or reversed (see reverse_tokens)."""
