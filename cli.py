@@ -1160,11 +1160,15 @@ def step_command(
                 lang=lang,
                 title=title,
                 detail=detail,
+                grad_range=grad_range,
             )
             click.echo(f"wrote {html_path}")
         if gif_path:
             run = build()  # a fresh graph: the page ran backward
-            count = write_gif(run.loss, gif_path, per=per, notation=notation, detail=detail)
+            fixed = {} if grad_range is None else {"grad_range": grad_range}
+            count = write_gif(
+                run.loss, gif_path, per=per, notation=notation, detail=detail, **fixed
+            )
             click.echo(f"wrote {gif_path} ({count} frames)")
         return
     render = functools.partial(render_frame, notation=notation, grad_range=grad_range)

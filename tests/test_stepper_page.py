@@ -283,3 +283,20 @@ def test_page_data_names_every_drawn_node_and_edge(detail, cell):
         assert written in data["edges"], written
     n = len(data["nodes"])
     assert all(0 <= i < n for item in data["items"].values() for i in item["members"])
+
+
+@needs_engine
+def test_step_html_and_gif_keep_a_fixed_grad_range(tmp_path):
+    """--grad-range fixes the colour scale of the page and of every GIF frame."""
+    page_path = tmp_path / "walk.html"
+    result = CliRunner().invoke(
+        main, ["step", "--steps", "2", "--grad-range", "1e-6:10", "--html", str(page_path)]
+    )
+    assert result.exit_code == 0, result.output
+    text = page_path.read_text().replace("&#45;", "-")  # Graphviz escapes the minus
+    assert ">1e-6<" in text and ">10<" in text
+    from viz.gif import walk_frames
+
+    run = lecture.build("rnn", steps=2)
+    frames = walk_frames(run.loss, per="step", grad_range=(-6, 1))
+    assert len(frames) >= 3 and all(">1e-6<" in dot and ">10<" in dot for dot in frames)

@@ -167,7 +167,15 @@ def bptt_sum(root, param, backward_index):
     return {"additions": additions, "grad": _numbers(param.grad), "error": _num(error)}
 
 
-def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2000, detail="op"):
+def page_data(
+    root,
+    bptt_param=None,
+    notation="pytorch",
+    title=None,
+    max_nodes=2000,
+    detail="op",
+    grad_range=None,
+):
     """Run `root`'s backward pass and collect everything the page shows, as plain data.
 
     Returns (data, dot): the JSON-ready dict and the DOT text of the final picture.
@@ -195,7 +203,14 @@ def page_data(root, bptt_param=None, notation="pytorch", title=None, max_nodes=2
                 "bwd": backward_index.get(node),
             }
         )
-    dot = to_dot(root, title=title, notation=notation, max_nodes=max_nodes, detail=detail)
+    dot = to_dot(
+        root,
+        title=title,
+        notation=notation,
+        max_nodes=max_nodes,
+        detail=detail,
+        grad_range=grad_range,
+    )
     scene = Scene(view, detail, True, None)
     scene.measure(None, None)
     scene.build()
@@ -239,12 +254,19 @@ def _asset(name):
 
 
 def page(
-    root, bptt_param=None, notation="pytorch", title=None, lang="en", max_nodes=2000, detail="op"
+    root,
+    bptt_param=None,
+    notation="pytorch",
+    title=None,
+    lang="en",
+    max_nodes=2000,
+    detail="op",
+    grad_range=None,
 ):
     """The whole page as one string (see the module docstring)."""
     if lang not in LANGS:
         raise ValueError(f"unknown page language {lang!r} (choose from {', '.join(LANGS)})")
-    data, dot = page_data(root, bptt_param, notation, title, max_nodes, detail)
+    data, dot = page_data(root, bptt_param, notation, title, max_nodes, detail, grad_range)
     data["lang"] = lang
     # "</script>" or "<!--" inside the JSON would end the script: write every "<" escaped
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
