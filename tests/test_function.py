@@ -393,3 +393,34 @@ def test_function_in_the_step_debugger_is_named():
     session = debugger.Session(y.sum())
     debugger.run(session, ["n", "n", "w", "q"], lines.append)
     assert "ScaledSoftplus" in "\n".join(lines)
+
+
+def test_function_mark_non_differentiable_and_torch_ctx_methods():
+    class ArgMax(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_non_differentiable()
+            ctx.set_materialize_grads(False)
+            return np.argmax(x, axis=-1)  # integers: fine once marked
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            raise AssertionError("never called")
+
+    x = Tensor(np.array([[1.0, 3.0], [4.0, 2.0]]), requires_grad=True)
+    index = ArgMax.apply(x)
+    assert not index.requires_grad and index.op is None
+    np.testing.assert_array_equal(index.data, [1, 0])
+
+    class Dirty(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            return grad_out
+
+    with pytest.raises(ValueError, match="Dirty: mark_dirty"):
+        Dirty.apply(x)

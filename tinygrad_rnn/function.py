@@ -53,6 +53,7 @@ class FunctionCtx:
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self._saved = ()
+        self.non_differentiable = False
 
     def save_for_backward(self, *arrays):
         saved = []
@@ -69,6 +70,20 @@ class FunctionCtx:
     def saved_tensors(self):
         """The arrays given to `save_for_backward`, in order (read-only)."""
         return self._saved
+
+    def mark_non_differentiable(self, *outputs):
+        """As in PyTorch: the output carries no gradient (an index, a mask, a count)."""
+        self.non_differentiable = True
+
+    def set_materialize_grads(self, value):
+        """Accepted for PyTorch compatibility: here grad_out is always an array (a single
+        output always has a gradient when backward reaches it)."""
+
+    def mark_dirty(self, *arrays):
+        raise ValueError(
+            "mark_dirty: a Function cannot change its inputs in place here (they are "
+            "read-only); return a new array"
+        )
 
 
 def _read_only(a):
@@ -136,7 +151,7 @@ class FunctionOp(Op):
             out = np.asarray(out)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"forward returned {type(out).__name__}: {exc}") from None
-        if out.dtype.kind not in "fc" and any(self.needs):
+        if out.dtype.kind not in "fc" and any(self.needs) and not self.ctx.non_differentiable:
             raise TypeError(
                 f"forward returned dtype {out.dtype}; only a floating-point output "
                 "can carry a gradient"
@@ -240,7 +255,10 @@ class Function:
             isinstance(a, Tensor) and a.requires_grad and state.grad_enabled for a in args
         )
         op_class = FunctionOp.for_function(cls)
-        return op_class.apply(*tensors, template=template, needs=needs)
+        out = op_class.apply(*tensors, template=template, needs=needs)
+        if out.op is not None and out.op.ctx.non_differentiable:
+            return out.detach()  # no gradient flows through it, as PyTorch's marked outputs
+        return out
 
 
 def _defined(cls):
