@@ -1283,7 +1283,9 @@ def connectivity_command(seed, load, input_text, sample, out, as_json, compare):
 @main.command("gates", short_help="Unit x time heatmaps of a trained model's gates and states.")
 @seed_option
 @_view_options
-@click.option("--layer", type=int, default=-1, show_default=True, help="Which layer (-1: top).")
+@click.option(
+    "--layer", type=T.Count(), default=-1, show_default=True, help="Which layer (-1: top)."
+)
 @click.option(
     "--direction",
     type=T.Name(["forward", "reverse"]),
