@@ -333,6 +333,26 @@ def test_pad_matches_torch(case, seed):
 
 
 @pytest.mark.parametrize(
+    ("shape", "pads", "mode"),
+    [
+        ((2, 2, 2), (0, 0, -1, -1), "replicate"),  # H empty, W kept: torch returns (2, 0, 2)
+        ((2, 2, 2), (-1, -1, 0, 0), "reflect"),
+        ((1, 2, 2, 2), (0, 0, 0, 0, -1, -1), "replicate"),
+    ],
+)
+def test_pad_empties_one_axis_among_several_as_torch(shape, pads, mode):
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    expected = TF.pad(torch.from_numpy(x), pads, mode=mode).numpy()
+    got = F.pad(Tensor(x), pads, mode=mode).data
+    assert got.shape == expected.shape
+
+
+def test_pad_refuses_when_every_padded_axis_would_be_empty():
+    with pytest.raises(ValueError, match="too small"):
+        F.pad(Tensor(np.zeros((2, 2, 2))), (-1, -1, -1, -1), mode="replicate")
+
+
+@pytest.mark.parametrize(
     ("shape", "pads", "mode", "match"),
     [
         ((2, 5), (1, 2, 3), "constant", "divisible by 2"),

@@ -254,6 +254,14 @@ def pad(input, pad, mode="constant", value=None):
                 f"{mode!r}: pad (l, r) needs 2-D or 3-D input, 4 values 3-D or 4-D, "
                 "6 values 4-D or 5-D"
             )
+        # torch refuses only when every padded axis would come out empty; one empty axis
+        # among others is a valid (empty) result.
+        sizes = [x.shape[x.ndim - 1 - k] + pad[2 * k] + pad[2 * k + 1] for k in range(n_axes)]
+        if all(size < 1 for size in sizes):
+            raise ValueError(
+                f"pad: input of shape {x.shape} is too small for padding {tuple(pad)} in "
+                f"{mode} mode: the padded axes would have sizes {sizes[::-1]}"
+            )
     for k in range(n_axes):
         axis = x.ndim - 1 - k
         left, right = pad[2 * k], pad[2 * k + 1]
@@ -278,11 +286,6 @@ def _pad_axis(x, axis, left, right, mode, value):
             shape[axis] = max(amount, 0)
             pieces.append(Tensor(np.full(shape, value, dtype=x.dtype)))
         return concat([pieces[0], x, pieces[1]], axis=axis)
-    if n + left + right < 1:
-        raise ValueError(
-            f"pad: input of size {n} on axis {axis} is too small for padding ({left}, {right}) "
-            f"in {mode} mode: the output would have size {n + left + right}"
-        )
     index = np.arange(-left, n + right)
     if mode == "replicate":
         index = np.clip(index, 0, n - 1)
