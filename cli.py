@@ -77,8 +77,8 @@ class Group(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own exits (Exit is a RuntimeError)
         except click.UsageError as exc:
-            if isinstance(exc, T.OptionError) or exc.ctx is None:
-                raise OneLine(exc.format_message(), 2) from None
+            if isinstance(exc, click.BadParameter) or exc.ctx is None:  # names its option
+                raise OneLine(one_line(exc.format_message()), 2) from None
             hint = f"see {exc.ctx.command_path} --help"
             raise OneLine(f"{one_line(exc.format_message())} ({hint})", 2) from None
         except click.ClickException:

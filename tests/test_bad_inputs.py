@@ -303,3 +303,30 @@ def test_cli_debug_env_turns_a_bug_into_its_traceback(monkeypatch):
     monkeypatch.setenv(cli.DEBUG_ENV, "1")
     loud = CliRunner().invoke(cli.main, ["step", "--commands", "q"])
     assert isinstance(loud.exception, ZeroDivisionError)
+
+
+def test_cli_free_text_inputs_are_checked_before_any_output(tmp_path):
+    log = tmp_path / "binary.jsonl"
+    log.write_bytes(b"\x89PNG\xa4\x00")
+    for args, words in [
+        (["plot", str(log), "-o", str(tmp_path / "p.png")], "is not text"),
+        (["gradcheck", "-k", "zzz"], "no op case matches 'zzz'"),
+        (["bptt", "--param", "nope"], "unknown parameter 'nope'"),
+        (["step", "--break", "", "--commands", "q"], "breakpoint"),
+    ]:
+        result = CliRunner().invoke(cli.main, args)
+        assert result.exit_code != 0 and result.stderr.count("\n") == 1, result.output
+        assert words in result.stderr and result.stderr.count("(see") <= 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.jsonl"]
+
+
+def test_sample_checks_the_prime_before_printing_it(tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("abc abc cab. " * 40, encoding="utf-8")
+    path = tmp_path / "t.npz"
+    args = ["train", "--task", "text", "--text", str(text), "--length", "6", "--hidden", "4"]
+    trained = CliRunner().invoke(cli.main, [*args, "--steps", "1", "--save", str(path)])
+    assert trained.exit_code == 0, trained.output
+    result = CliRunner().invoke(cli.main, ["sample", "--load", str(path), "--prime", "XYZ"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "characters ['X', 'Y', 'Z'] are not in the vocabulary" in result.stderr

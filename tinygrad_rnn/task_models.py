@@ -113,12 +113,17 @@ def continue_text(model, task, prime, length, temperature=1.0, rng=None):
 
 def stream_text(model, task, prime, length, temperature=1.0, rng=None):
     """`continue_text` as a generator of characters: each is yielded as soon as it is
-    sampled, so a long sample can be printed while it is made, in constant memory."""
+    sampled, so a long sample can be printed while it is made, in constant memory.
+    Everything is checked when it is called, before the first character."""
     if model.rnn.bidirectional:
         raise ValueError("a bidirectional model reads the future: it cannot generate text")
     if not prime:
         raise ValueError("the prime is empty: give the model at least one character to read")
-    ids = task.encode(prime)
+    pick(np.zeros((1, 1)), temperature, rng)  # checks the temperature
+    return _stream(model, task, task.encode(prime), length, temperature, rng)
+
+
+def _stream(model, task, ids, length, temperature, rng):
     with no_grad():
         logits, run = model.read(ids[:, None])
         state = state_after(run, -1)

@@ -42,20 +42,21 @@ def read_log(path):
     if not path.is_file():
         raise ValueError(f"log {path} does not exist")
     by_step = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {number}: not JSON (is it a train --log?)"
-                ) from None
-            step = record.get("step") if isinstance(record, dict) else None
-            if isinstance(step, bool) or not isinstance(step, int):
-                raise ValueError(f"{path}, line {number}: a train --log record has a 'step'")
-            by_step[step] = record
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"log {path} is not text (is it a train --log?)") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: not JSON (is it a train --log?)") from None
+        step = record.get("step") if isinstance(record, dict) else None
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise ValueError(f"{path}, line {number}: a train --log record has a 'step'")
+        by_step[step] = record
     if not by_step:
         raise ValueError(f"log {path} has no records")
     return RunLog(path.stem, [by_step[s] for s in sorted(by_step)])
