@@ -150,7 +150,7 @@ def test_backward_never_writes_into_arrays_others_hold():
 def test_backward_float32_graph_keeps_float32_gradients():
     x = Tensor(np.array([[1.0, -2.0], [0.5, 3.0]], dtype=np.float32), requires_grad=True)
     w = Tensor(np.array([0.5, -1.0]), requires_grad=True)  # float64: x * w promotes
-    y = ((x * 2.0).max(axis=0) + x.sum(axis=1)).sum()
+    y = ((x * 2.0).max(axis=0).values + x.sum(axis=1)).sum()
     assert y.dtype == np.float32
     y.backward()
     (x * w).sum().backward()

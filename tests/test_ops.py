@@ -124,10 +124,21 @@ def test_run_case_reports_wrong_forward_and_wrong_backward():
     assert rows[2].detail.startswith("ValueError: matmul")
 
 
-def test_max_ties_share_the_gradient():
+def test_max_ties_as_torch_amax_and_full_share_max_dim_picks_the_index():
     x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]]), requires_grad=True)
-    x.max(axis=1).sum().backward()
+    x.amax(dim=1).sum().backward()
     np.testing.assert_array_equal(x.grad, [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+    x.grad = None
+    x.max().backward()  # a full reduction: the tied maxima share
+    np.testing.assert_array_equal(x.grad, [[0, 0.5, 0.5], [0, 0, 0]])
+    x.grad = None
+    values, indices = x.max(dim=1)  # the gradient goes to the returned (first) index only
+    values.sum().backward()
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    np.testing.assert_array_equal(x.grad, [[0, 1, 0], [1, 0, 0]])
+    x.grad = None
+    x.min(dim=1).values.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1, 0, 0], [0, 1, 0]])
 
 
 def test_relu_abs_clip_gradient_at_the_kink_is_pytorchs():
@@ -145,6 +156,6 @@ def test_getitem_repeated_indices_and_masks_scatter_add():
 
 def test_sum_mean_max_accept_axis_0_of_a_0d_tensor():
     x = Tensor(2.0, requires_grad=True)
-    y = x.sum(axis=0) + x.mean(dim=-1) + x.max(axis=0)
+    y = x.sum(axis=0) + x.mean(dim=-1) + x.max(axis=0).values
     y.backward()
     assert y.item() == 6.0 and x.grad == 3.0

@@ -22,9 +22,36 @@ from .autograd import (  # noqa: E402
     scope,
     topo_order,
 )
+from .composite import (  # noqa: E402
+    amax,
+    amin,
+    argmax,
+    argmin,
+    bmm,
+    chunk,
+    cumsum,
+    dot,
+    flatten,
+    flip,
+    gather,
+    index_select,
+    logsumexp,
+    masked_fill,
+    maximum,
+    minimum,
+    mm,
+    norm,
+    permute,
+    prod,
+    split,
+    squeeze,
+    std,
+    unsqueeze,
+    var,
+)
 from .function import Function, FunctionCtx  # noqa: E402
 from .gradcheck import GradcheckError, gradcheck  # noqa: E402
-from .tensor import Tensor, cat, chunk, concat, ones, split, stack, tensor, where, zeros
+from .tensor import Tensor, cat, concat, ones, stack, tensor, where, zeros  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -52,6 +79,29 @@ __all__ = [
     "topo_order",
     "where",
     "zeros",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "bmm",
+    "cumsum",
+    "dot",
+    "flatten",
+    "flip",
+    "gather",
+    "index_select",
+    "logsumexp",
+    "masked_fill",
+    "maximum",
+    "minimum",
+    "mm",
+    "norm",
+    "permute",
+    "prod",
+    "squeeze",
+    "std",
+    "unsqueeze",
+    "var",
 ]
 
 # The submodules DESIGN §2 names, reachable as attributes (`tinygrad_rnn.nn.LSTM`); imported

@@ -1,70 +1,536 @@
-"""Ops composed from primitives: no backward rule of their own, the graph shows the parts.
+"""The PyTorch operations built from primitives: no backward rule of their own to trust.
 
-`split` and `chunk` are slices (`getitem`), so each piece is a node whose gradient is added
-back into its part of the input. They need no Tensor import: any node with `shape`, `ndim`
-and `[]` will do.
+Each function takes tensors and returns a tensor made by the ops in `ops.py`, so its
+gradient is whatever the chain rule makes of theirs, and its graph shows the pieces
+(`var` is a mean, a sub, a pow and a sum). `Tensor` forwards its torch-named methods here
+(`x.permute(1, 0)` is `permute(x, 1, 0)`). Numerical care lives in the composition:
+`logsumexp` shifts by a constant max, `std` and `norm` take a square root that passes a zero
+gradient at 0 (as torch does) instead of 0 * inf = nan.
 """
+
+from collections import namedtuple
+
+import numpy as np
+
+from . import ops
+
+# `values, indices = x.max(dim=1)`: torch.return_types.max, with `.values` and `.indices`
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _is_tensor(x):
+    # the Tensor class, reached through the node constructor tensor.py hands to ops.py: this
+    # module needs no import of tensor.py (which binds these functions as its methods)
+    return isinstance(x, ops.Op.make_node.__self__)
+
+
+def _leaf(array):
+    """A constant leaf (no grad) holding `array`."""
+    return ops.Op.make_node(np.asarray(array), (), None, False)
+
+
+def _lift(value, like):
+    """A number or array as a constant leaf of `like`'s float dtype; a tensor as it is."""
+    if _is_tensor(value):
+        return value
+    if isinstance(value, (int, float, np.number)) and like.data.dtype.kind == "f":
+        return _leaf(np.asarray(value, dtype=like.data.dtype))
+    return _leaf(value)
+
+
+def _where(condition, a, b):
+    like = a if _is_tensor(a) else b
+    return ops.Where.apply(_lift(a, like), _lift(b, like), condition=condition)
+
+
+def _dims(name, dim, keepdim, axis, keepdims):
+    """(dim, keepdim) from torch's names or numpy's aliases `axis`/`keepdims`."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}: give dim or axis, not both")
+        dim = axis
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim if keepdims is None else keepdims)
+
+
+def _const(x, value):
+    """`value` (not differentiated) as a node depending on `x`: its gradient into x is 0.
+
+    A plain constant would leave `x.grad` None where torch gives zeros (sign, argmax-like
+    results still hang on the graph), so the value goes through `where` with an all-false
+    condition.
+    """
+    value = np.asarray(value, dtype=np.result_type(x.data.dtype, np.float16))
+    never = np.zeros(np.broadcast_shapes(x.shape, value.shape), dtype=bool)
+    return ops.Where.apply(x, _lift(value, x), condition=never)
 
 
 def check_dim(where, dim, ndim):
     """`dim` as a non-negative axis of an `ndim`-d tensor, or IndexError naming both (as
-    torch: dims -ndim..ndim-1 are valid)."""
+    torch: dims -ndim..ndim-1 are valid; a 0-d tensor takes 0 and -1)."""
     if not _whole(dim):
         raise TypeError(f"{where}: dim must be an integer, got {dim!r}")
-    dim = int(dim)
-    if not -ndim <= dim < ndim:
+    dim, top = int(dim), (ndim if ndim > 0 else 1)
+    if not -top <= dim < top:
         raise IndexError(
-            f"{where}: dim {dim} is out of range for a {ndim}-d tensor "
-            f"(expected {-ndim}..{ndim - 1})"
+            f"{where}: dim {dim} is out of range for a {ndim}-d tensor (expected {-top}..{top - 1})"
         )
-    return dim % ndim
+    return dim % top
+
+
+_dim = check_dim
 
 
 def _whole(value):
     return hasattr(value, "__index__") and not isinstance(value, bool)
 
 
-def split(x, size_or_sizes, axis=0):
-    """Slices of `x` along `axis`: equal pieces of `size`, or the given list of sizes
-    (non-negative, adding up to the length of the axis)."""
-    axis = check_dim("split", axis, max(x.ndim, 1))
+# ----- shape -------------------------------------------------------------------------------------
+def permute(x, *dims):
+    """Reorder the axes: `x.permute(2, 0, 1)` (negative dims count from the end)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return ops.Transpose.apply(x, axes=tuple(dims))
+
+
+def t(x):
+    """Transpose of a matrix; a 0-d or 1-D tensor comes back as it is (torch.t)."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {x.shape}")
+    return ops.Transpose.apply(x, axes=tuple(range(x.ndim))[::-1])
+
+
+def squeeze(x, dim=None):
+    """Drop axes of size 1 (all of them, or those in `dim` that have size 1, as torch)."""
+    if dim is None:
+        dims = [d for d, n in enumerate(x.shape) if n == 1]
+    else:
+        dims = [_dim("squeeze", d, x.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))]
+    shape = tuple(n for d, n in enumerate(x.shape) if not (d in dims and n == 1))
+    return ops.Reshape.apply(x, shape=shape)
+
+
+def unsqueeze(x, dim):
+    """Insert an axis of size 1 at `dim` (-1 appends one at the end)."""
+    d = _dim("unsqueeze", dim, x.ndim + 1)
+    return ops.Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:])
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge the axes start_dim..end_dim into one (a 0-d tensor becomes shape (1,))."""
+    if x.ndim == 0:
+        return ops.Reshape.apply(x, shape=(1,))
+    s, e = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape[:s] + (int(np.prod(x.shape[s : e + 1])),) + x.shape[e + 1 :]
+    return ops.Reshape.apply(x, shape=shape)
+
+
+def expand(x, *sizes):
+    """Broadcast to `sizes` (-1 keeps a size): x * ones, so the gradient sums back."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a {x.ndim}-d tensor {x.shape}")
+    shape = []
+    for k, n in enumerate(sizes):
+        old = x.shape[k - lead] if k >= lead else None
+        if n == -1 and old is None:
+            raise ValueError(f"expand: -1 is not allowed for the new leading axis {k}")
+        n = old if n == -1 else n
+        if old not in (None, 1, n):
+            raise ValueError(f"expand: axis {k} has size {old}, cannot expand it to {n}")
+        shape.append(n)
+    return x * np.ones(shape, dtype=x.dtype)
+
+
+def flip(x, dims):
+    """Reverse the order along `dims` (an int or a tuple)."""
+    index = [slice(None)] * x.ndim
+    for d in dims if isinstance(dims, (tuple, list)) else (dims,):
+        index[_dim("flip", d, x.ndim)] = slice(None, None, -1)
+    return ops.GetItem.apply(x, index=tuple(index))
+
+
+def getitem(x, index):
+    """x[index] following torch where numpy differs: ints go first.
+
+    numpy moves advanced-index axes to the front when an int and an integer array are
+    separated by a slice (`x[0, :, [0, 1]]` has shape (2, 3)); torch applies the ints first
+    (shape (3, 2)). Here such an index runs as two getitems: the ints, then the rest.
+    """
+    if _is_tensor(index):
+        index = index.data
+    elif isinstance(index, list):
+        index = np.asarray(index)
+    elif isinstance(index, tuple):
+        index = tuple(_index_part(i) for i in index)
+        ints = [k for k, p in enumerate(index) if _is_int(p)]
+        if ints and any(isinstance(p, np.ndarray) and p.ndim > 0 for p in index):
+            first, rest = _ints_first(index, x.ndim)
+            return ops.GetItem.apply(ops.GetItem.apply(x, index=first), index=rest)
+    return ops.GetItem.apply(x, index=index)
+
+
+def _index_part(p):
+    if _is_tensor(p):
+        p = p.data
+    if isinstance(p, list):
+        return np.asarray(p)
+    if isinstance(p, np.ndarray) and p.ndim == 0 and p.dtype.kind in "iu":
+        return int(p)  # a 0-d integer tensor indexes as an int, as in torch
+    return p
+
+
+def _is_int(p):
+    return isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+
+
+def _ints_first(index, ndim):
+    """(the ints of `index` with slices elsewhere, the rest of `index` without the ints)."""
+    consumed = sum(p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1 for p in index)
+    consumed -= sum(1 for p in index if p is None or p is Ellipsis)
+    first, rest = [], []
+    for p in index:
+        if p is Ellipsis:
+            first += [slice(None)] * (ndim - consumed)
+            rest.append(p)
+        elif _is_int(p):
+            first.append(p)
+        elif p is None:
+            rest.append(p)
+        else:
+            width = p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+            first += [slice(None)] * width
+            rest.append(p)
+    return tuple(first), tuple(rest)
+
+
+def split(x, split_size_or_sections, dim=0, axis=None):
+    """Pieces along `dim`: of `size` each (the last may be smaller), or of the given sizes
+    (non-negative, adding up to the length of the axis). A tuple, as torch.split."""
     if x.ndim == 0:
         raise ValueError("split: a 0-d tensor has no axis to split")
-    n = x.shape[axis]
-    if _whole(size_or_sizes):
-        if size_or_sizes <= 0:
-            raise ValueError(f"split: size must be positive, got {size_or_sizes}")
-        sizes = [size_or_sizes] * (n // size_or_sizes)
-        if n % size_or_sizes:
-            sizes.append(n % size_or_sizes)
+    d = check_dim("split", dim if axis is None else axis, x.ndim)
+    n, sizes = x.shape[d], split_size_or_sections
+    if _whole(sizes):
+        if sizes <= 0:
+            raise ValueError(f"split: size must be positive, got {sizes}")
+        sizes = [int(sizes)] * (n // sizes) + ([n % sizes] if n % sizes else [])
     else:
         try:
-            sizes = list(size_or_sizes)
+            sizes = list(sizes)
         except TypeError:
-            raise TypeError(
-                f"split: expected a size or a list of sizes, got {size_or_sizes!r}"
-            ) from None
-        if not all(_whole(s) for s in sizes):
+            raise TypeError(f"split: expected a size or a list of sizes, got {sizes!r}") from None
+        if not all(_whole(k) for k in sizes):
             raise TypeError(f"split: sizes must be integers, got {sizes}")
-        if any(s < 0 for s in sizes):
+        if any(k < 0 for k in sizes):
             raise ValueError(f"split: sizes must be >= 0, got {sizes}")
         if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not add up to {n} along axis {axis}")
+            raise ValueError(f"split: sizes {sizes} do not add up to {n} along axis {d}")
     pieces, start = [], 0
     for size in sizes:
-        index = (slice(None),) * axis + (slice(start, start + size),)
-        pieces.append(x[index])
+        index = (slice(None),) * d + (slice(start, start + size),)
+        pieces.append(ops.GetItem.apply(x, index=index))
         start += size
-    return pieces
+    return tuple(pieces)
 
 
-def chunk(x, chunks, axis=0):
-    """`chunks` pieces of (almost) equal size along `axis`, as torch.chunk."""
+def chunk(x, chunks, dim=0, axis=None):
+    """`chunks` pieces of (almost) equal size along `dim`, as torch.chunk."""
     if not _whole(chunks) or chunks < 1:
         raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
-    axis = check_dim("chunk", axis, max(x.ndim, 1))
     if x.ndim == 0:
         raise ValueError("chunk: a 0-d tensor has no axis to split")
-    n = x.shape[axis]
-    size = max(1, -(-n // chunks))
-    return split(x, size, axis=axis)
+    d = check_dim("chunk", dim if axis is None else axis, x.ndim)
+    return split(x, -(-x.shape[d] // chunks) or 1, d)
+
+
+class Size(int):
+    """The element count (numpy's `x.size`), callable as torch's `x.size()` / `x.size(dim)`."""
+
+    def __new__(cls, shape):
+        self = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        self.shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        return self.shape[_dim("size", dim, len(self.shape))]
+
+
+# ----- reductions ---------------------------------------------------------------------------------
+def _extreme(x, dim, keepdim, axis, keepdims, op, arg):
+    if _is_tensor(dim):  # x.max(y) is torch.maximum(x, y)
+        return ops.Maximum.apply(x, dim) if op == "Max" else ops.Minimum.apply(x, dim)
+    dim, keepdim = _dims(op.lower(), dim, keepdim, axis, keepdims)
+    if dim is None:
+        return getattr(ops, op).apply(x)
+    if isinstance(dim, tuple):  # not in torch.max: the amax of those dims
+        return getattr(ops, op).apply(x, axis=dim, keepdims=keepdim)
+    d = _dim(op.lower(), dim, x.ndim)
+    if x.data.size == 0:
+        raise ValueError(f"{op.lower()}: reduction over dim {dim} of an empty tensor {x.shape}")
+    if x.ndim == 0:
+        index = np.zeros((), dtype=np.int64)
+    else:
+        index = arg(x.data, axis=d, keepdims=True)
+    values = getattr(ops, op).apply(x, axis=d, keepdims=keepdim, index=index)
+    if not keepdim and x.ndim:
+        index = np.squeeze(index, axis=d)
+    return ValuesIndices(values, _leaf(index.astype(np.int64)))
+
+
+def max(x, dim=None, keepdim=False, axis=None, keepdims=None):  # noqa: A001
+    """`x.max()` a 0-d tensor (ties share the gradient); `x.max(dim)` (values, indices), the
+    gradient going to the returned index; `x.max(other)` the elementwise maximum."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "Max", np.argmax)
+
+
+def min(x, dim=None, keepdim=False, axis=None, keepdims=None):  # noqa: A001
+    """As `max`, for the minimum."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "Min", np.argmin)
+
+
+def amax(x, dim=(), keepdim=False):
+    """The max over `dim` (an int, a tuple; () for all), ties sharing the gradient evenly."""
+    return ops.Max.apply(x, axis=_dims("amax", dim, keepdim, None, None)[0], keepdims=keepdim)
+
+
+def amin(x, dim=(), keepdim=False):
+    """The min over `dim` (an int, a tuple; () for all), ties sharing the gradient evenly."""
+    return ops.Min.apply(x, axis=_dims("amin", dim, keepdim, None, None)[0], keepdims=keepdim)
+
+
+def _arg(x, dim, keepdim, fn, name):
+    if x.data.size == 0:
+        raise ValueError(f"{name}: of an empty tensor {x.shape}")
+    if dim is None:
+        return _leaf(np.asarray(fn(x.data), dtype=np.int64))
+    d = _dim(name, dim, x.ndim)
+    if x.ndim == 0:
+        return _leaf(np.zeros((), dtype=np.int64))
+    return _leaf(fn(x.data, axis=d, keepdims=bool(keepdim)).astype(np.int64))
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the (first) largest value: along `dim`, or into the flattened tensor."""
+    return _arg(x, dim, keepdim, np.argmax, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False):
+    """Index of the (first) smallest value: along `dim`, or into the flattened tensor."""
+    return _arg(x, dim, keepdim, np.argmin, "argmin")
+
+
+def maximum(a, b):
+    """Elementwise max (a tie sends half the gradient each way, as torch)."""
+    return ops.Maximum.apply(a, _lift(b, a))
+
+
+def minimum(a, b):
+    """Elementwise min (a tie sends half the gradient each way, as torch)."""
+    return ops.Minimum.apply(a, _lift(b, a))
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log sum_i e^{x_i} over `dim`, computed as m + log sum_i e^{x_i - m} with m = max x held
+    constant (it cancels from the value, so also from the gradient: softmax(x))."""
+    dim, keepdim = _dims("logsumexp", dim, keepdim, None, None)
+    with np.errstate(invalid="ignore"):
+        m = np.max(x.data, axis=dim, keepdims=True) if x.data.size else np.zeros(())
+    m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype)
+    out = (x - m).exp().sum(dim, keepdim=True).log() + m
+    return out if keepdim else ops.Reshape.apply(out, shape=_reduced(x, dim))
+
+
+def _reduced(x, dim):
+    axes = ops._normalise_axis(dim, x.ndim)
+    return tuple(n for d, n in enumerate(x.shape) if d not in axes)
+
+
+def prod(x, dim=None, keepdim=False, axis=None, keepdims=None):
+    """Product over `dim` (or all): the primitive `prod` (exact gradients with zeros)."""
+    dim, keepdim = _dims("prod", dim, keepdim, axis, keepdims)
+    return ops.Prod.apply(x, axis=dim, keepdims=keepdim)
+
+
+def cumsum(x, dim):
+    """Running sum along `dim` (torch.cumsum)."""
+    return ops.CumSum.apply(x, axis=_dim("cumsum", dim, x.ndim))
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """sum (x - mean)^2 / (N - correction) over `dim`; correction 1 (unbiased=True) by default,
+    0 for `unbiased=False` (torch)."""
+    dim, keepdim = _dims("var", dim, keepdim, axis, keepdims)
+    if isinstance(dim, bool):  # x.var(False): torch's var(unbiased)
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    elif unbiased is not None:
+        raise TypeError("var: give unbiased or correction, not both")
+    n = x.data.size // (int(np.prod(_reduced(x, dim))) or 1)
+    centred = x - x.mean(dim, keepdim=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (centred * centred).sum(dim, keepdim=keepdim) / float(
+            n - correction if n > correction else 0
+        )
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """sqrt(var): the gradient is 0 where std is 0 (torch), not nan."""
+    return _sqrt0(
+        var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    )
+
+
+def _sqrt0(v):
+    """sqrt with a zero gradient at 0 (torch's norm and std): where(v > 0, sqrt(v'), v * 0)."""
+    positive = v.data > 0
+    safe = _where(positive, v, 1.0).sqrt()
+    return _where(positive, safe, v * 0.0)
+
+
+def _root0(v, p):
+    """v ** (1/p) with a zero gradient at 0, as `_sqrt0`."""
+    positive = v.data > 0
+    return _where(positive, _where(positive, v, 1.0) ** (1.0 / p), v * 0.0)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    """The p-norm over `dim` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any number."""
+    dim, keepdim = _dims("norm", dim, keepdim, None, None)
+    if p in ("fro", 2, 2.0):
+        return _sqrt0((x * x).sum(dim, keepdim=keepdim))
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r}")
+    a = x.abs()
+    if p == np.inf:
+        return amax(a, () if dim is None else dim, keepdim)
+    if p == -np.inf:
+        return amin(a, () if dim is None else dim, keepdim)
+    if p == 0:
+        count = (x.data != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
+        return _const(x.sum(dim, keepdim=keepdim), count)
+    if p == 1:
+        return a.sum(dim, keepdim=keepdim)
+    return _root0((a**p).sum(dim, keepdim=keepdim), p)
+
+
+# ----- elementwise -------------------------------------------------------------------------------
+def sin(x):
+    return ops.Sin.apply(x)
+
+
+def cos(x):
+    return ops.Cos.apply(x)
+
+
+def log1p(x):
+    return ops.Log1p.apply(x)
+
+
+def expm1(x):
+    return ops.Expm1.apply(x)
+
+
+def sign(x):
+    """-1, 0 or 1 (nan stays nan); the gradient is 0 everywhere."""
+    return _const(x, np.sign(x.data))
+
+
+def reciprocal(x):
+    return 1.0 / x
+
+
+def rsqrt(x):
+    return x**-0.5
+
+
+def square(x):
+    return x**2
+
+
+def masked_fill(x, mask, value):
+    """`value` where `mask` is True, x elsewhere; `mask` (bool) broadcasts to x's shape."""
+    mask = np.asarray(mask.data if _is_tensor(mask) else mask)
+    if mask.dtype != bool:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
+    if np.broadcast_shapes(mask.shape, x.shape) != x.shape:
+        raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to {x.shape}")
+    if _is_tensor(value) and value.ndim != 0:
+        raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got {value.shape}")
+    return ops.Where.apply(_lift(value, x), x, condition=mask)
+
+
+# ----- products and selection --------------------------------------------------------------------
+def mm(a, b):
+    """Matrix product of two 2-D tensors (n, k) @ (k, m)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: both operands must be 2-D, got {a.shape} and {b.shape}")
+    return a @ b
+
+
+def bmm(a, b):
+    """Batched matrix product: (B, n, k) @ (B, k, m), no broadcasting."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: needs (B, n, k) and (B, k, m), got {a.shape} and {b.shape}")
+    return a @ b
+
+
+def dot(a, b):
+    """Inner product of two 1-D tensors of the same length."""
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"dot: needs two 1-D tensors of one length, got {a.shape} and {b.shape}")
+    return a @ b
+
+
+def _index_array(name, index):
+    index = np.asarray(index.data if _is_tensor(index) else index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got {index.dtype}")
+    return index
+
+
+def gather(x, dim, index):
+    """out[i][j][k] = x[i][index[i][j][k]][k] for dim=1; out has index's shape."""
+    index = _index_array("gather", index)
+    d = _dim("gather", dim, x.ndim)
+    if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
+        raise ValueError(f"gather: index {index.shape} needs as many dims as input {x.shape}")
+    if x.ndim == 0:
+        return getitem(ops.Reshape.apply(x, shape=(1,)), index)
+    for k, n in enumerate(index.shape):
+        if k != d and n > x.shape[k]:
+            raise ValueError(
+                f"gather: index {index.shape} is larger than input {x.shape} at dim {k}"
+            )
+    bad = (index < 0) | (index >= x.shape[d])
+    if bad.any():
+        raise IndexError(
+            f"gather: index {index[bad][0]} is out of range for dim {dim} of {x.shape}"
+        )
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[d] = index
+    return ops.GetItem.apply(x, index=tuple(grid))
+
+
+def index_select(x, dim, index):
+    """The entries at `index` (1-D) along `dim`: x[:, index] for dim=1."""
+    index = _index_array("index_select", index)
+    if index.ndim > 1:
+        raise ValueError(f"index_select: index must be 1-D, got shape {index.shape}")
+    d = _dim("index_select", dim, x.ndim)
+    if x.ndim == 0:
+        return getitem(ops.Reshape.apply(x, shape=(1,)), index.reshape(-1)).reshape(index.shape)
+    bad = (index < 0) | (index >= x.shape[d])
+    if bad.any():
+        raise IndexError(
+            f"index_select: index {index[bad][0]} out of range for dim {dim} of {x.shape}"
+        )
+    return ops.GetItem.apply(x, index=(slice(None),) * d + (index.reshape(-1),))

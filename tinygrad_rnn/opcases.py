@@ -11,93 +11,23 @@ clip, and all distinct for max (a tie has no derivative).
 """
 
 import math
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import NamedTuple
 
 import numpy as np
 
+from .composite import chunk, split
 from .gradcheck import format_table, gradient_errors
 from .nn.functional import linear
+from .opcase_kit import OpCase, P, U, away, distinct, fixed
+from .opcases_torch import CASES as _TORCH_CASES
 from .ops import BinaryCrossEntropy, Erf
-from .tensor import Tensor, cat, chunk, concat, split, stack, where
+from .tensor import Tensor, cat, concat, stack, where
 
 
 def _np_erf(x):
     """erf by math.erf, element by element (numpy has none)."""
     return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
-
-
-# ----- seeded value generators: each returns make(rng) -> float64 array -----------------------
-
-
-def U(*shape, low=-1.5, high=1.5):
-    """Uniform values: for smooth ops."""
-    return lambda rng: rng.uniform(low, high, size=shape)
-
-
-def P(*shape, low=0.5, high=2.0):
-    """Positive values: for log, sqrt, division and fractional or negative powers."""
-    return U(*shape, low=low, high=high)
-
-
-def away(*shape, kinks=(0.0,), margin=0.1, low=-1.5, high=1.5):
-    """Uniform values at least `margin` from every kink (relu, abs, clip bounds)."""
-
-    def make(rng):
-        flat = rng.uniform(low, high, size=int(np.prod(shape)))
-        while True:
-            near = np.zeros(flat.shape, dtype=bool)
-            for k in kinks:
-                near |= np.abs(flat - k) < margin
-            if not near.any():
-                return flat.reshape(shape)
-            flat[near] = rng.uniform(low, high, size=int(near.sum()))
-
-    return make
-
-
-def distinct(*shape, gap=0.1):
-    """All values distinct, `gap` apart (shuffled): every max is unique, so it has a derivative."""
-
-    def make(rng):
-        n = int(np.prod(shape))
-        return ((rng.permutation(n) - n / 2) * gap + rng.uniform(0, gap / 4)).reshape(shape)
-
-    return make
-
-
-def fixed(value):
-    """A given value (micrograd's a = -4, b = 2)."""
-    return lambda rng: np.array(value, dtype=np.float64)
-
-
-# ----- the table ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpCase:
-    """One use of a primitive: `fn(*tensors)`, its numpy twin `ref`, input generators."""
-
-    name: str
-    fn: object  # Tensors -> Tensor
-    ref: object  # ndarrays -> ndarray, or None: fn itself is plain numpy
-    inputs: tuple  # one generator per input
-
-    def arrays(self, seed=0, dtype=np.float64):
-        rng = np.random.default_rng(seed)
-        return [np.asarray(make(rng), dtype=dtype) for make in self.inputs]
-
-    def tensors(self, seed=0, dtype=np.float64):
-        return [Tensor(a, requires_grad=True) for a in self.arrays(seed, dtype)]
-
-    def reference(self, *arrays):
-        return np.asarray((self.ref or self.fn)(*arrays))
-
-    @property
-    def argnames(self):
-        code = self.fn.__code__
-        return list(code.co_varnames[: code.co_argcount])
 
 
 def _np_log_softmax(x, axis=-1):
@@ -286,10 +216,15 @@ CASES = [
     OpCase("mean_axis_tuple", lambda x: x.mean(axis=(1, 2)), None, (U(2, 3, 2),)),
     OpCase("mean_dim_alias", lambda x: x.mean(dim=0), lambda x: x.mean(axis=0), (U(2, 3),)),
     OpCase("max_all", lambda x: x.max(), None, (distinct(2, 3),)),
-    OpCase("max_axis0", lambda x: x.max(axis=0), None, (distinct(3, 4),)),
-    OpCase("max_axis-1_keepdims", lambda x: x.max(axis=-1, keepdims=True), None, (distinct(3, 4),)),
+    OpCase("max_axis0", lambda x: x.max(axis=0).values, lambda x: x.max(axis=0), (distinct(3, 4),)),
+    OpCase(
+        "max_axis-1_keepdims",
+        lambda x: x.max(axis=-1, keepdims=True).values,
+        lambda x: x.max(axis=-1, keepdims=True),
+        (distinct(3, 4),),
+    ),
     OpCase("max_axis_tuple", lambda x: x.max(axis=(0, 2)), None, (distinct(2, 3, 2),)),
-    OpCase("max_dim_alias", lambda x: x.max(dim=1), lambda x: x.max(axis=1), (distinct(3, 4),)),
+    OpCase("max_dim_alias", lambda x: x.max(dim=1)[0], lambda x: x.max(axis=1), (distinct(3, 4),)),
     # ----- softmax family ---------------------------------------------------------------------
     OpCase("log_softmax_last", lambda x: x.log_softmax(), _np_log_softmax, (U(2, 4),)),
     OpCase(
@@ -473,6 +408,8 @@ CASES = [
     ),
 ]
 
+
+CASES += _TORCH_CASES
 
 # ----- running the table ----------------------------------------------------------------------
 

@@ -200,6 +200,56 @@ class Where(Op):
         )
 
 
+class Maximum(Op):
+    """z = max(a, b) elementwise;  dz/da = 1 where a > b, 1/2 where a = b, 0 where a < b (torch)."""
+
+    __slots__ = ("a", "b")
+    name = "maximum"
+    pick = staticmethod(np.maximum)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.pick(a, b)
+
+    def backward(self, grad_out):
+        a, b = self.a, self.b
+        tie = a == b
+        lose_a, lose_b = (a < b, a > b) if self.name == "maximum" else (a > b, a < b)
+        half = grad_out * 0.5
+        ga = np.where(tie, half, np.where(lose_a, 0.0, grad_out))
+        gb = np.where(tie, half, np.where(lose_b, 0.0, grad_out))
+        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+
+
+class Minimum(Maximum):
+    """z = min(a, b) elementwise;  dz/da = 1 where a < b, 1/2 where a = b, 0 where a > b (torch)."""
+
+    __slots__ = ()
+    name = "minimum"
+    pick = staticmethod(np.minimum)
+
+
+class PowTensor(Op):
+    """z = a^b, b a tensor;  dz/da = b a^(b-1) (0 where b = 0), dz/db = z ln a (0 where a = 0
+    and b >= 0), torch's conventions at those points."""
+
+    __slots__ = ("a", "b", "out")
+    name = "tensor_pow"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        with np.errstate(all="ignore"):
+            self.out = np.power(a, b)
+        return self.out
+
+    def backward(self, grad_out):
+        a, b = self.a, self.b
+        with np.errstate(all="ignore"):
+            ga = np.where(b == 0, 0.0, grad_out * b * np.power(a, b - 1))
+            gb = np.where((a == 0) & (b >= 0), 0.0, grad_out * self.out * np.log(a))
+        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+
+
 class MatMul(Op):
     """Z = A @ B (1-D, 2-D or batched);  dL/dA = G @ B^T, dL/dB = A^T @ G."""
 
@@ -360,6 +410,64 @@ class Log(Op):
             return (grad_out / self.x,)
 
 
+class Log1p(Op):
+    """z = ln(1 + x), accurate for tiny x;  dz/dx = 1 / (1 + x)."""
+
+    __slots__ = ("x",)
+    name = "log1p"
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    def backward(self, grad_out):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (grad_out / (1.0 + self.x),)
+
+
+class Expm1(Op):
+    """z = e^x - 1, accurate for tiny x;  dz/dx = e^x = z + 1."""
+
+    __slots__ = ("out",)
+    name = "expm1"
+
+    def forward(self, x):
+        self.out = np.expm1(x)
+        return self.out
+
+    def backward(self, grad_out):
+        return (grad_out * (self.out + 1.0),)
+
+
+class Sin(Op):
+    """z = sin x;  dz/dx = cos x."""
+
+    __slots__ = ("x",)
+    name = "sin"
+
+    def forward(self, x):
+        self.x = x
+        return np.sin(x)
+
+    def backward(self, grad_out):
+        return (grad_out * np.cos(self.x),)
+
+
+class Cos(Op):
+    """z = cos x;  dz/dx = -sin x."""
+
+    __slots__ = ("x",)
+    name = "cos"
+
+    def forward(self, x):
+        self.x = x
+        return np.cos(x)
+
+    def backward(self, grad_out):
+        return (grad_out * -np.sin(self.x),)
+
+
 class Tanh(Op):
     """z = tanh x;  dz/dx = 1 - z^2."""
 
@@ -513,15 +621,20 @@ class Clip(Op):
 
 # ----- reductions -------------------------------------------------------------------------
 def _normalise_axis(axis, ndim):
-    if axis is None:
+    """Axes as a tuple of non-negative ints; None or () is every axis (as torch's dim=())."""
+    if axis is None or axis == ():
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if isinstance(axis, (int, np.integer)):
         axis = (axis,)
     out = []
     for a in axis:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"dim must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a {ndim}-d tensor")
-        if ndim:  # axis 0 or -1 of a 0-d tensor (allowed, as in torch) reduces nothing
+            raise IndexError(f"dim {a} is out of range for a {ndim}-d tensor")
+        if ndim:  # dim 0 or -1 of a 0-d tensor (allowed, as in torch) reduces nothing
+            if a % ndim in out:
+                raise ValueError(f"dim {a % ndim} appears more than once in {axis}")
             out.append(a % ndim)
     return tuple(out)
 
@@ -579,23 +692,35 @@ class Mean(Op):
 
 
 class Max(Op):
-    """z = max_i x_i over `axis`;  dz/dx_i = 1/m on the m elements equal to the max, else 0."""
+    """z = max_i x_i over `axis`;  dz/dx_i = 1/m on the m elements equal to the max (torch's
+    max() and amax), or 1 at the given `index` only (torch's max(dim)), else 0."""
 
-    __slots__ = ("axis", "keepdims", "axes", "x", "out")
+    __slots__ = ("axis", "keepdims", "index", "axes", "x", "out")
     name = "max"
+    reduce = staticmethod(np.max)
 
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
+    def __init__(self, axis=None, keepdims=False, index=None):
+        self.axis, self.keepdims, self.index = axis, keepdims, index
 
     def forward(self, x):
         if x.size == 0:
-            raise ValueError("max of an empty tensor")
+            raise ValueError(f"{self.name} of an empty tensor")
         self.x = x
         self.axes = _normalise_axis(self.axis, x.ndim)
-        self.out = np.max(x, axis=self.axes, keepdims=True)
+        if self.index is None:
+            self.out = self.reduce(x, axis=self.axes, keepdims=True)
+        else:  # one axis; `index` (keepdims shape) holds the argmax / argmin along it
+            self.out = np.take_along_axis(x, self.index, self.axes[0]) if x.ndim else x
         return self.out if self.keepdims else np.squeeze(self.out, axis=self.axes)
 
     def backward(self, grad_out):
+        if self.index is not None:
+            if not self.x.ndim:
+                return (grad_out,)
+            grad = np.zeros(self.x.shape, dtype=grad_out.dtype)
+            g = _expand_reduced(grad_out, self.axes, self.keepdims)
+            np.put_along_axis(grad, self.index, g, self.axes[0])
+            return (grad,)
         mask = self.x == self.out
         # count in grad_out's dtype: an integer count would turn float32 gradients into float64
         count = mask.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
@@ -604,6 +729,69 @@ class Max(Op):
 
     def params(self):
         return {"axis": self.axis} if self.axis is not None else {}
+
+
+class Min(Max):
+    """z = min_i x_i over `axis`;  the gradient rule of max, at the minimum."""
+
+    __slots__ = ()
+    name = "min"
+    reduce = staticmethod(np.min)
+
+
+class Prod(Op):
+    """z = prod_i x_i over `axis`;  dz/dx_i = prod_{j != i} x_j (prefix times suffix products,
+    so exact where some x_j = 0)."""
+
+    __slots__ = ("axis", "keepdims", "axes", "x")
+    name = "prod"
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.x = x
+        self.axes = _normalise_axis(self.axis, x.ndim)
+        return np.prod(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, grad_out):
+        x, axes = self.x, self.axes
+        g = _expand_reduced(grad_out, axes, self.keepdims)
+        if x.size == 0 or not axes:
+            return (np.broadcast_to(g, x.shape) * np.ones((), x.dtype),)
+        kept = [d for d in range(x.ndim) if d not in axes]
+        moved = np.transpose(x, kept + list(axes))
+        flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
+        one = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        left = np.cumprod(np.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
+        right = np.cumprod(np.concatenate([one, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = (left * right).reshape(moved.shape).transpose(np.argsort(kept + list(axes)))
+        return (g * others,)
+
+    def params(self):
+        return {"axis": self.axis} if self.axis is not None else {}
+
+
+class CumSum(Op):
+    """z_i = sum_{j <= i} x_j along `axis`;  dL/dx_j = sum_{i >= j} g_i (a reversed cumsum)."""
+
+    __slots__ = ("axis",)
+    name = "cumsum"
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.axis) if x.ndim else x.copy()
+
+    def backward(self, grad_out):
+        if not grad_out.ndim:
+            return (grad_out,)
+        flipped = np.flip(grad_out, self.axis)
+        return (np.flip(np.cumsum(flipped, axis=self.axis), self.axis),)
+
+    def params(self):
+        return {"axis": self.axis}
 
 
 class LogSoftmax(Op):
@@ -681,6 +869,12 @@ class Transpose(Op):
         self.axes = axes
 
     def forward(self, x):
+        if self.axes is not None:  # negative axes count from the end: normalise, then check
+            n = max(x.ndim, 1)
+            axes = tuple(int(a) % n if -n <= a < n else a for a in self.axes)
+            if sorted(axes) != list(range(x.ndim)):
+                raise ValueError(f"axes {self.axes} are not a permutation of {x.ndim} dims")
+            self.axes = axes
         return np.transpose(x, self.axes)
 
     def backward(self, grad_out):

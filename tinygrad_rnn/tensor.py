@@ -10,9 +10,9 @@ Operators and methods only forward to `ops.py`: every derivative lives there.
 
 import numpy as np
 
+from . import composite as _c
 from . import ops as _ops
 from ._context import state
-from .composite import check_dim, chunk, split
 from .display import describe
 
 _FLOAT_KINDS = "fc"
@@ -108,7 +108,14 @@ class Tensor:
 
     @property
     def size(self):
+        """numpy's `x.size` (the element count) that is also torch's `x.size()` / `x.size(dim)`."""
+        return _c.Size(self.data.shape)
+
+    def numel(self):
         return self.data.size
+
+    def dim(self):
+        return self.data.ndim
 
     @property
     def is_leaf(self):
@@ -243,12 +250,7 @@ class Tensor:
         return self.pow(exponent)
 
     def __rpow__(self, base):
-        # b ** x = exp(x * ln b): composed from primitives, so it needs no rule of its own.
-        if isinstance(base, Tensor):
-            raise TypeError("tensor ** tensor is not supported; use (x * base.log()).exp()")
-        if base <= 0:
-            raise ValueError(f"pow: base ** tensor needs a positive base, got {base}")
-        return (self * float(np.log(base))).exp()
+        return _ops.PowTensor.apply(_lift(base, self), self)
 
     def __matmul__(self, other):
         return _ops.MatMul.apply(self, _lift(other, self))
@@ -256,32 +258,29 @@ class Tensor:
     def __rmatmul__(self, other):
         return _ops.MatMul.apply(_lift(other, self), self)
 
-    def __getitem__(self, index):
-        if isinstance(index, Tensor):
-            index = index.data
-        elif isinstance(index, list):
-            index = np.asarray(index)
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        return _ops.GetItem.apply(self, index=index)
+    __getitem__ = _c.getitem
 
-    # comparisons give plain boolean arrays: they are not differentiable
+    # comparisons give bool tensors outside the graph: they are not differentiable
     def __lt__(self, other):
-        return self.data < _raw(other)
+        return _bool(self.data < _raw(other))
 
     def __le__(self, other):
-        return self.data <= _raw(other)
+        return _bool(self.data <= _raw(other))
 
     def __gt__(self, other):
-        return self.data > _raw(other)
+        return _bool(self.data > _raw(other))
 
     def __ge__(self, other):
-        return self.data >= _raw(other)
+        return _bool(self.data >= _raw(other))
 
     def eq(self, other):
-        """Elementwise equality as a boolean array (`==` compares identity)."""
-        return self.data == _raw(other)
+        """Elementwise `==` as a bool tensor (the `==` operator compares identity)."""
+        return _bool(self.data == _raw(other))
 
+    def ne(self, other):
+        return _bool(self.data != _raw(other))
+
+    lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
     __hash__ = object.__hash__
 
     # ----- methods: one per primitive ---------------------------------------------------
@@ -295,7 +294,7 @@ class Tensor:
 
     def pow(self, exponent):
         if isinstance(exponent, Tensor):
-            raise TypeError("pow: the exponent must be a Python number, not a tensor")
+            return _ops.PowTensor.apply(self, exponent)
         return _ops.Pow.apply(self, exponent=float(exponent))
 
     def exp(self):
@@ -320,18 +319,29 @@ class Tensor:
         return _ops.Sqrt.apply(self)
 
     def clip(self, min=None, max=None):
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            raise TypeError("clamp: min and max must be numbers; use maximum/minimum for tensors")
         return _ops.Clip.apply(self, low=min, high=max)
 
     clamp = clip
 
-    def sum(self, axis=None, keepdims=False, dim=None):
-        return _ops.Sum.apply(self, axis=_axis(axis, dim), keepdims=keepdims)
+    def sum(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        dim, keepdim = _c._dims("sum", dim, keepdim, axis, keepdims)
+        return _ops.Sum.apply(self, axis=dim, keepdims=keepdim)
 
-    def mean(self, axis=None, keepdims=False, dim=None):
-        return _ops.Mean.apply(self, axis=_axis(axis, dim), keepdims=keepdims)
+    def mean(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        dim, keepdim = _c._dims("mean", dim, keepdim, axis, keepdims)
+        return _ops.Mean.apply(self, axis=dim, keepdims=keepdim)
 
-    def max(self, axis=None, keepdims=False, dim=None):
-        return _ops.Max.apply(self, axis=_axis(axis, dim), keepdims=keepdims)
+    # composites (composite.py): PyTorch's names, built from the primitives above
+    max, min, amax, amin, argmax, argmin = _c.max, _c.min, _c.amax, _c.amin, _c.argmax, _c.argmin
+    maximum, minimum, logsumexp, prod = _c.maximum, _c.minimum, _c.logsumexp, _c.prod
+    cumsum, var, std, norm, sign = _c.cumsum, _c.var, _c.std, _c.norm, _c.sign
+    reciprocal, rsqrt, square, mm, bmm = _c.reciprocal, _c.rsqrt, _c.square, _c.mm, _c.bmm
+    dot, gather, index_select, masked_fill = _c.dot, _c.gather, _c.index_select, _c.masked_fill
+    permute, squeeze, unsqueeze, t, expand = _c.permute, _c.squeeze, _c.unsqueeze, _c.t, _c.expand
+    flatten, flip, split, chunk = _c.flatten, _c.flip, _c.split, _c.chunk
+    sin, cos, log1p, expm1 = _c.sin, _c.cos, _c.log1p, _c.expm1
 
     def log_softmax(self, axis=-1, dim=None):
         return _ops.LogSoftmax.apply(self, axis=_axis(axis, dim))
@@ -347,27 +357,17 @@ class Tensor:
     view = reshape
 
     def transpose(self, *axes):
+        """`transpose(dim0, dim1)` swaps two axes (torch); one tuple, or three or more axes, is
+        numpy's permutation; no argument reverses the axes."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        axes = tuple(check_dim("transpose", a, max(self.ndim, 1)) for a in axes)
-        swap = len(axes) == 2 and self.ndim >= 2
-        if axes and not swap and sorted(axes) != list(range(self.ndim)):
-            raise ValueError(
-                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes"
-            )
-        if len(axes) == 2 and self.ndim >= 2:
-            # PyTorch habit: transpose(dim0, dim1) swaps two axes (also on 2-D, where numpy
-            # would read (0, 1) as the identity permutation)
+        elif len(axes) == 2:
+            d0, d1 = (_c._dim("transpose", d, self.ndim) for d in axes)
             perm = list(range(self.ndim))
-            perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+            if self.ndim:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
             axes = tuple(perm)
         return _ops.Transpose.apply(self, axes=axes or None)
-
-    def split(self, size_or_sizes, axis=0, dim=None):
-        return split(self, size_or_sizes, axis=_axis(axis, dim))
-
-    def chunk(self, chunks, axis=0, dim=None):
-        return chunk(self, chunks, axis=_axis(axis, dim))
 
 
 class _HookHandle:
@@ -385,6 +385,10 @@ class _HookHandle:
 
 def _axis(axis, dim):
     return dim if dim is not None else axis
+
+
+def _bool(array):
+    return Tensor._make(np.asarray(array), (), None, False)
 
 
 def _raw(x):
