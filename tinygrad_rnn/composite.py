@@ -440,8 +440,8 @@ def expm1(x):
 
 
 def sign(x):
-    """-1, 0 or 1 (nan stays nan); the gradient is 0 everywhere."""
-    return _const(x, np.sign(x.data))
+    """-1, 0 or 1 (0 at nan, as torch); the gradient is 0 everywhere."""
+    return _const(x, (x.data > 0).astype(x.dtype) - (x.data < 0))
 
 
 def reciprocal(x):

@@ -502,13 +502,13 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
-    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0."""
+    """z = max(x, 0);  dz/dx = 0 where x <= 0, else 1 (also at nan, as torch)."""
 
     __slots__ = ("mask",)
     name = "relu"
 
     def forward(self, x):
-        self.mask = x > 0
+        self.mask = ~(x <= 0)
         # maximum, not x * mask: -inf * 0 would be nan, and negatives would give -0.0
         return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind == "f" else np.maximum(x, 0)
 
@@ -517,7 +517,7 @@ class Relu(Op):
 
 
 class Abs(Op):
-    """z = |x|;  dz/dx = sign(x) (0 at 0, as PyTorch)."""
+    """z = |x|;  dz/dx = sign(x) (0 at 0 and at nan, as PyTorch)."""
 
     __slots__ = ("x",)
     name = "abs"
@@ -527,7 +527,8 @@ class Abs(Op):
         return np.abs(x)
 
     def backward(self, grad_out):
-        return (grad_out * np.sign(self.x),)
+        x = self.x
+        return (grad_out * ((x > 0).astype(grad_out.dtype) - (x < 0)),)
 
 
 class Sqrt(Op):
@@ -721,7 +722,8 @@ class Max(Op):
             g = _expand_reduced(grad_out, self.axes, self.keepdims)
             np.put_along_axis(grad, self.index, g, self.axes[0])
             return (grad,)
-        mask = self.x == self.out
+        x, out = self.x, self.out
+        mask = (x == out) | ((x != x) & (out != out))  # a nan maximum is its own (torch)
         # count in grad_out's dtype: an integer count would turn float32 gradients into float64
         count = mask.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
         g = _expand_reduced(grad_out, self.axes, self.keepdims)
