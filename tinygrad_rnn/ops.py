@@ -513,7 +513,8 @@ class Relu(Op):
         return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind == "f" else np.maximum(x, 0)
 
     def backward(self, grad_out):
-        return (grad_out * self.mask,)
+        # select, not multiply: an inf gradient at a dead unit is 0 (torch), not inf * 0 = nan
+        return (np.where(self.mask, grad_out, 0.0),)
 
 
 class Abs(Op):
@@ -614,7 +615,7 @@ class Clip(Op):
             mask &= x >= self.low
         if self.high is not None:
             mask &= x <= self.high
-        return (grad_out * mask,)
+        return (np.where(mask, grad_out, 0.0),)
 
     def params(self):
         return {"min": self.low, "max": self.high}
