@@ -246,7 +246,7 @@ class PowTensor(Op):
         a, b = self.a, self.b
         with np.errstate(all="ignore"):
             ga = np.where(b == 0, 0.0, grad_out * b * np.power(a, b - 1))
-            gb = np.where((a == 0) & (b >= 0), 0.0, grad_out * self.out * np.log(a))
+            gb = grad_out * np.where((a == 0) & (b >= 0), 0.0, self.out * np.log(a))
         return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
 
 
@@ -743,8 +743,8 @@ class Min(Max):
 
 
 class Prod(Op):
-    """z = prod_i x_i over `axis`;  dz/dx_i = prod_{j != i} x_j (prefix times suffix products,
-    so exact where some x_j = 0)."""
+    """z = prod_i x_i over `axis`;  dz/dx_i = prod_{j != i} x_j: z / x_i, or prefix times
+    suffix products where some x_j = 0 (torch's two cases)."""
 
     __slots__ = ("axis", "keepdims", "axes", "x")
     name = "prod"
@@ -762,6 +762,9 @@ class Prod(Op):
         g = _expand_reduced(grad_out, axes, self.keepdims)
         if x.size == 0 or not axes:
             return (np.broadcast_to(g, x.shape) * np.ones((), x.dtype),)
+        if not (x == 0).any():  # torch's rule without zeros: z / x_i
+            with np.errstate(invalid="ignore"):
+                return (g * (np.prod(x, axis=axes, keepdims=True) / x),)
         kept = [d for d in range(x.ndim) if d not in axes]
         moved = np.transpose(x, kept + list(axes))
         flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
