@@ -6,7 +6,7 @@ flips the switches) can both import it without importing each other.
 
 
 class _State:
-    __slots__ = ("grad_enabled", "tags", "anomaly", "anomaly_check_inf")
+    __slots__ = ("grad_enabled", "tags", "anomaly", "anomaly_check_inf", "writes", "changing")
 
     def __init__(self):
         self.grad_enabled = True
@@ -15,6 +15,9 @@ class _State:
         self.tags = {}
         self.anomaly = False
         self.anomaly_check_inf = True
+        # data changes so far (versions.py): while 0, backward skips the version checks
+        self.writes = 0
+        self.changing = None  # what is changing data now ("SGD.step()"), for messages
 
 
 state = _State()

@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, versions
 from ._context import state
 from .anomaly import detect_anomaly  # noqa: F401  (re-exported: tinygrad_rnn.detect_anomaly)
 from .arguments import paired_outputs, tensor_list
@@ -59,7 +59,7 @@ def _walk(roots, root_grads, write=True, targets=None):
     grads, owned = {}, set()
     for root, g in zip(roots, root_grads):
         _accumulate(grads, owned, root, g)
-    check = state.anomaly
+    check, changed = state.anomaly, state.writes  # changed: some tensor's data was changed
     total = len(order)
     for i in range(total - 1, -1, -1):
         node = order[i]
@@ -76,6 +76,8 @@ def _walk(roots, root_grads, write=True, targets=None):
                 _store_leaf(node, g, fresh)
             yield total - i, total, node, g, None
             continue
+        if changed:  # ...so did a tensor this op saved change after the forward pass?
+            versions.check_saved(node)
         edges = node.op.backward(g)
         if check:
             anomaly.check_edges(edges, node, total - i, total)

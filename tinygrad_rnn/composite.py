@@ -2,7 +2,7 @@
 
 Each function takes tensors and returns a tensor made by the ops in `ops.py`, so its
 gradient is whatever the chain rule makes of theirs, and its graph shows the pieces
-(`var` is a mean, a sub, a pow and a sum). `Tensor` forwards its torch-named methods here
+(`std` is a `var`, then a square root). `Tensor` forwards its torch-named methods here
 (`x.permute(1, 0)` is `permute(x, 1, 0)`). Numerical care lives in the composition:
 `logsumexp` shifts by a constant max, `std` and `norm` take a square root that passes a zero
 gradient at 0 (as torch does) instead of 0 * inf = nan.
@@ -84,6 +84,43 @@ _dim = check_dim
 
 def _whole(value):
     return hasattr(value, "__index__") and not isinstance(value, bool)
+
+
+def sizes(args):
+    """`f(2, 3)` or `f((2, 3))`: the sizes as one tuple."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+# ----- comparisons: bool tensors outside the graph ----------------------------------------------
+def _raw(x):
+    return x._data if _is_tensor(x) else x
+
+
+def lt(x, other):
+    return _leaf(x._data < _raw(other))
+
+
+def le(x, other):
+    return _leaf(x._data <= _raw(other))
+
+
+def gt(x, other):
+    return _leaf(x._data > _raw(other))
+
+
+def ge(x, other):
+    return _leaf(x._data >= _raw(other))
+
+
+def eq(x, other):
+    """Elementwise `==` as a bool tensor (the `==` operator compares identity)."""
+    return _leaf(x._data == _raw(other))
+
+
+def ne(x, other):
+    return _leaf(x._data != _raw(other))
 
 
 # ----- shape -------------------------------------------------------------------------------------
@@ -374,12 +411,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
         correction = 1 if unbiased is None or unbiased else 0
     elif unbiased is not None:
         raise TypeError("var: give unbiased or correction, not both")
-    n = x.data.size // (int(np.prod(_reduced(x, dim))) or 1)
-    centred = x - x.mean(dim, keepdim=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (centred * centred).sum(dim, keepdim=keepdim) / float(
-            n - correction if n > correction else 0
-        )
+    return ops.Var.apply(x, axis=dim, keepdims=keepdim, correction=correction)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):

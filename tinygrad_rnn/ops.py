@@ -23,8 +23,12 @@ from .anomaly import AnomalyError, check_forward  # noqa: F401  (AnomalyError: a
 class Op:
     """Base class: `name`, `forward`, `backward`, and `apply`, the node builder."""
 
-    __slots__ = ()
+    __slots__ = ("versions",)
     name = "op"
+    # What backward reads (versions.py): the inputs' data (their versions are recorded at
+    # apply; add and reshape read none) and the output's data (exp, tanh, sqrt...).
+    saves_inputs = True
+    saves_output = False
     # The node constructor, `Tensor._make(data, inputs, op, requires_grad)`. tensor.py hands
     # it in when it is imported, so this module needs numpy and no Tensor: no import cycle.
     make_node = None
@@ -36,7 +40,7 @@ class Op:
     def apply(cls, *inputs, **params):
         op = cls(**params) if params else cls()
         try:
-            data = op.forward(*[t.data for t in inputs])
+            data = op.forward(*[t._data for t in inputs])
         except (ValueError, TypeError, IndexError) as exc:
             shapes = ", ".join(str(t.shape) for t in inputs)
             kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(exc, k))
@@ -48,6 +52,8 @@ class Op:
             for t in inputs:
                 if t.requires_grad:
                     out = Op.make_node(data, inputs, op, True)
+                    if cls.saves_inputs:
+                        op.versions = tuple([x._version for x in inputs])
                     if cls.skips_unneeded:
                         op.needs = tuple(t.requires_grad for t in inputs)
                     break
@@ -122,6 +128,7 @@ class Add(Op):
 
     __slots__ = ("shapes",)
     name = "add"
+    saves_inputs = False
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
@@ -137,6 +144,7 @@ class Sub(Op):
 
     __slots__ = ("shapes",)
     name = "sub"
+    saves_inputs = False
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
@@ -183,6 +191,7 @@ class Where(Op):
 
     __slots__ = ("condition", "shapes")
     name = "where"
+    saves_inputs = False
 
     def __init__(self, condition):
         self.condition = condition
@@ -235,6 +244,7 @@ class PowTensor(Op):
 
     __slots__ = ("a", "b", "out")
     name = "tensor_pow"
+    saves_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -349,6 +359,7 @@ class Neg(Op):
 
     __slots__ = ()
     name = "neg"
+    saves_inputs = False
 
     def forward(self, x):
         return -x
@@ -374,7 +385,11 @@ class Pow(Op):
         p = self.exponent
         if p == 0:  # x^0 = 1 everywhere, also at x = 0 where 0 * 0^-1 would be nan
             return (np.zeros_like(grad_out),)
-        return (grad_out * (p * self.x ** (p - 1)),)
+        x = self.x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # x^-0.5 as 1/sqrt(x), as torch computes it (the sign of -0.0, nan at -inf)
+            power = 1.0 / np.sqrt(x) if p == 0.5 else x ** (p - 1)
+        return (grad_out * (p * power),)
 
     def params(self):
         return {"exponent": self.exponent}
@@ -385,6 +400,8 @@ class Exp(Op):
 
     __slots__ = ("out",)
     name = "exp"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         self.out = np.exp(x)
@@ -431,6 +448,8 @@ class Expm1(Op):
 
     __slots__ = ("out",)
     name = "expm1"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         self.out = np.expm1(x)
@@ -473,6 +492,8 @@ class Tanh(Op):
 
     __slots__ = ("out",)
     name = "tanh"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         self.out = np.tanh(x)
@@ -488,6 +509,8 @@ class Sigmoid(Op):
 
     __slots__ = ("out",)
     name = "sigmoid"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         out = np.tanh(0.5 * x)
@@ -506,6 +529,7 @@ class Relu(Op):
 
     __slots__ = ("mask",)
     name = "relu"
+    saves_inputs = False
 
     def forward(self, x):
         self.mask = ~(x <= 0)
@@ -537,6 +561,8 @@ class Sqrt(Op):
 
     __slots__ = ("out",)
     name = "sqrt"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         with np.errstate(invalid="ignore"):
@@ -653,6 +679,7 @@ class Sum(Op):
 
     __slots__ = ("axis", "keepdims", "shape", "axes")
     name = "sum"
+    saves_inputs = False
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -675,6 +702,7 @@ class Mean(Op):
 
     __slots__ = ("axis", "keepdims", "shape", "axes", "count")
     name = "mean"
+    saves_inputs = False
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -699,6 +727,7 @@ class Max(Op):
 
     __slots__ = ("axis", "keepdims", "index", "axes", "x", "out")
     name = "max"
+    saves_output = True
     reduce = staticmethod(np.max)
 
     def __init__(self, axis=None, keepdims=False, index=None):
@@ -778,11 +807,41 @@ class Prod(Op):
         return {"axis": self.axis} if self.axis is not None else {}
 
 
+class Var(Op):
+    """z = sum_i (x_i - mean x)^2 / (N - correction) over `axis`;
+    dz/dx_i = 2 (x_i - mean x) / (N - correction) (torch's rule, one node instead of six)."""
+
+    __slots__ = ("axis", "keepdims", "correction", "axes", "centred", "divisor")
+    name = "var"
+    saves_inputs = False
+
+    def __init__(self, axis=None, keepdims=False, correction=1):
+        self.axis, self.keepdims, self.correction = axis, keepdims, correction
+
+    def forward(self, x):
+        self.axes = _normalise_axis(self.axis, x.ndim)
+        n = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
+        self.divisor = max(n - self.correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.centred = x - np.mean(x, axis=self.axes, keepdims=True)
+            out = np.sum(self.centred * self.centred, axis=self.axes, keepdims=self.keepdims)
+            return out / np.asarray(self.divisor, dtype=x.dtype)
+
+    def backward(self, grad_out):
+        g = _expand_reduced(grad_out, self.axes, self.keepdims)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g * (self.centred * (2.0 / np.asarray(self.divisor, grad_out.dtype))),)
+
+    def params(self):
+        return {"axis": self.axis, "correction": self.correction}
+
+
 class CumSum(Op):
     """z_i = sum_{j <= i} x_j along `axis`;  dL/dx_j = sum_{i >= j} g_i (a reversed cumsum)."""
 
     __slots__ = ("axis",)
     name = "cumsum"
+    saves_inputs = False
 
     def __init__(self, axis):
         self.axis = axis
@@ -805,6 +864,8 @@ class LogSoftmax(Op):
 
     __slots__ = ("axis", "out")
     name = "log_softmax"
+    saves_inputs = False
+    saves_output = True
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -827,6 +888,8 @@ class Softmax(Op):
 
     __slots__ = ("axis", "out")
     name = "softmax"
+    saves_inputs = False
+    saves_output = True
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -850,6 +913,7 @@ class Reshape(Op):
 
     __slots__ = ("shape", "in_shape")
     name = "reshape"
+    saves_inputs = False
 
     def __init__(self, shape):
         self.shape = shape
@@ -870,6 +934,7 @@ class Transpose(Op):
 
     __slots__ = ("axes",)
     name = "transpose"
+    saves_inputs = False
 
     def __init__(self, axes=None):
         self.axes = axes
@@ -906,6 +971,7 @@ class GetItem(Op):
 
     __slots__ = ("index", "shape", "basic")
     name = "getitem"
+    saves_inputs = False
 
     def __init__(self, index):
         self.index = index
@@ -946,6 +1012,7 @@ class Concat(Op):
 
     __slots__ = ("axis", "bounds")
     name = "concat"
+    saves_inputs = False
 
     def __init__(self, axis=0):
         self.axis = axis
@@ -968,6 +1035,7 @@ class Stack(Op):
 
     __slots__ = ("axis", "count")
     name = "stack"
+    saves_inputs = False
 
     def __init__(self, axis=0):
         self.axis = axis

@@ -30,6 +30,7 @@ import numpy as np
 from .autograd import enable_grad
 from .clip import _name, clip_grad_norm_, clip_grad_value_
 from .tensor import Tensor
+from .versions import changing
 
 __all__ = ["SGD", "Adam", "Adagrad", "RMSprop", "Optimizer", "clip_grad_norm_", "clip_grad_value_"]
 
@@ -158,9 +159,10 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__}.step: closure must be callable")
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p, g, st in self._grads(group):
-                self._update(p, g, st, group)
+        with changing(f"{type(self).__name__}.step()"):  # names it if a stale graph saved p
+            for group in self.param_groups:
+                for p, g, st in self._grads(group):
+                    self._update(p, g, st, group)
         return loss
 
     def add_param_group(self, param_group):

@@ -8,10 +8,13 @@ has inputs `(a, a)`), `op` (the op instance that made it, None for leaves), `lab
 Operators and methods only forward to `ops.py`: every derivative lives there.
 """
 
+import operator
+
 import numpy as np
 
 from . import composite as _c
 from . import ops as _ops
+from . import versions as _v
 from ._context import state
 from .display import describe
 
@@ -50,7 +53,9 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_data",
+        "_version",
+        "_changed_by",
         "grad",
         "requires_grad",
         "inputs",
@@ -64,7 +69,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, label=None):
-        self.data = _as_array(data, dtype)
+        self._data = _as_array(data, dtype)
         if requires_grad and self.data.dtype.kind not in _FLOAT_KINDS:
             raise TypeError(
                 f"Tensor: only floating-point tensors can require grad, got dtype {self.data.dtype}"
@@ -77,12 +82,14 @@ class Tensor:
         self.tags = state.tags
         self._hooks = None
         self._edges = None
+        self._version = 0
+        self._changed_by = None
 
     @classmethod
     def _make(cls, data, inputs, op, requires_grad):
         """Fast constructor used by `Op.apply`: no conversion, no checks."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.requires_grad = requires_grad
         t.inputs = inputs
@@ -91,7 +98,16 @@ class Tensor:
         t.tags = state.tags
         t._hooks = None
         t._edges = None
+        t._version = 0
+        t._changed_by = None
         return t
+
+    def _set_data(self, value):
+        self._data = value if type(value) is np.ndarray else np.asarray(value)
+        _v.bump(self)  # a graph that saved the old data can no longer use it (versions.py)
+
+    data = property(operator.attrgetter("_data"), _set_data, doc="The values (an ndarray).")
+    zero_, fill_, copy_, add_, mul_ = _v.zero_, _v.fill_, _v.copy_, _v.add_, _v.mul_
 
     # ----- properties ---------------------------------------------------------------
     @property
@@ -260,26 +276,8 @@ class Tensor:
 
     __getitem__ = _c.getitem
 
-    # comparisons give bool tensors outside the graph: they are not differentiable
-    def __lt__(self, other):
-        return _bool(self.data < _raw(other))
-
-    def __le__(self, other):
-        return _bool(self.data <= _raw(other))
-
-    def __gt__(self, other):
-        return _bool(self.data > _raw(other))
-
-    def __ge__(self, other):
-        return _bool(self.data >= _raw(other))
-
-    def eq(self, other):
-        """Elementwise `==` as a bool tensor (the `==` operator compares identity)."""
-        return _bool(self.data == _raw(other))
-
-    def ne(self, other):
-        return _bool(self.data != _raw(other))
-
+    # comparisons give bool tensors outside the graph (not differentiable); `==` is identity
+    __lt__, __le__, __gt__, __ge__, eq, ne = _c.lt, _c.le, _c.gt, _c.ge, _c.eq, _c.ne
     lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
     __hash__ = object.__hash__
 
@@ -387,10 +385,6 @@ def _axis(axis, dim):
     return dim if dim is not None else axis
 
 
-def _bool(array):
-    return Tensor._make(np.asarray(array), (), None, False)
-
-
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
@@ -434,15 +428,11 @@ def where(condition, a, b):
 
 
 def zeros(*shape, requires_grad=False, dtype=np.float64):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(_c.sizes(shape), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*shape, requires_grad=False, dtype=np.float64):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(_c.sizes(shape), dtype=dtype), requires_grad=requires_grad)
 
 
 # ops.py builds nodes without importing this module: the constructor is handed to it here
