@@ -158,3 +158,38 @@ def test_the_examples_above_against_torch():
         ours.sum().backward()
         theirs.sum().backward()
         np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# The shrunk failures of tests/test_differential_torch.py, kept as regressions: each is an
+# expression and its leaf values; values and gradients must match torch (nan where torch).
+REGRESSIONS = {
+    "abs_of_nan_passes_0": (lambda x: x.log().abs(), [-1.0]),
+    "relu_of_nan_passes_the_gradient": (lambda x: (x.log() * x).relu(), [-1.0]),
+    "sign_of_nan_is_0": (lambda x: x.log().sign() * x, [-1.0, 2.0]),
+    "relu_selects_an_inf_gradient": (lambda x: x.relu().log(), [0.0, 1.0]),
+    "clamp_selects_an_inf_gradient": (
+        lambda x: x.clamp(0.5, 1.0).log1p() * 0 + x.clamp(min=0.0).log(),
+        [0.0, 0.7],
+    ),
+    "zero_base_pow_times_inf": (lambda x: (0.0**x).log(), [1.0, -1.0, 0.0]),
+    "prod_of_inf_uses_z_over_x": (lambda x: x.log().prod(0), [0.0]),
+    "pow_half_at_minus_inf": (lambda x: x.log() ** 0.5, [0.0, 4.0]),
+    "var_of_minus_inf": (lambda x: x.abs().log().var(1, correction=0), [[[0.0, 0.0, 1.0]]]),
+    "max_full_with_nan": (lambda x: x.log().max(), [-1.0, 2.0]),
+    "max_dim_with_nan": (lambda x: x.log().max(0).values, [2.0, -1.0]),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_differential_regressions_match_torch(name):
+    torch = pytest.importorskip("torch")
+    fn, values = REGRESSIONS[name]
+    x = Tensor(np.array(values), requires_grad=True)
+    xt = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    with np.errstate(all="ignore"):
+        ours, theirs = fn(x), fn(xt)
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12)
+        ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12)
