@@ -80,6 +80,8 @@ BINARY = {
     "minimum": lambda a, b: lib(a).minimum(a, b),
     "max_other": lambda a, b: a.max(b),
     "pow": lambda a, b: a**b,
+    "clamp_min_tensor": lambda a, b: a.clamp(min=b),
+    "clamp_max_tensor": lambda a, b: a.clamp(max=b),
     "pow_method": lambda a, b: a.abs().pow(b),
     "where": None,  # needs a mask: built in draw_binary
 }
@@ -443,8 +445,15 @@ def test_random_graphs_match_torch(data):
             fn = draw_index(data, shape)
         if fn is None:
             continue
-        with np.errstate(all="ignore"):
-            probe = fn(*[Tensor(np.zeros(shapes[k])) for k in operands])
+        try:
+            with np.errstate(all="ignore"):
+                probe = fn(*[Tensor(np.zeros(shapes[k])) for k in operands])
+        except (ValueError, IndexError, TypeError, RuntimeError) as ours:
+            # we refuse it (an empty max, say): torch must refuse it too
+            with pytest.raises((ValueError, IndexError, TypeError, RuntimeError)):
+                fn(*[torch.zeros(shapes[k], dtype=torch.float64) for k in operands])
+            del ours
+            continue
         if probe.data.size > MAX_SIZE:
             continue
         program.append((fn, operands))

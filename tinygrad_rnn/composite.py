@@ -256,7 +256,7 @@ def split(x, split_size_or_sections, dim=0, axis=None):
     if _whole(sizes):
         if sizes <= 0:
             raise ValueError(f"split: size must be positive, got {sizes}")
-        sizes = [int(sizes)] * (n // sizes) + ([n % sizes] if n % sizes else [])
+        sizes = [int(sizes)] * (n // sizes) + ([n % sizes] if n % sizes or not n else [])
     else:
         try:
             sizes = list(sizes)
@@ -283,7 +283,9 @@ def chunk(x, chunks, dim=0, axis=None):
     if x.ndim == 0:
         raise ValueError("chunk: a 0-d tensor has no axis to split")
     d = check_dim("chunk", dim if axis is None else axis, x.ndim)
-    return split(x, -(-x.shape[d] // chunks) or 1, d)
+    if x.shape[d] == 0:  # torch: `chunks` empty pieces
+        return split(x, [0] * int(chunks), d)
+    return split(x, -(-x.shape[d] // chunks), d)
 
 
 class Size(int):
@@ -422,16 +424,17 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 
 
 def _sqrt0(v):
-    """sqrt with a zero gradient at 0 (torch's norm and std): where(v > 0, sqrt(v'), v * 0)."""
+    """sqrt with a zero gradient at 0 (torch's norm and std): where(v > 0, sqrt(v'), 0), the 0
+    (nan where v is nan) a constant hung on v, so even an infinite gradient stops there."""
     positive = v.data > 0
     safe = _where(positive, v, 1.0).sqrt()
-    return _where(positive, safe, v * 0.0)
+    return _where(positive, safe, _const(v, v.data * 0.0))
 
 
 def _root0(v, p):
     """v ** (1/p) with a zero gradient at 0, as `_sqrt0`."""
     positive = v.data > 0
-    return _where(positive, _where(positive, v, 1.0) ** (1.0 / p), v * 0.0)
+    return _where(positive, _where(positive, v, 1.0) ** (1.0 / p), _const(v, v.data * 0.0))
 
 
 def norm(x, p="fro", dim=None, keepdim=False):
@@ -486,6 +489,19 @@ def rsqrt(x):
 
 def square(x):
     return x**2
+
+
+def clamp_tensor(x, low=None, high=None):
+    """clamp with tensor bounds: where(x < low, low, x), then where(. > high, high, .); x keeps
+    the gradient on the bounds, a bound gets it where it wins (torch's rule)."""
+    if low is None and high is None:
+        raise ValueError("clamp: give min, max or both")
+    out = x
+    if low is not None:
+        out = _where(out._data < _raw(low), _lift(low, x), out)
+    if high is not None:
+        out = _where(out._data > _raw(high), _lift(high, x), out)
+    return out
 
 
 def masked_fill(x, mask, value):

@@ -207,6 +207,12 @@ CASES = [
         lambda x, v: np.where(MASK23[0], v, x),
         (U(2, 3), U()),
     ),
+    OpCase(
+        "clamp_tensor_bounds",
+        lambda x, lo, hi: x.clamp(lo, hi),
+        lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+        (U(2, 3), U(3, low=-1.5, high=-0.2), U(2, 1, low=0.2, high=1.5)),
+    ),
     # ----- products and selection ----------
     OpCase("mm", lambda a, b: a.mm(b), lambda a, b: a @ b, (U(2, 3), U(3, 4))),
     OpCase("bmm", lambda a, b: a.bmm(b), lambda a, b: a @ b, (U(2, 2, 3), U(2, 3, 2))),

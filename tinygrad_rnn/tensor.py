@@ -318,7 +318,7 @@ class Tensor:
 
     def clip(self, min=None, max=None):
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            raise TypeError("clamp: min and max must be numbers; use maximum/minimum for tensors")
+            return _c.clamp_tensor(self, min, max)
         return _ops.Clip.apply(self, low=min, high=max)
 
     clamp = clip
