@@ -423,12 +423,13 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     )
 
 
-def _sqrt0(v):
+def _sqrt0(v, select=True):
     """sqrt with a zero gradient at 0 (torch's norm and std): where(v > 0, sqrt(v'), 0), the 0
     (nan where v is nan) a constant hung on v, so even an infinite gradient stops there."""
     positive = v.data > 0
     safe = _where(positive, v, 1.0).sqrt()
-    return _where(positive, safe, _const(v, v.data * 0.0))
+    # torch's std selects 0 there; its 2-norm multiplies by 0 (an infinite gradient gives nan)
+    return _where(positive, safe, _const(v, v.data * 0.0) if select else v * 0.0)
 
 
 def _root0(v, p):
@@ -441,7 +442,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
     """The p-norm over `dim` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any number."""
     dim, keepdim = _dims("norm", dim, keepdim, None, None)
     if p in ("fro", 2, 2.0):
-        return _sqrt0((x * x).sum(dim, keepdim=keepdim))
+        return _sqrt0((x * x).sum(dim, keepdim=keepdim), select=False)
     if not isinstance(p, (int, float)) or isinstance(p, bool):
         raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r}")
     a = x.abs()
