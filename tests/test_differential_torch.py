@@ -80,8 +80,6 @@ BINARY = {
     "minimum": lambda a, b: lib(a).minimum(a, b),
     "max_other": lambda a, b: a.max(b),
     "pow": lambda a, b: a**b,
-    "clamp_min_tensor": lambda a, b: a.clamp(min=b),
-    "clamp_max_tensor": lambda a, b: a.clamp(max=b),
     "pow_method": lambda a, b: a.abs().pow(b),
     "where": None,  # needs a mask: built in draw_binary
 }
