@@ -665,7 +665,7 @@ def _normalise_axis(axis, ndim):
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"dim must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise IndexError(f"dim {a} is out of range for a {ndim}-d tensor")
+            raise ValueError(f"axis {a} is out of range for a {ndim}-d tensor")
         if ndim:  # dim 0 or -1 of a 0-d tensor (allowed, as in torch) reduces nothing
             if a % ndim in out:
                 raise ValueError(f"dim {a % ndim} appears more than once in {axis}")
