@@ -95,8 +95,16 @@ def jacobian_decay(series, path, title=None):
 
 def save(fig, path):
     """Write `fig` to `path` (png, svg or pdf by its suffix), or a PlotError naming the folder."""
+    import io
+
+    from .render import _write_atomic
+
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise PlotError(f"cannot write {path}: the folder {folder} does not exist")
-    fig.savefig(path)
+    kind = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=kind)
+    # drawn in memory first: a failure leaves an earlier file whole, never half written
+    _write_atomic(path, buffer.getvalue())
     return path
