@@ -1,8 +1,11 @@
 """Global, process-wide switches read by every op: grad mode, scope tags, anomaly mode.
 
-Kept in one tiny module so that `ops.py` (which builds nodes) and `autograd.py` (which
-flips the switches) can both import it without importing each other.
+Kept in one tiny module, with the context managers that flip them (`no_grad`, `scope`;
+`detect_anomaly` is in anomaly.py), so that `ops.py` (which builds nodes) and `autograd.py`
+can both import it without importing each other.
 """
+
+import contextlib
 
 
 class _State:
@@ -21,3 +24,34 @@ class _State:
 
 
 state = _State()
+
+
+def no_grad():
+    """Build no graph inside: results are leaves that do not require grad."""
+    return _grad_mode(False)
+
+
+def enable_grad():
+    """Build the graph again inside a `no_grad()` block."""
+    return _grad_mode(True)
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled):
+    previous = state.grad_enabled
+    state.grad_enabled = enabled
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def scope(**tags):
+    """Tag every node created inside: `with scope(t=3, layer=0): ...` (nests, inner wins)."""
+    previous = state.tags
+    state.tags = {**previous, **tags}
+    try:
+        yield
+    finally:
+        state.tags = previous

@@ -9,12 +9,10 @@ without writing into arrays others hold, hooks, and how a leaf stores its gradie
 Anomaly checks live in `anomaly.py`, the words printed in `display.py`.
 """
 
-import contextlib
-
 import numpy as np
 
-from . import anomaly, versions
-from ._context import state
+from . import anomaly, groups, versions
+from ._context import enable_grad, no_grad, scope, state  # noqa: F401  (the modes, re-exported)
 from .anomaly import detect_anomaly  # noqa: F401  (re-exported: tinygrad_rnn.detect_anomaly)
 from .arguments import paired_outputs, tensor_list
 from .display import describe, format_tags, quoted, step_text  # noqa: F401  (public names)
@@ -47,13 +45,15 @@ def topo_order(roots):
 # ----- the walk ----------------------------------------------------------------------------
 
 
-def _walk(roots, root_grads, write=True, targets=None):
+def _walk(roots, root_grads, write=True, targets=None, fuse=False):
     """Yield (index, total, node, grad, edges) for each node in reverse topological order.
 
     write=True stores `node.grad` (leaves accumulate, others are reset) and edge gradients;
     write=False leaves the graph untouched and only visits nodes that lead to `targets`.
+    fuse=True lets each fused recurrent layer run as one entry (`groups.py`; yields nothing).
     """
-    order, keep = _prune(topo_order(roots), targets)
+    fused = fuse and not state.anomaly and groups.backward_order(roots)
+    order, keep = _prune(fused or topo_order(roots), targets)
     if write:
         _reset(order)
     grads, owned = {}, set()
@@ -63,6 +63,9 @@ def _walk(roots, root_grads, write=True, targets=None):
     total = len(order)
     for i in range(total - 1, -1, -1):
         node = order[i]
+        if node.is_group:
+            node.backward(grads, owned, _accumulate)
+            continue
         g = grads.pop(node, None)
         if g is None:
             continue
@@ -109,6 +112,8 @@ def _reset(order):
         if node.op is not None:
             node.grad = None
             node._edges = None
+            if node._group is not None:  # this pass is per node: fused results are stale
+                node._group[0].forget()
 
 
 def _accumulate(grads, owned, node, g):
@@ -246,7 +251,7 @@ def backward(root, grad=None):
     every other node's gradient is reset at the start of each call.
     """
     roots, grads = _root_grads(root, grad, "backward")
-    for _ in _walk(roots, grads):
+    for _ in _walk(roots, grads, fuse=True):
         pass
 
 
@@ -262,15 +267,20 @@ def backward_steps(root, grad=None, stop=None):
     the nodes not yet visited without a gradient.
     """
     roots, grads = _root_grads(root, grad, "backward_steps")
+    order = topo_order(roots)
     if stop is not None:
         from .breakpoints import stop_rule
 
-        stop = stop_rule(stop, topo_order(roots))  # checked now, not at the first next()
-    return _steps(roots, grads, stop)
+        stop = stop_rule(stop, order)  # checked now, not at the first next()
+    return _steps(roots, grads, stop, order)
 
 
-def _steps(roots, grads, stop):
-    for index, total, node, g, edges in _walk(roots, grads):
+def _steps(roots, grads, stop, order):
+    if state.anomaly or not groups.backward_order(roots):
+        walk = _walk(roots, grads)
+    else:  # a fused layer: backward()'s own numbers, handed out node by node
+        walk = groups.replay(order, _walk(roots, grads, fuse=True))
+    for index, total, node, g, edges in walk:
         step = Step(index, total, node, g, edges)
         if stop is None or stop(step):
             yield step
@@ -310,40 +320,6 @@ def jacobian(y, x):
 
 def dense_edge_grads(node):
     """What flowed along each input edge of `node` in the last backward, as full arrays."""
-    if node._edges is None:
+    if node.grad is None or node._edges is None:  # reading .grad materialises a fused node
         return [None] * len(node.inputs)
     return [dense_grad(g, inp) for g, inp in zip(node._edges, node.inputs)]
-
-
-# ----- modes -------------------------------------------------------------------------------
-
-
-def no_grad():
-    """Build no graph inside: results are leaves that do not require grad."""
-    return _grad_mode(False)
-
-
-def enable_grad():
-    """Build the graph again inside a `no_grad()` block."""
-    return _grad_mode(True)
-
-
-@contextlib.contextmanager
-def _grad_mode(enabled):
-    previous = state.grad_enabled
-    state.grad_enabled = enabled
-    try:
-        yield
-    finally:
-        state.grad_enabled = previous
-
-
-@contextlib.contextmanager
-def scope(**tags):
-    """Tag every node created inside: `with scope(t=3, layer=0): ...` (nests, inner wins)."""
-    previous = state.tags
-    state.tags = {**previous, **tags}
-    try:
-        yield
-    finally:
-        state.tags = previous

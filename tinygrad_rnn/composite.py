@@ -270,7 +270,9 @@ def split(x, split_size_or_sections, dim=0, axis=None):
             raise ValueError(f"split: sizes {sizes} do not add up to {n} along axis {d}")
     pieces, start = [], 0
     for size in sizes:
-        index = (slice(None),) * d + (slice(start, start + size),)
+        # the last piece reads `start:` ("the rest"), as one would write it by hand
+        stop = None if start + size == n else start + size
+        index = (slice(None),) * d + (slice(start, stop),)
         pieces.append(ops.GetItem.apply(x, index=index))
         start += size
     return tuple(pieces)

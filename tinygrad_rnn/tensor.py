@@ -56,7 +56,7 @@ class Tensor:
         "_data",
         "_version",
         "_changed_by",
-        "grad",
+        "_grad",
         "requires_grad",
         "inputs",
         "op",
@@ -64,7 +64,10 @@ class Tensor:
         "tags",
         "_hooks",
         "_edges",
+        "_group",
+        "__weakref__",
     )
+    is_group = False  # see groups.py: a fused layer stands for many nodes in the walk
     # numpy must hand `ndarray * Tensor` to Tensor.__rmul__ instead of broadcasting over it.
     __array_ufunc__ = None
 
@@ -74,7 +77,7 @@ class Tensor:
             raise TypeError(
                 f"Tensor: only floating-point tensors can require grad, got dtype {self.data.dtype}"
             )
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self.inputs = ()
         self.op = None
@@ -84,13 +87,14 @@ class Tensor:
         self._edges = None
         self._version = 0
         self._changed_by = None
+        self._group = None
 
     @classmethod
     def _make(cls, data, inputs, op, requires_grad):
         """Fast constructor used by `Op.apply`: no conversion, no checks."""
         t = object.__new__(cls)
         t._data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t.inputs = inputs
         t.op = op
@@ -100,6 +104,7 @@ class Tensor:
         t._edges = None
         t._version = 0
         t._changed_by = None
+        t._group = None
         return t
 
     def _set_data(self, value):
@@ -108,6 +113,18 @@ class Tensor:
 
     data = property(operator.attrgetter("_data"), _set_data, doc="The values (an ndarray).")
     zero_, fill_, copy_, add_, mul_ = _v.zero_, _v.fill_, _v.copy_, _v.add_, _v.mul_
+
+    @property
+    def grad(self):
+        """None, or d(root)/d(self) from the last backward (leaves: summed over passes);
+        a node of a fused layer computes it on first read (groups.py)."""
+        if self._grad is None and self._group is not None:
+            self._group[0].materialise(self._group[1])
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
 
     # ----- properties ---------------------------------------------------------------
     @property
@@ -205,16 +222,16 @@ class Tensor:
             raise RuntimeError("register_hook on a tensor that does not require grad")
         if self._hooks is None:
             self._hooks = []
+        if self._group is not None:  # hooks run in the per-node walk only
+            self._group[0].hooked = True
         handle = _HookHandle(self, fn)
         self._hooks.append(handle)
         return handle
 
     def edge_grads(self):
-        """The gradient that flowed along each input edge in the last backward.
-
-        A list aligned with `inputs` (None where nothing flowed). The edges into a node
-        sum to that node's gradient; the edges of a shared weight, grouped by time step,
-        are the lecture's per-step BPTT terms.
+        """The gradient that flowed along each input edge in the last backward: a list aligned
+        with `inputs` (None where nothing flowed). The edges into a node sum to that node's
+        gradient; a shared weight's edges, grouped by time step, are the per-step BPTT terms.
         """
         from .autograd import dense_edge_grads
 

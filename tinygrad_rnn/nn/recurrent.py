@@ -24,7 +24,7 @@ import numpy as np
 from .._context import state as _state
 from ..autograd import scope
 from ..tensor import Tensor, concat, stack
-from . import init
+from . import fused, init
 from .dropout import dropout as _dropout
 from .linear import linear
 from .module import Module, Parameter, factory_dtype
@@ -37,79 +37,28 @@ from .rnn_options import (
     options,
 )
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 __all__ = ["GRU", "LSTM", "NONLINEARITIES", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
 
 
 # ----- one step of each cell: the equations, node by node ----------------------------------
+# Each cell class below owns its `step(xw, state, weight_hh, bias_hh, suffix, ...)`: the
+# state is a tuple ((h,) or (h, c)) and so is what it returns. `xw` = x_t W_ih^T + b_ih.
 
-
-def rnn_step(xw, h, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
-    """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh), where xw_t = x_t W_ih^T + b_ih."""
-    hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
-    a = (xw + hw).named(f"a{suffix}")
-    if nonlinearity == "tanh":
-        out = a.tanh()
-    elif nonlinearity == "relu":
-        out = a.relu()
-    elif nonlinearity == "sigmoid":
-        out = a.sigmoid()
-    else:  # linear: h_t = a_t, kept as a node of its own so h_t has a label
-        out = a * 1.0
-    return out.named(f"h{suffix}")
-
-
-def lstm_step(xw, h, c, weight_hh, bias_hh, suffix, weight_hr=None):
-    """c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t), gates from a_t = xw_t + h W_hh^T + b_hh.
-
-    With a projection W_hr (P, H): m_t = o * tanh(c_t) and h_t = m_t W_hr^T (P features).
-    """
-    hidden = c.shape[-1]
-    hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
-    a = (xw + hw).named(f"a{suffix}")
-    i = a[:, 0:hidden].sigmoid().named(f"i{suffix}")
-    f = a[:, hidden : 2 * hidden].sigmoid().named(f"f{suffix}")
-    g = a[:, 2 * hidden : 3 * hidden].tanh().named(f"g{suffix}")
-    # the output gate is og_t: o_t is the lecture's (and the model's) output V h_t
-    o = a[:, 3 * hidden :].sigmoid().named(f"og{suffix}")
-    c_new = (f * c + i * g).named(f"c{suffix}")
-    h_new = o * c_new.tanh().named(f"tanh(c{suffix})")
-    if weight_hr is not None:
-        h_new = linear(h_new.named(f"m{suffix}"), weight_hr)
-    return h_new.named(f"h{suffix}"), c_new
-
-
-def gru_step(xw, h, weight_hh, bias_hh, suffix):
-    """r, z = sigmoid(.); n = tanh(xw_n + r * (h W_hn^T + b_hn)); h_t = (1 - z) * n + z * h."""
-    hidden = h.shape[-1]
-    hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
-    r = (xw[:, 0:hidden] + hw[:, 0:hidden]).sigmoid().named(f"r{suffix}")
-    z = (xw[:, hidden : 2 * hidden] + hw[:, hidden : 2 * hidden]).sigmoid().named(f"z{suffix}")
-    n = (xw[:, 2 * hidden :] + r * hw[:, 2 * hidden :]).tanh().named(f"n{suffix}")
-    return ((1.0 - z) * n + z * h).named(f"h{suffix}")
-
-
-def label_marks(layer, direction, layers):
-    """(prime, superscript) that make a layer's labels unique in one graph, in the
-    lecture's notation for deep bidirectional RNNs (s_t^(i), s'_t^(i)): a prime for the
-    reverse direction, the layer as a superscript when there are several. h_2 is layer 0
-    forward of a one-layer model; h'_2^(1) is layer 1's reverse state at t = 2. Every
-    label of a layer is built from these, so a notation can map them in one place."""
-    return ("'" if direction else ""), (f"^({layer})" if layers > 1 else "")
-
-
-def joined_label(forward, reverse):
-    """The label of [h_t, h'_t], the two directions' states concatenated."""
-    return f"[{forward.label}, {reverse.label}]"
+ACTIVATIONS = {
+    "tanh": lambda a: a.tanh(),
+    "relu": lambda a: a.relu(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "linear": lambda a: a * 1.0,  # h_t = a_t, kept as a node of its own so h_t has a label
+}
 
 
 def cell_step(cell, xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh", weight_hr=None):
-    """Dispatch one step; `state` is h, or (h, c) for the LSTM; returns the new state."""
-    if cell == "lstm":
-        return lstm_step(xw, state[0], state[1], weight_hh, bias_hh, suffix, weight_hr)
-    if cell == "gru":
-        return gru_step(xw, state, weight_hh, bias_hh, suffix)
-    return rnn_step(xw, state, weight_hh, bias_hh, suffix, nonlinearity)
+    """One step of the cell named `cell`; `state` is h, or (h, c) for the LSTM (as returned)."""
+    Cell = CELLS[cell]
+    states = tuple(state) if Cell.state_names == ("h", "c") else (state,)
+    options = {"rnn": {"nonlinearity": nonlinearity}, "lstm": {"weight_hr": weight_hr}}
+    new = Cell.step(xw, states, weight_hh, bias_hh, suffix, **options.get(cell, {}))
+    return new if len(new) == 2 else new[0]
 
 
 def _as_tensor(x, what):
@@ -125,6 +74,8 @@ def _as_tensor(x, what):
 
 class _CellBase(Module):
     cell = "rnn"
+    gates = 1
+    state_names = ("h",)
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
@@ -135,7 +86,7 @@ class _CellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        gh = GATES[self.cell] * hidden_size
+        gh = self.gates * hidden_size
         self.weight_ih = _param((gh, input_size), hidden_size)
         self.weight_hh = _param((gh, hidden_size), hidden_size)
         if bias:
@@ -160,15 +111,14 @@ class _CellBase(Module):
         if unbatched:
             x = x.reshape(1, self.input_size)
         batch = x.shape[0]
-        n_states = 2 if self.cell == "lstm" else 1
         if hx is None:
             zeros = [
                 Tensor(np.zeros((batch, self.hidden_size), dtype=x.data.dtype), label=lbl)
-                for lbl in ("h", "c")[:n_states]
+                for lbl in self.state_names
             ]
             states = zeros
         else:
-            given = _state_list(hx, self.cell, name, "(h, c)")
+            given = _state_list(hx, self.state_names, name, "(h, c)")
             states = []
             for k, s in enumerate(given):
                 s = _as_tensor(s, f"{name} state")
@@ -189,16 +139,13 @@ class _CellBase(Module):
         t = _state.tags.get("t")
         suffix = "'" if t is None else f"_{t}"
         xw = linear(x, self.weight_ih, self.bias_ih).named(f"x{suffix} W_ih^T")
-        state = (states[0], states[1]) if self.cell == "lstm" else states[0]
-        new = cell_step(self.cell, xw, state, self.weight_hh, self.bias_hh, suffix, self._act())
+        new = self.step(xw, tuple(states), self.weight_hh, self.bias_hh, suffix, **self._options())
         if unbatched:
-            if self.cell == "lstm":
-                return new[0].reshape(self.hidden_size), new[1].reshape(self.hidden_size)
-            return new.reshape(self.hidden_size)
-        return new
+            new = tuple(s.reshape(self.hidden_size) for s in new)
+        return new if len(new) == 2 else new[0]
 
-    def _act(self):
-        return "tanh"
+    def _options(self):
+        return {}
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
@@ -208,6 +155,15 @@ class RNNCell(_CellBase):
     """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh); act = tanh or relu."""
 
     cell = "rnn"
+    Fused = fused.RNNLayer
+
+    @staticmethod
+    def step(xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
+        """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh): nodes `h W_hh^T`, `a_t`, `h_t`."""
+        (h,) = state
+        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
+        a = (xw + hw).named(f"a{suffix}")
+        return (ACTIVATIONS[nonlinearity](a).named(f"h{suffix}"),)
 
     def __init__(
         self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
@@ -216,20 +172,75 @@ class RNNCell(_CellBase):
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def _act(self):
-        return self.nonlinearity
+    def _options(self):
+        return {"nonlinearity": self.nonlinearity}
 
 
 class LSTMCell(_CellBase):
     """(h', c') from gates i, f, g, o; returns (h', c')."""
 
     cell = "lstm"
+    gates = 4
+    state_names = ("h", "c")
+    Fused = fused.LSTMLayer
+
+    @staticmethod
+    def step(xw, state, weight_hh, bias_hh, suffix, weight_hr=None):
+        """c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t), gates from a_t = xw_t + h W_hh^T + b_hh.
+
+        With a projection W_hr (P, H): m_t = o * tanh(c_t) and h_t = m_t W_hr^T (P features).
+        """
+        h, c = state
+        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
+        a = (xw + hw).named(f"a{suffix}")
+        i, f, g, o = a.chunk(4, -1)
+        i = i.sigmoid().named(f"i{suffix}")
+        f = f.sigmoid().named(f"f{suffix}")
+        g = g.tanh().named(f"g{suffix}")
+        # the output gate is og_t: o_t is the lecture's (and the model's) output V h_t
+        o = o.sigmoid().named(f"og{suffix}")
+        c_new = (f * c + i * g).named(f"c{suffix}")
+        h_new = o * c_new.tanh().named(f"tanh(c{suffix})")
+        if weight_hr is not None:
+            h_new = linear(h_new.named(f"m{suffix}"), weight_hr)
+        return h_new.named(f"h{suffix}"), c_new
 
 
 class GRUCell(_CellBase):
     """h' = (1 - z) * n + z * h with gates r, z, n (r applied to h W_hn^T + b_hn)."""
 
     cell = "gru"
+    gates = 3
+    Fused = fused.GRULayer
+
+    @staticmethod
+    def step(xw, state, weight_hh, bias_hh, suffix):
+        """r, z = sigmoid(.); n = tanh(xw_n + r * (h W_hn^T + b_hn)); h_t = (1 - z) * n + z * h."""
+        (h,) = state
+        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
+        x_r, x_z, x_n = xw.chunk(3, -1)
+        h_r, h_z, h_n = hw.chunk(3, -1)
+        r = (x_r + h_r).sigmoid().named(f"r{suffix}")
+        z = (x_z + h_z).sigmoid().named(f"z{suffix}")
+        n = (x_n + r * h_n).tanh().named(f"n{suffix}")
+        return (((1.0 - z) * n + z * h).named(f"h{suffix}"),)
+
+
+CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+
+
+def label_marks(layer, direction, layers):
+    """(prime, superscript) that make a layer's labels unique in one graph, in the
+    lecture's notation for deep bidirectional RNNs (s_t^(i), s'_t^(i)): a prime for the
+    reverse direction, the layer as a superscript when there are several. h_2 is layer 0
+    forward of a one-layer model; h'_2^(1) is layer 1's reverse state at t = 2. Every
+    label of a layer is built from these, so a notation can map them in one place."""
+    return ("'" if direction else ""), (f"^({layer})" if layers > 1 else "")
+
+
+def joined_label(forward, reverse):
+    """The label of [h_t, h'_t], the two directions' states concatenated."""
+    return f"[{forward.label}, {reverse.label}]"
 
 
 # ----- layers -------------------------------------------------------------------------------
@@ -237,6 +248,7 @@ class GRUCell(_CellBase):
 
 class _RNNBase(Module):
     cell = "rnn"
+    Cell = RNNCell
 
     def __init__(
         self,
@@ -279,7 +291,7 @@ class _RNNBase(Module):
         self.proj_size = int(proj_size)
         self.nonlinearity = nonlinearity
         directions = 2 if bidirectional else 1
-        gh = GATES[self.cell] * hidden_size
+        gh = self.Cell.gates * hidden_size
         out = self.output_size
         for layer in range(num_layers):
             in_size = input_size if layer == 0 else directions * out
@@ -342,10 +354,10 @@ class _RNNBase(Module):
         """
         name = type(self).__name__
         rows = self.num_layers * self.num_directions
-        widths = (self.output_size, self.hidden_size)[: 2 if self.cell == "lstm" else 1]
+        widths = (self.output_size, self.hidden_size)[: len(self.Cell.state_names)]
         if hx is None:
             return [np.zeros((rows, batch, w), dtype=dtype) for w in widths]
-        given = _state_list(hx, self.cell, name, "(h_0, c_0)")
+        given = _state_list(hx, self.Cell.state_names, name, "(h_0, c_0)")
         states = []
         for k, s in enumerate(given):
             s = _as_tensor(s, f"{name} initial state")
@@ -376,9 +388,7 @@ class _RNNBase(Module):
             finals = [f.reshape(f.shape[0], f.shape[-1]) for f in finals]
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
-        if self.cell == "lstm":
-            return output, (finals[0], finals[1])
-        return output, finals[0]
+        return output, (finals[0], finals[1]) if len(finals) == 2 else finals[0]
 
     def unroll(self, input, hx=None):
         """Run every layer and direction step by step and keep every state.
@@ -430,23 +440,32 @@ class _RNNBase(Module):
         return joined
 
     def _run_direction(self, x, below, initial, row, layer, direction, steps):
-        """Unroll one layer in one direction; return its states in time order."""
+        """Unroll one layer in one direction; return its states in time order.
+
+        Fused (`fused.py`) whenever it can be: the same nodes, computed a step at a time
+        in a few numpy calls, with one vectorised backward pass through time.
+        """
         w_ih, w_hh, b_ih, b_hh = self.layer_parameters(layer, direction)
-        w_hr = self.projection(layer, direction)
+        options = self._step_options(layer, direction)
         dname = "reverse" if direction else "forward"
-        lstm = self.cell == "lstm"
         prime, sup = label_marks(layer, direction, self.num_layers)
         with scope(layer=layer, direction=dname, cell=self.cell):
             if below is None:
                 xw_all = linear(x, w_ih, b_ih).named(f"X W{prime}_ih^T")
-            states = []
+            state = []
             for k, init_state in enumerate(initial):
                 label = (f"h{prime}_init{sup}", f"c{prime}_init{sup}")[k]
                 if isinstance(init_state, Tensor):
-                    states.append(init_state[row].named(label))
+                    state.append(init_state[row].named(label))
                 else:
-                    states.append(Tensor(init_state[row], label=label))
-            state = tuple(states) if lstm else states[0]
+                    state.append(Tensor(init_state[row], label=label))
+            state = tuple(state)
+            group = None
+            if not self.proj_size and fused.fusable(w_hh, x.data.dtype):
+                batch = state[0].shape[0]
+                group = self.Cell.Fused(
+                    steps, batch, self.hidden_size, w_hh, b_hh, state, **options
+                )
             seq = [None] * steps
             order = range(steps - 1, -1, -1) if direction else range(steps)
             for t in order:
@@ -457,11 +476,18 @@ class _RNNBase(Module):
                         reads = below[t].label or f"x_{t}"
                         xw = linear(below[t], w_ih, b_ih).named(f"{reads} W{prime}_ih^T")
                     suffix = f"{prime}_{t}{sup}"
-                    state = cell_step(
-                        self.cell, xw, state, w_hh, b_hh, suffix, self.nonlinearity, w_hr
-                    )
-                seq[t] = state if lstm else (state,)
+                    if group is None:
+                        state = self.Cell.step(xw, state, w_hh, b_hh, suffix, **options)
+                    else:
+                        state = group.step(xw, state, suffix)
+                seq[t] = state
+            if group is not None:
+                group.finish([fused.state_refs(*seq[t]) for t in order])
         return seq
+
+    def _step_options(self, layer, direction):
+        """Keyword arguments of the cell's step beyond the weights (RNN: the activation)."""
+        return {"nonlinearity": self.nonlinearity}
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
@@ -512,6 +538,10 @@ class LSTM(_RNNBase):
     bidirectional=False, proj_size=0)`; returns (output, (h_n, c_n))."""
 
     cell = "lstm"
+    Cell = LSTMCell
+
+    def _step_options(self, layer, direction):
+        return {"weight_hr": self.projection(layer, direction)}
 
     def __init__(
         self,
@@ -534,6 +564,10 @@ class GRU(_RNNBase):
     bidirectional=False)`; returns (output, h_n)."""
 
     cell = "gru"
+    Cell = GRUCell
+
+    def _step_options(self, layer, direction):
+        return {}
 
     def __init__(
         self,
@@ -568,12 +602,12 @@ def _param(shape, hidden_size):
     return init.recurrent_uniform_(Parameter(np.empty(shape)), hidden_size)
 
 
-def _state_list(hx, cell, name, pair):
+def _state_list(hx, state_names, name, pair):
     """The given state(s) as a list: [h], or [h, c] for the LSTM, whose state is a pair.
 
     A single tensor given to an LSTM must not be iterated: that would split its first axis.
     """
-    if cell != "lstm":
+    if len(state_names) == 1:
         return [hx]
     if not isinstance(hx, (tuple, list)) or len(hx) != 2:
         if isinstance(hx, (tuple, list)):

@@ -1,0 +1,218 @@
+"""The fused recurrent step is transparent: the same graph and gradients as node by node."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_rnn import Tensor, backward_steps, nn, optim, topo_order
+from tinygrad_rnn.nn import fused
+
+CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def build(cell, fuse, seed=0, steps=4, batch=2, size=3, hidden=4, hx=False, dtype=np.float64, **kw):
+    """The model, its input, a loss over every output and the final state, and the graph."""
+    old = fused.ENABLED
+    fused.ENABLED = fuse
+    try:
+        nn.manual_seed(seed)
+        model = CLASSES[cell](size, hidden, **kw)
+        model.to(dtype) if dtype != np.float64 else None
+        rng = np.random.default_rng(seed)
+        shape = (batch, steps, size) if kw.get("batch_first") else (steps, batch, size)
+        x = Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True, label="x")
+        rows = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+        state = None
+        if hx:
+            n_states = 2 if cell == "lstm" else 1
+            state = [
+                Tensor(rng.normal(size=(rows, batch, hidden)).astype(dtype), requires_grad=True)
+                for _ in range(n_states)
+            ]
+            state = tuple(state) if cell == "lstm" else state[0]
+        out, final = model(x, state)
+        finals = final if isinstance(final, tuple) else (final,)
+        weight = Tensor(rng.normal(size=out.shape).astype(dtype))
+        loss = (out * weight).sum()
+        for f in finals:
+            loss = loss + (f * f).sum()
+    finally:
+        fused.ENABLED = old
+    return model, x, state, loss
+
+
+def describe(nodes):
+    """Each node's op, label, tags, parameters and where its inputs are in the order."""
+    where = {n: i for i, n in enumerate(nodes)}
+    rows = []
+    for n in nodes:
+        op = None if n.op is None else (n.op.name, repr(n.op.params()))
+        inputs = tuple(where.get(i, ("const", i.data.tolist())) for i in n.inputs)
+        rows.append((op, n.label, sorted(n.tags.items()), n.shape, inputs))
+    return rows
+
+
+def assert_same_run(cell, seed, tol=1e-11, **kw):
+    m1, x1, s1, loss1 = build(cell, True, seed, **kw)
+    m2, x2, s2, loss2 = build(cell, False, seed, **kw)
+    n1, n2 = topo_order([loss1]), topo_order([loss2])
+    groups = {n._group[0] for n in n1 if n._group is not None}
+    assert groups, "the fused run made no group"
+    assert not any(n._group is not None for n in n2)
+    assert describe(n1) == describe(n2)
+    for a, b in zip(n1, n2):
+        np.testing.assert_allclose(a.data, b.data, rtol=tol, atol=tol)
+    loss1.backward()
+    loss2.backward()
+    assert all(g.done for g in groups), "the backward pass did not run fused"
+    for a, b in zip(n1, n2):
+        assert (a.grad is None) == (b.grad is None), a.label
+        if a.grad is not None:
+            assert a.grad.dtype == b.grad.dtype
+            np.testing.assert_allclose(a.grad, b.grad, rtol=tol, atol=tol, err_msg=str(a.label))
+        for ea, eb in zip(a.edge_grads(), b.edge_grads()):
+            assert (ea is None) == (eb is None)
+            if ea is not None:
+                np.testing.assert_allclose(ea, eb, rtol=tol, atol=tol, err_msg=str(a.label))
+    for (name, p1), (_, p2) in zip(m1.named_parameters(), m2.named_parameters()):
+        np.testing.assert_allclose(p1.grad, p2.grad, rtol=tol, atol=tol, err_msg=name)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    cell=st.sampled_from(["rnn", "lstm", "gru"]),
+    seed=st.integers(0, 2**16),
+    steps=st.integers(1, 4),
+    batch=st.integers(1, 3),
+    hidden=st.integers(1, 4),
+    layers=st.integers(1, 2),
+    bidirectional=st.booleans(),
+    bias=st.booleans(),
+    batch_first=st.booleans(),
+    hx=st.booleans(),
+    nonlinearity=st.sampled_from(["tanh", "relu", "sigmoid", "linear"]),
+)
+def test_fused_layer_builds_and_backpropagates_the_per_node_graph(
+    cell, seed, steps, batch, hidden, layers, bidirectional, bias, batch_first, hx, nonlinearity
+):
+    kw = dict(num_layers=layers, bidirectional=bidirectional, bias=bias, batch_first=batch_first)
+    if cell == "rnn":
+        kw["nonlinearity"] = nonlinearity
+    assert_same_run(cell, seed, steps=steps, batch=batch, hidden=hidden, hx=hx, **kw)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fused_layer_float32_keeps_its_dtype(cell):
+    assert_same_run(cell, 1, tol=1e-5, dtype=np.float32, num_layers=2)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_fused_member_grads_do_not_change_when_the_optimizer_updates_weights(cell):
+    model, _, _, loss = build(cell, True, 2)
+    loss.backward()
+    hw = [n for n in topo_order([loss]) if n.label == "h_2 W_hh^T"][0]
+    opt = optim.SGD(model.parameters(), lr=10.0)
+    opt.step()  # in place: W_hh changes under the graph
+    _, _, _, ref = build(cell, False, 2)
+    ref.backward()
+    want = [n for n in topo_order([ref]) if n.label == "h_2 W_hh^T"][0]
+    np.testing.assert_allclose(hw.grad, want.grad, rtol=1e-12)
+    for got, exp in zip(hw.edge_grads(), want.edge_grads()):
+        np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fused_buffers_are_not_reused_while_an_old_graph_is_alive(cell):
+    _, _, _, first = build(cell, True, 3)
+    first.backward()
+    nodes = topo_order([first])
+    data = [n.data.copy() for n in nodes]
+    grads = [None if n.grad is None else n.grad.copy() for n in nodes]
+    for seed in (4, 5, 6):  # new graphs of the same shapes, built and dropped
+        _, _, _, other = build(cell, True, seed)
+        other.backward()
+        del other
+    for n, d, g in zip(nodes, data, grads):
+        np.testing.assert_array_equal(n.data, d)
+        if g is not None:
+            np.testing.assert_array_equal(n.grad, g)
+
+
+def test_fused_graph_is_freed_without_the_cycle_collector():
+    gc.disable()
+    try:
+        _, _, _, loss = build("lstm", True, 0)
+        loss.backward()
+        member = [n for n in topo_order([loss]) if n.label == "f_1"][0]
+        ref = weakref.ref(member)
+        group = weakref.ref(member._group[0])
+        del loss, member
+        assert ref() is None and group() is None
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fused_loss_on_an_early_step_leaves_later_steps_without_grad(cell):
+    nn.manual_seed(0)
+    model = CLASSES[cell](2, 3)
+    x = Tensor(np.random.default_rng(0).normal(size=(5, 1, 2)))
+    run = model.unroll(x)
+    loss = run.states[0][0][1][0].sum()  # h_1 only: steps 2..4 are not on a path to the loss
+    loss.backward()
+    last = run.states[0][0][4][0]
+    by_label = {n.label: n for n in topo_order([last])}
+    assert by_label["h_1"].grad is not None and by_label["h_0"].grad is not None
+    assert by_label["h_3"].grad is None and by_label["h_4"].grad is None
+
+
+def test_fused_member_hook_runs_and_can_replace_the_gradient():
+    model, _, _, loss = build("lstm", True, 0)
+    member = [n for n in topo_order([loss]) if n.label == "c_1"][0]
+    seen = []
+    member.register_hook(lambda g: seen.append(g.copy()) or np.zeros_like(g))
+    loss.backward()
+    assert len(seen) == 1
+    before = [n for n in topo_order([loss]) if n.label == "f_1"][0]
+    np.testing.assert_array_equal(before.grad, 0.0)  # f_1 only reaches the loss through c_1
+
+
+def test_fused_loss_on_a_gate_is_exact():
+    _, x, _, loss = build("gru", True, 0)
+    z = [n for n in topo_order([loss]) if n.label == "z_1"][0]
+    total = loss + (z * z).sum()
+    total.backward()
+    got = x.grad.copy()
+    _, x2, _, loss2 = build("gru", False, 0)
+    z2 = [n for n in topo_order([loss2]) if n.label == "z_1"][0]
+    (loss2 + (z2 * z2).sum()).backward()
+    np.testing.assert_allclose(got, x2.grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fused_backward_twice_accumulates_and_backward_steps_replays_it_exactly(cell):
+    model, x, _, loss = build(cell, True, 7, num_layers=2, bidirectional=True)
+    loss.backward()
+    once = {n: p.grad.copy() for n, p in model.named_parameters()}
+    loss.backward()
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad, 2 * once[name], rtol=1e-12)
+    nodes = topo_order([loss])
+    expected = {n: n.grad.copy() for n in nodes if n.op is not None}
+    model.zero_grad()
+    x.grad = None
+    h1 = [n for n in nodes if n.label == "h_1^(0)"][0]
+    walk = backward_steps(loss)
+    for step in walk:
+        if step.node is h1:
+            break
+        assert step.node.grad is not None
+    later = [n for n in nodes if n.label == "h_0^(0)" and n._group[0] is h1._group[0]]
+    assert all(n.grad is None for n in later), "a step's gradient appeared before its step"
+    list(walk)
+    for n, g in expected.items():
+        np.testing.assert_array_equal(n.grad, g)
