@@ -49,9 +49,10 @@ from .composite import (  # noqa: E402
     unsqueeze,
     var,
 )
+from .factories import ones, tensor, zeros  # noqa: E402
 from .function import Function, FunctionCtx  # noqa: E402
 from .gradcheck import GradcheckError, gradcheck  # noqa: E402
-from .tensor import Tensor, cat, concat, ones, stack, tensor, where, zeros  # noqa: E402
+from .tensor import Tensor, cat, concat, stack, where  # noqa: E402
 
 __all__ = [
     "__version__",

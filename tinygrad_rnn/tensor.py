@@ -415,11 +415,6 @@ def _lift(other, like):
     return Tensor(other)
 
 
-def tensor(data, requires_grad=False, dtype=None, label=None):
-    """PyTorch-style factory: `tensor([1.0, 2.0], requires_grad=True)`."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
-
-
 def concat(tensors, axis=0, dim=None):
     """Join along an existing axis: `concat([a, b], axis=-1)` (torch.cat)."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
@@ -442,14 +437,6 @@ def where(condition, a, b):
     if not isinstance(like, Tensor):
         like = Tensor(np.asarray(a, dtype=np.float64))
     return _ops.Where.apply(_lift(a, like), _lift(b, like), condition=cond)
-
-
-def zeros(*shape, requires_grad=False, dtype=np.float64):
-    return Tensor(np.zeros(_c.sizes(shape), dtype=dtype), requires_grad=requires_grad)
-
-
-def ones(*shape, requires_grad=False, dtype=np.float64):
-    return Tensor(np.ones(_c.sizes(shape), dtype=dtype), requires_grad=requires_grad)
 
 
 # ops.py builds nodes without importing this module: the constructor is handed to it here
