@@ -4,7 +4,8 @@ A recurrent layer can compute a whole step, and the whole backward through time,
 numpy calls; the glass box still needs every per-gate node. A `Group` is the layer's side
 of that bargain. Its member nodes are ordinary nodes (same op, inputs, label and tags as the
 per-node graph; their data are views into the group's buffers), each marked with
-`node._group = (group, k)` (k: the step, in processing order). Nothing refers back from the
+`node._group = (group, k, role)` (k: the step, in processing order; role: the index of a state
+node in the step's state tuple, -1 for every other member). Nothing refers back from the
 group to its members (no reference cycle); it holds only its buffers, its external inputs
 and weak references to each step's state nodes.
 
@@ -50,7 +51,7 @@ class Group:
         if self.hooked or not self.states:
             return False
         for member in self.entered:
-            if not any(ref() is member for ref in self.states[member._group[1]]):
+            if member._group[2] < 0:  # not a state: a gate, a product...
                 return False
         return self.states[-1][0]() in self.entered
 

@@ -19,6 +19,8 @@ step is built inside `scope(t=t, layer=l, direction=d, cell=c)` and labels its n
 the equations: `a_t` (pre-activation), gates `i_t f_t g_t o_t` / `r_t z_t n_t`, `c_t`, `h_t`.
 """
 
+import contextlib
+
 import numpy as np
 
 from .._context import state as _state
@@ -449,9 +451,15 @@ class _RNNBase(Module):
         options = self._step_options(layer, direction)
         dname = "reverse" if direction else "forward"
         prime, sup = label_marks(layer, direction, self.num_layers)
+        group = None
+        if not self.proj_size and fused.fusable(w_hh, x.data.dtype):
+            batch = x.shape[1] if below is None else below[0].shape[0]
+            args = (steps, batch, self.hidden_size, w_hh, b_hh, bool(direction), below is None)
+            group = self.Cell.Fused(*args, **options)
         with scope(layer=layer, direction=dname, cell=self.cell):
             if below is None:
-                xw_all = linear(x, w_ih, b_ih).named(f"X W{prime}_ih^T")
+                xw_all = group.project(x, w_ih, b_ih) if group else linear(x, w_ih, b_ih)
+                xw_all.named(f"X W{prime}_ih^T")
             state = []
             for k, init_state in enumerate(initial):
                 label = (f"h{prime}_init{sup}", f"c{prime}_init{sup}")[k]
@@ -460,27 +468,25 @@ class _RNNBase(Module):
                 else:
                     state.append(Tensor(init_state[row], label=label))
             state = tuple(state)
-            group = None
-            if not self.proj_size and fused.fusable(w_hh, x.data.dtype):
-                batch = state[0].shape[0]
-                group = self.Cell.Fused(
-                    steps, batch, self.hidden_size, w_hh, b_hh, state, **options
-                )
+            if group is not None:
+                group.start(state)
             seq = [None] * steps
             order = range(steps - 1, -1, -1) if direction else range(steps)
-            for t in order:
-                with scope(t=t):
-                    if below is None:
-                        xw = xw_all[t].named(f"x_{t} W{prime}_ih^T")
-                    else:
-                        reads = below[t].label or f"x_{t}"
-                        xw = linear(below[t], w_ih, b_ih).named(f"{reads} W{prime}_ih^T")
-                    suffix = f"{prime}_{t}{sup}"
-                    if group is None:
-                        state = self.Cell.step(xw, state, w_hh, b_hh, suffix, **options)
-                    else:
-                        state = group.step(xw, state, suffix)
-                seq[t] = state
+            with fused.no_collection() if group else contextlib.nullcontext():
+                for t in order:
+                    with scope(t=t):
+                        if below is None:
+                            xw = xw_all[t] if group is None else group.projected(t)
+                            xw.named(f"x_{t} W{prime}_ih^T")
+                        else:
+                            reads = below[t].label or f"x_{t}"
+                            xw = linear(below[t], w_ih, b_ih).named(f"{reads} W{prime}_ih^T")
+                        suffix = f"{prime}_{t}{sup}"
+                        if group is None:
+                            state = self.Cell.step(xw, state, w_hh, b_hh, suffix, **options)
+                        else:
+                            state = group.step(xw, state, suffix)
+                    seq[t] = state
             if group is not None:
                 group.finish([fused.state_refs(*seq[t]) for t in order])
         return seq
