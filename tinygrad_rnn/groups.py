@@ -65,7 +65,7 @@ class Group:
             self.done = False
             for k in range(len(self.states)):
                 for node in _step_order([ref() for ref in self.states[k]], self, k):
-                    node._grad = node._edges = None
+                    node._grad = node._edge_grads = None
         self.used = True
         self.accumulate = accumulate
         for inp, g in self.run(entered):
@@ -94,7 +94,7 @@ class Group:
             if g is None:
                 continue
             node._grad = g
-            node._edges = edges = node.op.backward(g)
+            node._edge_grads = edges = node.op.backward(g)
             for inp, eg in zip(node.inputs, edges):
                 member = inp._group
                 if eg is not None and member is not None and member[0] is self and member[1] == k:
@@ -195,7 +195,7 @@ def replay(order, fused_walk):
         if node.op is None:
             after[node], node._grad = node._grad, before[node]
         else:
-            node._grad = node._edges = None
+            node._grad = node._edge_grads = None
             if node._group is not None:
                 node._group[0].forget()
     total = len(order)
@@ -207,5 +207,5 @@ def replay(order, fused_walk):
         if node.op is None:
             node._grad = after[node]
         else:
-            node._grad, node._edges = g, edges
+            node._grad, node._edge_grads = g, edges
         yield total - i, total, node, g, edges

@@ -63,7 +63,7 @@ class Tensor:
         "label",
         "tags",
         "_hooks",
-        "_edges",
+        "_edge_grads",
         "_group",
         "__weakref__",
     )
@@ -84,7 +84,7 @@ class Tensor:
         self.label = label
         self.tags = state.tags
         self._hooks = None
-        self._edges = None
+        self._edge_grads = None
         self._version = 0
         self._changed_by = None
         self._group = None
@@ -101,7 +101,7 @@ class Tensor:
         t.label = None
         t.tags = state.tags
         t._hooks = None
-        t._edges = None
+        t._edge_grads = None
         t._version = 0
         t._changed_by = None
         t._group = None
@@ -125,6 +125,16 @@ class Tensor:
     @grad.setter
     def grad(self, value):
         self._grad = value
+
+    @property
+    def _edges(self):  # what each input edge got in the last backward (see edge_grads)
+        if self._edge_grads is None and self._group is not None:
+            self._group[0].materialise(self._group[1])
+        return self._edge_grads
+
+    @_edges.setter
+    def _edges(self, value):
+        self._edge_grads = value
 
     # ----- properties ---------------------------------------------------------------
     @property

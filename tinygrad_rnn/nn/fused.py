@@ -223,7 +223,7 @@ def _node(member, op, data, inputs, label=None):
     """A member node, as `Op.apply` makes one (Tensor._make), with its label and group."""
     t = _new(Tensor)
     t.data, t._grad, t.requires_grad, t.inputs, t.op = data, None, True, inputs, op
-    t.label, t.tags, t._hooks, t._edges, t._group = label, state.tags, None, None, member
+    t.label, t.tags, t._hooks, t._edge_grads, t._group = label, state.tags, None, None, member
     return t
 
 
