@@ -26,7 +26,7 @@ import numpy as np
 from .._context import state as _state
 from ..autograd import scope
 from ..tensor import Tensor, concat, stack
-from . import fused, init
+from . import fused, fused_layers, init
 from .dropout import dropout as _dropout
 from .linear import linear
 from .module import Module, Parameter, factory_dtype
@@ -157,7 +157,7 @@ class RNNCell(_CellBase):
     """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh); act = tanh or relu."""
 
     cell = "rnn"
-    Fused = fused.RNNLayer
+    Fused = fused_layers.RNNLayer
 
     @staticmethod
     def step(xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
@@ -184,7 +184,7 @@ class LSTMCell(_CellBase):
     cell = "lstm"
     gates = 4
     state_names = ("h", "c")
-    Fused = fused.LSTMLayer
+    Fused = fused_layers.LSTMLayer
 
     @staticmethod
     def step(xw, state, weight_hh, bias_hh, suffix, weight_hr=None):
@@ -213,7 +213,7 @@ class GRUCell(_CellBase):
 
     cell = "gru"
     gates = 3
-    Fused = fused.GRULayer
+    Fused = fused_layers.GRULayer
 
     @staticmethod
     def step(xw, state, weight_hh, bias_hh, suffix):

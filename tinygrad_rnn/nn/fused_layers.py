@@ -1,0 +1,249 @@
+"""The three fused layers: the numpy of one step of each cell, and its BPTT pass.
+
+Each `step` computes the step into the layer's buffers and builds the nodes the cell's own
+`step` (nn/recurrent.py) builds, in the same order; each `run` is the backward through
+time of all steps at once. The machinery they share (buffers, the walk's contract, the
+node builders) is in fused.py.
+"""
+
+import numpy as np
+
+from ..ops import Op, Relu, Sigmoid, Sub, Tanh
+from .fused import Layer, activation_op, add_node, member_node, mul_node, sigmoid_into, slice_node
+
+
+class RNNLayer(Layer):
+    """h_k = act(xw_k + h_{k-1} W_hh^T + b_hh): nodes `h W_hh^T`, `a_t`, `h_t`."""
+
+    def __init__(self, *args, nonlinearity="tanh"):
+        self.nonlinearity = nonlinearity
+        super().__init__(*args)
+
+    @staticmethod
+    def layout(T, B, H, W):
+        shapes = {"S": (T + 1, B, H), "HW": (T, B, H), "A": (T, B, H), "dA": (T, B, H)}
+        return list(shapes.items()) + [("dH", (T, B, H)), ("D", (T, B, H)), ("R", (B, H))]
+
+    def step(self, xw, states, suffix):
+        k, buf = self.k, self.buf
+        member = (self, k, -1)
+        self.take(xw, member)
+        hw = self.linear_hh(member, states[0], buf["HW"][k])
+        a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
+        out = buf["S"][k + 1]
+        act = self.nonlinearity
+        if act == "tanh":
+            h = member_node(member, activation_op(Tanh, np.tanh(a.data, out=out)), out, (a,))
+        elif act == "sigmoid":
+            h = member_node(member, activation_op(Sigmoid, sigmoid_into(a.data, out)), out, (a,))
+        elif act == "relu":
+            np.maximum(a.data, 0, out=out)
+            op = Relu.__new__(Relu)
+            op.mask = a.data > 0
+            h = member_node(member, op, out, (a,))
+        else:  # linear: `a * 1.0`, a node of its own so that h_t has a label
+            one = Op.make_node(np.asarray(1.0, dtype=out.dtype), (), None, False)
+            h = mul_node(member, a, one, out)
+        h.label = f"h{suffix}"
+        return self.states_made(h)
+
+    def run(self, entered):
+        buf, W, T = self.buf, self.buf["W"], self.steps
+        S, dA, dH, R, D = buf["S"], buf["dA"], buf["dH"], buf["R"], buf["D"]
+        # the activation's local derivative for all steps at once, as its op's rule has it
+        h, act = S[1:], self.nonlinearity
+        if act == "tanh":
+            np.multiply(h, h, out=D)
+            np.subtract(1.0, D, out=D)
+        elif act == "sigmoid":
+            np.subtract(1.0, h, out=D)
+            D *= h
+        elif act == "relu":
+            np.greater(buf["A"], 0, out=D, casting="unsafe")
+        else:
+            D[...] = 1.0
+        for k in range(T - 1, -1, -1):
+            ext = self.outside(entered, k, 0)
+            dh = dH[k]
+            if k == T - 1:
+                dh[...] = ext if ext is not None else 0.0
+            else:
+                np.add(R, ext, out=dh) if ext is not None else np.copyto(dh, R)
+            np.multiply(dh, D[k], out=dA[k])
+            np.matmul(dA[k], W, out=R)
+        sends = self.input_grads(dA)
+        sends.append((self.initial[0], R))
+        return sends + self.send_recurrent(entered, dA)
+
+    def seeds(self, k):
+        return (self.buf["dH"][k],)
+
+
+class LSTMLayer(Layer):
+    """The LSTM step: `h W_hh^T`, `a_t`, four slices, `i f g o`, f*c, i*g, `c_t`, tanh, `h_t`."""
+
+    gates = 4
+    n_states = 2
+
+    def __init__(self, *args, weight_hr=None):
+        assert weight_hr is None, "a projected LSTM runs node by node"
+        super().__init__(*args)
+
+    @staticmethod
+    def layout(T, B, H, W):
+        wide = {n: (T, B, W) for n in ("HW", "A", "G", "dA", "K")}
+        narrow = {n: (T, B, H) for n in ("FC", "IG", "TC", "dH", "dCout", "OT")}
+        tmp = {"R": (B, H), "dc": (B, H), "carry": (B, H)}
+        states = {"S": (T + 1, B, H), "C": (T + 1, B, H)}
+        return list({**states, **wide, **narrow, **tmp}.items())
+
+    def step(self, xw, states, suffix):
+        k, buf, H = self.k, self.buf, self.hidden
+        member = (self, k, -1)
+        self.take(xw, member)
+        h_prev, c_prev = states
+        hw = self.linear_hh(member, h_prev, buf["HW"][k])
+        a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
+        G = buf["G"][k]
+        sigmoid_into(a.data, G)
+        np.tanh(a.data[:, 2 * H : 3 * H], out=G[:, 2 * H : 3 * H])
+        pieces = [slice_node(member, a, j * H, (j + 1) * H) for j in range(4)]
+        gates = []
+        for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
+            cls = Tanh if j == 2 else Sigmoid
+            out = G[:, j * H : (j + 1) * H]
+            gates.append(
+                member_node(member, activation_op(cls, out), out, (piece,), f"{name}{suffix}")
+            )
+        i, f, g, o = gates
+        fc = mul_node(member, f, c_prev, buf["FC"][k], b_data=buf["C"][k])
+        ig = mul_node(member, i, g, buf["IG"][k])
+        c = add_node(member, fc, ig, buf["C"][k + 1], f"c{suffix}")
+        tc_data = np.tanh(c.data, out=buf["TC"][k])
+        tc = member_node(member, activation_op(Tanh, tc_data), tc_data, (c,), f"tanh(c{suffix})")
+        h = mul_node(member, o, tc, buf["S"][k + 1], f"h{suffix}")
+        return self.states_made(h, c)
+
+    def run(self, entered):
+        buf, W, H, T, B = self.buf, self.buf["W"], self.hidden, self.steps, self.batch
+        G, dA, K, OT = buf["G"], buf["dA"], buf["K"], buf["OT"]
+        dH, dCout, R, dc, carry = (buf[n] for n in ("dH", "dCout", "R", "dc", "carry"))
+        i, f, g, o = (G[..., j * H : (j + 1) * H] for j in range(4))
+        # what does not depend on the recurrence, for all steps at once: each gate's
+        # pre-activation gradient is dc (dh for o) times K = local input x local derivative
+        Ki, Kf, Kg, Ko = (K[..., j * H : (j + 1) * H] for j in range(4))
+        np.subtract(1.0, i, out=Ki)
+        Ki *= i
+        Ki *= g  # dc * g * i (1 - i)
+        np.subtract(1.0, f, out=Kf)
+        Kf *= f
+        Kf *= buf["C"][:T]  # dc * c_{k-1} * f (1 - f)
+        np.multiply(g, g, out=Kg)
+        np.subtract(1.0, Kg, out=Kg)
+        Kg *= i  # dc * i * (1 - g^2)
+        np.subtract(1.0, o, out=Ko)
+        Ko *= o
+        Ko *= buf["TC"]  # dh * tanh(c_k) * o (1 - o)
+        np.multiply(buf["TC"], buf["TC"], out=OT)
+        np.subtract(1.0, OT, out=OT)
+        OT *= o  # dc = dh * o (1 - tanh^2 c_k) + (outside c_k)
+        K4, dA4 = K.reshape(T, B, 4, H), dA.reshape(T, B, 4, H)
+        for k in range(T - 1, -1, -1):
+            ext_h, ext_c = self.outside(entered, k, 0), self.outside(entered, k, 1)
+            dh, cout = dH[k], dCout[k]
+            if k == T - 1:
+                dh[...] = ext_h if ext_h is not None else 0.0
+                cout[...] = ext_c if ext_c is not None else 0.0
+            else:
+                np.add(R, ext_h, out=dh) if ext_h is not None else np.copyto(dh, R)
+                np.add(carry, ext_c, out=cout) if ext_c is not None else np.copyto(cout, carry)
+            np.multiply(dh, OT[k], out=dc)
+            dc += cout
+            np.multiply(K4[k, :, :3], dc[:, None, :], out=dA4[k, :, :3])
+            np.multiply(K4[k, :, 3], dh, out=dA4[k, :, 3])
+            np.matmul(dA[k], W, out=R)
+            np.multiply(dc, f[k], out=carry)
+        sends = self.input_grads(dA)
+        sends += [(self.initial[0], R), (self.initial[1], carry)]
+        return sends + self.send_recurrent(entered, dA)
+
+    def seeds(self, k):
+        return (self.buf["dH"][k], self.buf["dCout"][k])
+
+
+class GRULayer(Layer):
+    """The GRU step: `h W_hh^T`, r and z from slices, n with r * (h W_hn^T + b_hn), `h_t`."""
+
+    gates = 3
+
+    @staticmethod
+    def layout(T, B, H, W):
+        shapes = {"S": (T + 1, B, H), "HW": (T, B, W), "PRE": (T, B, 2 * H), "RZ": (T, B, 2 * H)}
+        for name in ("RHN", "NPRE", "N", "OMZ", "M1", "M2", "dH"):
+            shapes[name] = (T, B, H)
+        shapes.update({"dXW": (T, B, W), "dHW": (T, B, W), "R": (B, H), "tmp": (B, H)})
+        return list(shapes.items())
+
+    def step(self, xw, states, suffix):
+        k, buf, H = self.k, self.buf, self.hidden
+        member = (self, k, -1)
+        self.take(xw, member)
+        (h_prev,) = states
+        hw = self.linear_hh(member, h_prev, buf["HW"][k])
+        pre, rz = buf["PRE"][k], buf["RZ"][k]
+        x_r, x_z, x_n = (slice_node(member, xw, j * H, (j + 1) * H) for j in range(3))
+        h_r, h_z, h_n = (slice_node(member, hw, j * H, (j + 1) * H) for j in range(3))
+        gates = []
+        for j, (name, x_part, h_part) in enumerate(zip("rz", (x_r, x_z), (h_r, h_z))):
+            s = add_node(member, x_part, h_part, pre[:, j * H : (j + 1) * H])
+            out = sigmoid_into(s.data, rz[:, j * H : (j + 1) * H])
+            gates.append(
+                member_node(member, activation_op(Sigmoid, out), out, (s,), f"{name}{suffix}")
+            )
+        r, z = gates
+        rh = mul_node(member, r, h_n, buf["RHN"][k])
+        n_pre = add_node(member, x_n, rh, buf["NPRE"][k])
+        n_out = np.tanh(n_pre.data, out=buf["N"][k])
+        n = member_node(member, activation_op(Tanh, n_out), n_out, (n_pre,), f"n{suffix}")
+        one = Op.make_node(np.asarray(1.0, dtype=n_out.dtype), (), None, False)
+        omz_out = np.subtract(1.0, z.data, out=buf["OMZ"][k])
+        op = Sub.__new__(Sub)
+        op.shapes = ((), z.data.shape)
+        omz = member_node(member, op, omz_out, (one, z))
+        m1 = mul_node(member, omz, n, buf["M1"][k])
+        m2 = mul_node(member, z, h_prev, buf["M2"][k], b_data=buf["S"][k])
+        h = add_node(member, m1, m2, buf["S"][k + 1], f"h{suffix}")
+        return self.states_made(h)
+
+    def run(self, entered):
+        buf, W, H, T = self.buf, self.buf["W"], self.hidden, self.steps
+        S, RZ, N, OMZ, HW = buf["S"], buf["RZ"], buf["N"], buf["OMZ"], buf["HW"]
+        dH, dXW, dHW, R, tmp = buf["dH"], buf["dXW"], buf["dHW"], buf["R"], buf["tmp"]
+        for k in range(T - 1, -1, -1):
+            ext = self.outside(entered, k, 0)
+            dh = dH[k]
+            if k == T - 1:
+                dh[...] = ext if ext is not None else 0.0
+            else:
+                np.add(R, ext, out=dh) if ext is not None else np.copyto(dh, R)
+            r, z = RZ[k][:, :H], RZ[k][:, H:]
+            dx, dw = dXW[k], dHW[k]
+            # n: dn = dh (1 - z), through tanh; r and W_hn's part through r * (h W_hn^T + b_hn)
+            np.multiply(dh, OMZ[k], out=tmp)
+            np.multiply(tmp, 1.0 - N[k] * N[k], out=dx[:, 2 * H :])
+            np.multiply(dx[:, 2 * H :], r, out=dw[:, 2 * H :])
+            np.multiply(dx[:, 2 * H :], HW[k][:, 2 * H :], out=tmp)
+            np.multiply(tmp, r * (1.0 - r), out=dx[:, :H])
+            # z: from z * h_{k-1} and from (1 - z) * n
+            np.multiply(dh, S[k], out=tmp)
+            tmp -= dh * N[k]
+            np.multiply(tmp, z * (1.0 - z), out=dx[:, H : 2 * H])
+            dw[:, : 2 * H] = dx[:, : 2 * H]
+            np.matmul(dw, W, out=R)
+            R += dh * z
+        sends = self.input_grads(dXW)
+        sends.append((self.initial[0], R))
+        return sends + self.send_recurrent(entered, dHW)
+
+    def seeds(self, k):
+        return (self.buf["dH"][k],)
