@@ -85,7 +85,7 @@ def _walk(roots, root_grads, write=True, targets=None, fuse=False):
         if check:
             anomaly.check_edges(edges, node, total - i, total)
         if write:
-            node.grad, node._edges = g, edges
+            node.grad, node._edge_grads = g, edges
         for inp, eg in zip(node.inputs, edges):
             if eg is not None and inp.requires_grad and (keep is None or inp in keep):
                 _accumulate(grads, owned, inp, eg)
@@ -111,7 +111,7 @@ def _reset(order):
     for node in order:
         if node.op is not None:
             node.grad = None
-            node._edges = None
+            node._edge_grads = None
             if node._group is not None:  # this pass is per node: fused results are stale
                 node._group[0].forget()
 

@@ -132,10 +132,6 @@ class Tensor:
             self._group[0].materialise(self._group[1])
         return self._edge_grads
 
-    @_edges.setter
-    def _edges(self, value):
-        self._edge_grads = value
-
     # ----- properties ---------------------------------------------------------------
     @property
     def shape(self):

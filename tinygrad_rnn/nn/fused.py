@@ -225,8 +225,11 @@ class Layer(Group):
 def member_node(member, op, data, inputs, label=None):
     """A member node, as `Op.apply` makes one (Tensor._make), with its label and group."""
     t = _new(Tensor)
-    t.data, t._grad, t.requires_grad, t.inputs, t.op = data, None, True, inputs, op
+    t._data, t._grad, t.requires_grad, t.inputs, t.op = data, None, True, inputs, op
     t.label, t.tags, t._hooks, t._edge_grads, t._group = label, state.tags, None, None, member
+    t._version, t._changed_by = 0, None
+    if op.saves_inputs:  # what versions.py checks before a backward reads them
+        op.versions = tuple([x._version for x in inputs])
     return t
 
 
