@@ -177,6 +177,7 @@ REGRESSIONS = {
     "var_of_minus_inf": (lambda x: x.abs().log().var(1, correction=0), [[[0.0, 0.0, 1.0]]]),
     "max_full_with_nan": (lambda x: x.log().max(), [-1.0, 2.0]),
     "max_dim_with_nan": (lambda x: x.log().max(0).values, [2.0, -1.0]),
+    "max_all_selects_an_inf_gradient": (lambda x: x.max().abs().log() + x.sum(), [0.0, -1.0]),
     "std_at_0_stops_an_inf_gradient": (lambda x: x.std(0, correction=0).abs().log(), [0.5, 0.5]),
     "norm_at_0_stops_an_inf_gradient": (lambda x: x.norm().log() + x.norm(3).log(), [0.0, 0.0]),
     "split_of_an_empty_axis": (lambda x: x[x > 5].split(2)[0].sum() + x.sum(), [1.0, 2.0]),

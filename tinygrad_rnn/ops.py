@@ -763,7 +763,9 @@ class Max(Op):
         # count in grad_out's dtype: an integer count would turn float32 gradients into float64
         count = mask.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
         g = _expand_reduced(grad_out, self.axes, self.keepdims)
-        return (mask * (g / count),)
+        if self.axis is None:  # torch's max(): selects (an inf gradient leaves the rest 0)
+            return (np.where(mask, g / count, 0.0),)
+        return (mask * (g / count),)  # torch's amax multiplies by the mask
 
     def params(self):
         return {"axis": self.axis} if self.axis is not None else {}
