@@ -239,3 +239,19 @@ def test_fused_layer_with_frozen_input_weights_matches_per_node(cell):
             assert results[0][name] is None, name
         else:
             np.testing.assert_allclose(results[0][name], grad, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("changed", ["weight_hh_l0", "weight_hh_l1_reverse"])
+def test_fused_layer_refuses_backward_after_its_weight_hh_changed(cls, changed):
+    # the per-node graph saves W_hh in every `h W_hh^T` node; the fused layer keeps its own
+    # copy, yet must refuse exactly as the per-node walk does (never a stale gradient)
+    model = cls(3, 4, 2, bidirectional=True)
+    opt = optim.SGD([getattr(model, changed)], lr=0.1)
+    x = Tensor(np.random.default_rng(0).normal(size=(5, 2, 3)))
+    out = model(x)[0]
+    loss = (out * out).sum()
+    getattr(model, changed).grad = np.ones(getattr(model, changed).shape)
+    opt.step()
+    with pytest.raises(RuntimeError, match=rf"'{changed}'.*SGD.step\(\) changed it"):
+        loss.backward()

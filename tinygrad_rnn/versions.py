@@ -39,14 +39,21 @@ def check_saved(node):
     if op.saves_inputs:
         for k, (t, saved) in enumerate(zip(node.inputs, op.versions)):
             if t._version != saved:
-                raise _modified(node, t, f"input {k}", saved)
+                raise _modified(f"{op.name} at {where(node)}", t, f"input {k}", saved)
     if op.saves_output and node._version:
-        raise _modified(node, node, "output", 0)
+        raise _modified(f"{op.name} at {where(node)}", node, "output", 0)
 
 
-def _modified(node, t, role, saved):
+def check_read(what, saved):
+    """Raise if a tensor a fused backward (`what`) reads changed since: [(tensor, version)]."""
+    for t, version in saved:
+        if t._version != version:
+            raise _modified(what, t, "input", version)
+
+
+def _modified(what, t, role, saved):
     return RuntimeError(
-        f"backward of {node.op.name} at {where(node)}: its {role} {where(t)} {tuple(t.shape)} "
+        f"backward of {what}: its {role} {where(t)} {tuple(t.shape)} "
         f"was saved at version {saved} and is now at version {t._version}: "
         f"{t._changed_by} changed it after the forward pass (one of the variables needed for "
         "gradient computation has been modified by an inplace operation). Run the forward "

@@ -29,6 +29,7 @@ import sys
 
 import numpy as np
 
+from .. import versions
 from .._context import state
 from ..groups import Group, state_refs  # noqa: F401  (state_refs: for the layers)
 from ..ops import Add, GetItem, Linear, Mul, Op
@@ -206,6 +207,14 @@ class Layer(Group):
             inputs.append(self.bias_hh)
         self.inputs = tuple(t for t in inputs if t.requires_grad)
         self.states = states
+        # the per-node `h W_hh^T` nodes save W_hh and h_init: changing either after the
+        # forward pass is an error there, so it is here too, though the group kept copies
+        self.read = [(t, t._version) for t in (self.weight_hh, *self.initial)]
+
+    def check_versions(self):
+        versions.check_read(
+            f"the fused {type(self).__name__.removesuffix('Layer')} layer", self.read
+        )
 
     def send_recurrent(self, entered, dA):
         """(input, gradient) pairs for the parameters: one product over all steps."""
