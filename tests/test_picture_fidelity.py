@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.dotparse import Dot
+from dotparse import Dot
 from tinygrad_rnn import lecture
 from viz.dot import to_dot
 from viz.render import RenderError, find_engine, render
