@@ -7,11 +7,11 @@ import re
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from dotparse import Dot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli import main
-from dotparse import Dot
 from tinygrad_rnn import lecture, nn
 from tinygrad_rnn.train import Run, make_config
 from viz.dot import to_dot

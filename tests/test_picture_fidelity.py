@@ -4,10 +4,10 @@ never changes."""
 import re
 
 import pytest
+from dotparse import Dot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dotparse import Dot
 from tinygrad_rnn import lecture
 from viz.dot import to_dot
 from viz.render import RenderError, find_engine, render
