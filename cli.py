@@ -83,6 +83,11 @@ class Group(click.Group):
             raise OneLine(f"{one_line(exc.format_message())} ({hint})", 2) from None
         except click.ClickException:
             raise
+        except BrokenPipeError:
+            # the reader went away (`tinygrad-rnn ... | head`): stop quietly, as Unix tools
+            # do, with the shell's status for SIGPIPE; devnull takes the final flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None
         except EXPECTED_ERRORS as exc:
             if _debugging(ctx):
                 raise

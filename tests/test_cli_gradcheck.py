@@ -153,3 +153,18 @@ def test_cli_runs_as_python_cli_py():
     assert out.returncode == 0, out.stderr
     assert "sqrt" in out.stdout and "PASS" in out.stdout
     assert np.isfinite(float(out.stdout.splitlines()[1].split()[1]))
+
+
+def test_cli_stops_quietly_when_the_reader_closes_the_pipe():
+    # `tinygrad-rnn gradcheck | head -1`: the reader goes away; no "Error: Broken pipe"
+    script = (
+        "import sys, click, cli\n"
+        "def gone(*args, **kwargs):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "click.echo = gone\n"
+        "sys.argv = ['tinygrad-rnn', 'gradcheck', '--list']\n"
+        "cli.main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 141
+    assert out.stderr == ""
