@@ -142,3 +142,15 @@ def _solution_file(number):
     with open(path, "w") as f:
         f.write(exercises.get(number).solution)
     return path
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_exercise_start_file_respects_the_umask(tmp_path, umask):
+    import os
+
+    previous = os.umask(umask)
+    try:
+        path = exercises.write_file(1, str(tmp_path / "e1.py"))
+    finally:
+        os.umask(previous)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask

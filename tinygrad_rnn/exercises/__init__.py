@@ -83,7 +83,9 @@ def write_file(number, path=None, force=False, solution=False):
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        os.chmod(tmp, 0o644)
+        umask = os.umask(0)  # mkstemp's file is private; give it what open() would
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
