@@ -269,7 +269,7 @@ def _load_trained(load, input_text, sample, loss=None):
     given = [f"--{n.replace('_', '-')}" for n in LECTURE_OPTIONS if n in params and _given(n)]
     if given:
         raise ValueError(f"{', '.join(given)}: lecture-model options; --load brings its own model")
-    from tinygrad_rnn import bptt
+    from tinygrad_rnn.analysis import bptt
     from tinygrad_rnn.analysis.trained import load as load_trained
 
     trained = load_trained(load, input=input_text, sample=sample)
@@ -403,7 +403,8 @@ def bptt_command(
     """
     import json
 
-    from tinygrad_rnn import bptt, lecture
+    from tinygrad_rnn import lecture
+    from tinygrad_rnn.analysis import bptt
     from viz import bptt_text
 
     loss_spec = loss
@@ -1137,7 +1138,8 @@ def step_command(
     """
     import functools
 
-    from tinygrad_rnn import debugger, lecture
+    from tinygrad_rnn import lecture
+    from tinygrad_rnn.analysis import debugger
     from viz.demo import describe
     from viz.frames import render_frame
 

@@ -5,7 +5,8 @@ node's complete gradient and `tensor` the node; `up` is the engine's walk, where
 is the same tensor and `grads` holds the partial gradients of the nodes still waiting.
 """
 
-from tinygrad_rnn import debugger, lecture
+from tinygrad_rnn import lecture
+from tinygrad_rnn.analysis import debugger
 
 run = lecture.build("lstm", steps=3, hidden=2, seed=0)
 c_0 = run.cell_states()[0]

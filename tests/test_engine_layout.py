@@ -1,7 +1,11 @@
 """The core stays readable: sizes from DESIGN §1 and no module-level import cycle."""
 
 import ast
+import importlib
 import os
+from pathlib import Path
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "tinygrad_rnn")
@@ -106,3 +110,83 @@ def test_engine_walk_reads_like_the_textbook_loop():
     walk = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_walk")
     body = walk.end_lineno - walk.body[1].lineno + 1  # without the docstring
     assert body <= 40, body  # about 25 statements; the rest is the calls to its helpers
+
+
+# Modules that moved, as (old path, new path): the old path stays a re-export module.
+MOVED = [
+    ("tinygrad_rnn.bptt", "tinygrad_rnn.analysis.bptt"),
+    ("tinygrad_rnn.jacobians", "tinygrad_rnn.analysis.jacobians"),
+    ("tinygrad_rnn.debugger", "tinygrad_rnn.analysis.debugger"),
+    ("tinygrad_rnn.breakpoints", "tinygrad_rnn.analysis.breakpoints"),
+]
+
+
+def defined_public_names(module):
+    """Public names a module defines itself (functions, classes, constants), not imports."""
+    with open(module.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    names = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, ast.Assign):
+            names.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    return {n for n in names | set(getattr(module, "__all__", ())) if not n.startswith("_")}
+
+
+@pytest.mark.parametrize("old, new", MOVED, ids=[old for old, _ in MOVED])
+def test_engine_layout_old_import_path_gives_the_same_objects(old, new):
+    old_module, new_module = importlib.import_module(old), importlib.import_module(new)
+    assert old_module is not new_module and old_module.__doc__.startswith("Moved to")
+    names = defined_public_names(new_module)
+    assert names, new
+    missing = sorted(n for n in names if not hasattr(old_module, n))
+    assert not missing, f"{old} lost {missing}"
+    for name in names | set(old_module.__all__):
+        assert getattr(old_module, name) is getattr(new_module, name), f"{old}.{name}"
+    # `from tinygrad_rnn import bptt` and `tinygrad_rnn.bptt.X` keep working
+    parent, _, leaf = old.rpartition(".")
+    exec(f"from {parent} import {leaf} as via_from", namespace := {})
+    assert namespace["via_from"] is old_module
+
+
+def test_engine_layout_package_reexports_bptt():
+    import tinygrad_rnn
+    from tinygrad_rnn.analysis import bptt
+
+    assert tinygrad_rnn.bptt.analyze is bptt.analyze and "bptt" in tinygrad_rnn.__all__
+
+
+def test_engine_layout_project_imports_moved_modules_from_their_new_place():
+    """Only users go through the old paths: nothing in the project imports them."""
+    old_paths = {old for old, _ in MOVED}
+    found = []
+    for path, package in project_files():
+        for stmt in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if path.name == "__init__.py" and package == "tinygrad_rnn":
+                continue  # the package re-exports `bptt` under its public name on purpose
+            found += [(str(path), t) for t in imported_names(stmt, package) if t in old_paths]
+    assert not found
+
+
+def project_files():
+    """(path, the package its relative imports start from) of every Python file in the project."""
+    yield Path(ROOT, "cli.py"), ""
+    for folder in ("tinygrad_rnn", "viz"):
+        for path in sorted(Path(ROOT, folder).rglob("*.py")):
+            yield path, ".".join(path.relative_to(ROOT).parent.parts)
+
+
+def imported_names(stmt, package):
+    """Dotted names an import statement reaches: `from .. import bptt` in tinygrad_rnn.analysis
+    gives tinygrad_rnn and tinygrad_rnn.bptt (a module or a name in the package)."""
+    if isinstance(stmt, ast.Import):
+        return [a.name for a in stmt.names]
+    if not isinstance(stmt, ast.ImportFrom):
+        return []
+    base = stmt.module or ""
+    if stmt.level:
+        parts = package.split(".")
+        parts = parts[: len(parts) - (stmt.level - 1)]
+        base = ".".join(parts + ([stmt.module] if stmt.module else []))
+    return [base] + [f"{base}.{a.name}" for a in stmt.names]

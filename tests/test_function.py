@@ -385,7 +385,7 @@ def test_function_gradient_for_an_input_that_needs_none_is_dropped_as_in_torch()
 
 
 def test_function_in_the_step_debugger_is_named():
-    from tinygrad_rnn import debugger
+    from tinygrad_rnn.analysis import debugger
 
     x = Tensor(_rng().normal(size=3), requires_grad=True, label="x")
     y = ScaledSoftplus.apply(x, 1.0).named("y")

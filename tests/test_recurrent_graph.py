@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tinygrad_rnn import Tensor, nn, topo_order
-from tinygrad_rnn.breakpoints import base_label
+from tinygrad_rnn.analysis.breakpoints import base_label
 
 KINDS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 GATE_LABELS = {

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tinygrad_rnn import debugger, lecture
+from tinygrad_rnn import lecture
+from tinygrad_rnn.analysis import debugger
 from viz.render import RenderError, find_engine
 
 

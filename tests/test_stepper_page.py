@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from cli import main
 from tinygrad_rnn import lecture
+from tinygrad_rnn.analysis.debugger import Session
 from tinygrad_rnn.autograd import topo_order
-from tinygrad_rnn.debugger import Session
 from viz.graph import GraphView
 from viz.html import forward_order, page, page_data
 from viz.render import RenderError, find_engine

@@ -106,7 +106,8 @@ __all__ = [
 ]
 
 # The submodules DESIGN §2 names, reachable as attributes (`tinygrad_rnn.nn.LSTM`); imported
-# last because they build on the names above.
+# last because they build on the names above. `bptt` is the short public path of
+# analysis/bptt.py: tinygrad_rnn/bptt.py re-exports its names (the same objects).
 from . import bptt, nn, optim  # noqa: E402
 
 __all__ += ["bptt", "nn", "optim"]

@@ -269,7 +269,7 @@ def backward_steps(root, grad=None, stop=None):
     roots, grads = _root_grads(root, grad, "backward_steps")
     order = topo_order(roots)
     if stop is not None:
-        from .breakpoints import stop_rule
+        from .analysis.breakpoints import stop_rule
 
         stop = stop_rule(stop, order)  # checked now, not at the first next()
     return _steps(roots, grads, stop, order)

@@ -1,4 +1,4 @@
-"""The `bptt` command's text: a `tinygrad_rnn.bptt.Report` as header, table and summary.
+"""The `bptt` command's text: a `tinygrad_rnn.analysis.bptt.Report` as header, table and summary.
 
 Columns and the lecture's factors (for E_T and a weight W used at every step k):
     |dE_T/dh_k|     the gradient that reaches the state h_k (all paths)
@@ -9,7 +9,7 @@ Columns and the lecture's factors (for E_T and a weight W used at every step k):
     share           |term_k| / sum_j |term_j|; the bar is scaled to the largest share
 """
 
-from tinygrad_rnn.bptt import STABLE_BAND
+from tinygrad_rnn.analysis.bptt import STABLE_BAND
 
 from .terminal import bar, percent, sci, table
 

@@ -1,6 +1,6 @@
 """One frame of a stepped backward pass: the graph with the steps done so far coloured.
 
-    dot = step_frame(session)        # a tinygrad_rnn.debugger.Session
+    dot = step_frame(session)        # a tinygrad_rnn.analysis.debugger.Session
     render(dot, "frame.svg")
 
 Nodes whose step has run are filled by log10 |grad| (the same scale as every other
@@ -8,7 +8,7 @@ picture); nodes not reached yet are grey ("no gradient yet"); the current node, 
 step that ran, has a thick blue border. Edges carry the gradient sent along them so far.
 """
 
-from tinygrad_rnn.debugger import node_name
+from tinygrad_rnn.analysis.debugger import node_name
 
 from .dot import to_dot
 from .render import render

@@ -10,7 +10,7 @@ before the walk, the last one the finished pass, held longer.
 
 import io
 
-from tinygrad_rnn.debugger import Session
+from tinygrad_rnn.analysis.debugger import Session
 
 from . import colors
 from .dot import namer

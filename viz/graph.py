@@ -7,7 +7,7 @@ the same picture byte for byte.
 
 import re
 
-from tinygrad_rnn.breakpoints import base_label
+from tinygrad_rnn.analysis.breakpoints import base_label
 from tinygrad_rnn.tensor import Tensor
 
 

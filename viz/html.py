@@ -21,8 +21,8 @@ import re
 
 import numpy as np
 
+from tinygrad_rnn.analysis.bptt import step_terms
 from tinygrad_rnn.autograd import backward_steps, topo_order
-from tinygrad_rnn.bptt import step_terms
 
 from . import colors
 from .dot import namer, to_dot

@@ -1,5 +1,7 @@
-"""Readings of unrolled graphs: a trained model on a real input (`trained`), which inputs each
-output depends on (`connectivity`), what the gates did (`gates`), and training logs (`runlog`).
+"""Readings of unrolled graphs: backpropagation through time term by term (`bptt`, with the
+state Jacobians in `jacobians`), which inputs each output depends on (`connectivity`), what the
+gates did (`gates`), a trained model on a real input (`trained`), training logs (`runlog`,
+`watch`), and stepping through a backward pass (`debugger`, `breakpoints`).
 
 Import the submodule you need (`from tinygrad_rnn.analysis import connectivity`); this file
 imports nothing, so that the package stays cheap and modules can move in without conflicts.

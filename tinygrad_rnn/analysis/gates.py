@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from ..autograd import topo_order
-from ..breakpoints import base_label
+from .breakpoints import base_label
 
 __all__ = ["GATES", "Gates", "gate_nodes", "gates"]
 

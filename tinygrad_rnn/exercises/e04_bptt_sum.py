@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .. import bptt, nn
+from .. import nn
+from ..analysis import bptt
 from ..autograd import scope
 from ..nn import functional as F
 from ..tensor import Tensor

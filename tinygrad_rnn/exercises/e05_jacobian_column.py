@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .. import bptt, lecture
+from .. import lecture
+from ..analysis import bptt
 from .base import Exercise, call, table, verdict
 
 TEXT_EN = """

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .. import bptt, nn
+from .. import nn
+from ..analysis import bptt
 from ..autograd import scope
 from ..tensor import Tensor
 from .base import Exercise, compare, require, run, verdict
