@@ -743,7 +743,7 @@ def sample_command(seed, load, length, prime, temperature, classes):
     """
     import numpy as np
 
-    from tinygrad_rnn.task_models import stream_text
+    from tinygrad_rnn.tasks.models import stream_text
     from tinygrad_rnn.train import Run
 
     run = Run.resume(load, need_data=False)

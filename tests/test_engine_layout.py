@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PACKAGE = os.path.join(ROOT, "tinygrad_rnn")
+PACKAGE_NAME = "tinygrad_rnn"
+PACKAGE = os.path.join(ROOT, PACKAGE_NAME)
 
 
 def module_imports(path, name):
@@ -118,6 +119,8 @@ MOVED = [
     ("tinygrad_rnn.jacobians", "tinygrad_rnn.analysis.jacobians"),
     ("tinygrad_rnn.debugger", "tinygrad_rnn.analysis.debugger"),
     ("tinygrad_rnn.breakpoints", "tinygrad_rnn.analysis.breakpoints"),
+    ("tinygrad_rnn.language_tasks", "tinygrad_rnn.tasks.language"),
+    ("tinygrad_rnn.task_models", "tinygrad_rnn.tasks.models"),
 ]
 
 
@@ -190,3 +193,44 @@ def imported_names(stmt, package):
         parts = parts[: len(parts) - (stmt.level - 1)]
         base = ".".join(parts + ([stmt.module] if stmt.module else []))
     return [base] + [f"{base}.{a.name}" for a in stmt.names]
+
+
+# What `tinygrad_rnn.tasks` offered when it was one file, before it became a package
+TASKS_NAMES = {
+    "GO",
+    "TASKS",
+    "AddingProblem",
+    "Batch",
+    "CopyTask",
+    "EarlyAddingProblem",
+    "EchoTask",
+    "GenerateTask",
+    "IntentTask",
+    "ReverseTask",
+    "SineTask",
+    "TaggingTask",
+    "Task",
+    "TextTask",
+    "make_task",
+}
+
+
+def test_engine_layout_tasks_package_exports_what_the_module_did():
+    import inspect
+
+    from tinygrad_rnn import tasks
+    from tinygrad_rnn.tasks import base, language, models, synthetic
+
+    public = {n for n in dir(tasks) if not n.startswith("_")}
+    assert {n for n in public if not inspect.ismodule(getattr(tasks, n))} == TASKS_NAMES
+    assert set(tasks.__all__) == TASKS_NAMES
+    assert tasks.AddingProblem is synthetic.AddingProblem and tasks.TextTask is language.TextTask
+    assert tasks.Batch is base.Batch and models.build_model  # models is a module of the package
+    assert tasks.make_task("echo", length=8).length == 8
+
+
+def test_engine_layout_default_text_ships_inside_the_package():
+    from tinygrad_rnn.tasks.language import default_text_path
+
+    path = default_text_path()
+    assert path.is_file() and path.parent.name == "data" and path.parent.parent.name == PACKAGE_NAME

@@ -198,7 +198,7 @@ def test_text_default_ships_inside_the_package():
     from pathlib import Path
 
     import tinygrad_rnn
-    from tinygrad_rnn.language_tasks import TextTask, default_text_path
+    from tinygrad_rnn.tasks.language import TextTask, default_text_path
 
     package = Path(tinygrad_rnn.__file__).resolve().parent
     assert default_text_path().parent.parent == package and default_text_path().is_file()

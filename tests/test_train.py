@@ -7,8 +7,8 @@ import pytest
 
 from tinygrad_rnn import nn, topo_order
 from tinygrad_rnn.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint
-from tinygrad_rnn.task_models import build_model
 from tinygrad_rnn.tasks import make_task
+from tinygrad_rnn.tasks.models import build_model
 from tinygrad_rnn.train import Run, backward_batch, loss_count, make_config, sequence_loss
 
 

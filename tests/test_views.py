@@ -149,7 +149,7 @@ def test_connectivity_equals_finite_differences_on_float_input(runs):
     eps = 1e-6
 
     def outputs(xx):
-        from tinygrad_rnn._task_base import Batch
+        from tinygrad_rnn.tasks.base import Batch
 
         with trained_mod.no_grad():
             graph = trained_mod.unroll_task(

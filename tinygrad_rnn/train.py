@@ -32,8 +32,8 @@ from . import limits, nn, optim
 from .autograd import no_grad
 from .checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint
 from .nn import functional as F
-from .task_models import Classifier, Tagger, build_model, state_after
 from .tasks import make_task
+from .tasks.models import Classifier, Tagger, build_model, state_after
 
 OPTIMIZERS = {
     "sgd": optim.SGD,
@@ -431,7 +431,7 @@ def _task(config, checkpoint, need_data):
     """The config's task; for sampling, a text task from the checkpoint when its file is gone."""
     options = {"path": config["text"]} if config["task"] == "text" else {}
     if config["task"] == "text" and not need_data and checkpoint is not None:
-        from .language_tasks import TextTask, default_text_path
+        from .tasks.language import TextTask, default_text_path
 
         path = config["text"] or default_text_path()
         extra = checkpoint.extra

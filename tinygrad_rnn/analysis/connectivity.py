@@ -13,8 +13,8 @@ by differences); a bidirectional model fills both sides.
 
 import numpy as np
 
-from .._task_base import Batch
 from ..autograd import grad
+from ..tasks.base import Batch
 from .trained import unroll_task
 
 __all__ = ["MAX_WORK", "Connectivity", "connectivity"]

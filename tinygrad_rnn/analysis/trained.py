@@ -23,7 +23,7 @@ import numpy as np
 from ..autograd import no_grad, scope, topo_order
 from ..nn import functional as F
 from ..nn.shapes import SequenceGenerator
-from ..task_models import Classifier, Generator, Tagger
+from ..tasks.models import Classifier, Generator, Tagger
 from ..tensor import Tensor, stack
 from ..train import Run, seed_sequence
 
@@ -121,7 +121,7 @@ def load(path, input=None, sample=None, run=None):
 def choose_sequence(run, input=None, sample=None):
     """(Batch of one sequence, its input tokens as text): `input` typed by the user, or the
     `sample`-th sequence of the task's seeded test set (the batch `Run.evaluate` scores)."""
-    from .._task_base import Batch
+    from ..tasks.base import Batch
 
     task = run.task
     if input is not None and sample is not None:

@@ -6,7 +6,7 @@ sample_line(run, seed)   'step 200: The grad of the loss fo'  (text)
 
 import numpy as np
 
-from ..task_models import continue_text
+from ..tasks.models import continue_text
 
 __all__ = ["SAMPLED_TASKS", "sample_line"]
 

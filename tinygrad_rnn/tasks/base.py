@@ -1,5 +1,5 @@
 """The base of every task: a `Batch` of arrays and the `Task` interface (shapes, metric,
-baseline, config). The tasks themselves are in `tasks.py` and `language_tasks.py`.
+baseline, config). The tasks themselves are in `synthetic.py` and `language.py`.
 """
 
 import numpy as np

@@ -18,30 +18,21 @@ PyTorch's recurrent layers: (T, B, ...).
     text       N-vs-N   (T, B) characters        (T, B) next characters    bits/char  (unigram)
 
 The numbers in brackets are the baselines a model must beat, each computed in `baseline`.
+This file holds the synthetic ones; intent, tagging, generate and text are in `language.py`.
 """
-
-import inspect
 
 import numpy as np
 
-from ._task_base import Batch, Task, _check_length
-from .language_tasks import GenerateTask, IntentTask, TaggingTask, TextTask
+from .base import Batch, Task, _check_length
 
 __all__ = [
-    "TASKS",
+    "GO",
     "AddingProblem",
-    "EarlyAddingProblem",
-    "Batch",
     "CopyTask",
+    "EarlyAddingProblem",
     "EchoTask",
-    "GenerateTask",
-    "IntentTask",
     "ReverseTask",
     "SineTask",
-    "TaggingTask",
-    "Task",
-    "TextTask",
-    "make_task",
 ]
 
 
@@ -288,33 +279,3 @@ class SineTask(Task):
     def _compute_baseline(self):
         b = self.batch(4096, [7, 0])
         return float(np.mean((b.x - b.y) ** 2))
-
-
-# ----- registry ------------------------------------------------------------------------------
-
-
-TASKS = {
-    "adding": AddingProblem,
-    "adding1997": EarlyAddingProblem,
-    "copy": CopyTask,
-    "reverse": ReverseTask,
-    "echo": EchoTask,
-    "intent": IntentTask,
-    "tagging": TaggingTask,
-    "generate": GenerateTask,
-    "sine": SineTask,
-    "text": TextTask,
-}
-
-
-def make_task(name, **options):
-    """Build a task by name; options left as None take the task's defaults."""
-    if name not in TASKS:
-        raise ValueError(f"unknown task '{name}' (choose from {', '.join(TASKS)})")
-    options = {k: v for k, v in options.items() if v is not None}
-    accepted = inspect.signature(TASKS[name]).parameters
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        takes = ", ".join(accepted) or "no options"
-        raise ValueError(f"task '{name}' does not take {', '.join(unknown)} (it takes: {takes})")
-    return TASKS[name](**options)
