@@ -1,11 +1,5 @@
-"""Recurrent cells and layers, unrolled into explicit graphs, with PyTorch's exact semantics.
-
-    RNN   h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
-    LSTM  i,f,g,o = sigmoid, sigmoid, tanh, sigmoid of (x_t W_i*^T + b_i* + h_{t-1} W_h*^T + b_h*)
-          c_t = f * c_{t-1} + i * g          h_t = o * tanh(c_t)
-    GRU   r,z = sigmoid(x_t W_i*^T + b_i* + h_{t-1} W_h*^T + b_h*)
-          n = tanh(x_t W_in^T + b_in + r * (h_{t-1} W_hn^T + b_hn))
-          h_t = (1 - z) * n + z * h_{t-1}
+"""Recurrent layers: RNN, LSTM and GRU unroll their cell (cells.py) over time, layers and
+directions, with PyTorch's exact semantics, into explicit graphs.
 
 LSTM with proj_size P > 0 (Sak et al. 2014): m_t = o * tanh(c_t), h_t = m_t W_hr^T, so h_t
 has P features (c_t keeps H) and W_hh is (4H, P). Between stacked layers, `dropout` p (in
@@ -15,220 +9,51 @@ Bernoulli mask / (1 - p): a node labelled `dropout`, tagged with its layer and t
 Parameters are stored fused in PyTorch's gate order (LSTM i,f,g,o; GRU r,z,n). A layer
 projects the whole input sequence with one `linear` node (outside the time steps, as cuDNN
 does: one matmul instead of T) and takes one slice per step, labelled `x_t W_ih^T`. Each
-step is built inside `scope(t=t, layer=l, direction=d, cell=c)` and labels its nodes like
-the equations: `a_t` (pre-activation), gates `i_t f_t g_t o_t` / `r_t z_t n_t`, `c_t`, `h_t`.
+step is built inside `scope(t=t, layer=l, direction=d, cell=c)` by the cell's own `step`
+and labels its nodes like the equations: `a_t` (pre-activation), gates `i_t f_t g_t og_t` /
+`r_t z_t n_t`, `c_t`, `h_t`.
+
+The three layers differ only in their `Cell` (and the LSTM's projection); their constructors
+exist to declare PyTorch's exact signatures. `LAYERS` is the one place where a cell's name
+("rnn", "lstm", "gru": in configs, checkpoints and `--cell`) becomes a class.
 """
 
 import contextlib
 
-import numpy as np
-
-from .._context import state as _state
 from ..autograd import scope
 from ..tensor import Tensor, concat, stack
-from . import fused, fused_layers, init
+from . import fused
+from .cells import (
+    ACTIVATIONS,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    recurrent_param,
+)
 from .dropout import dropout as _dropout
 from .linear import linear
-from .module import Module, Parameter, factory_dtype
+from .module import Module
 from .rnn_options import (
     NONLINEARITIES,
-    check_bool,
+    check_input,
     check_layer_options,
-    check_nonlinearity,
-    check_sizes,
+    initial_states,
     options,
 )
 
-__all__ = ["GRU", "LSTM", "NONLINEARITIES", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
-
-
-# ----- one step of each cell: the equations, node by node ----------------------------------
-# Each cell class below owns its `step(xw, state, weight_hh, bias_hh, suffix, ...)`: the
-# state is a tuple ((h,) or (h, c)) and so is what it returns. `xw` = x_t W_ih^T + b_ih.
-
-ACTIVATIONS = {
-    "tanh": lambda a: a.tanh(),
-    "relu": lambda a: a.relu(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "linear": lambda a: a * 1.0,  # h_t = a_t, kept as a node of its own so h_t has a label
-}
-
-
-def cell_step(cell, xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh", weight_hr=None):
-    """One step of the cell named `cell`; `state` is h, or (h, c) for the LSTM (as returned)."""
-    Cell = CELLS[cell]
-    states = tuple(state) if Cell.state_names == ("h", "c") else (state,)
-    options = {"rnn": {"nonlinearity": nonlinearity}, "lstm": {"weight_hr": weight_hr}}
-    new = Cell.step(xw, states, weight_hh, bias_hh, suffix, **options.get(cell, {}))
-    return new if len(new) == 2 else new[0]
-
-
-def _as_tensor(x, what):
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, (np.ndarray, list, float)):
-        return Tensor(x)
-    raise TypeError(f"{what} must be a Tensor or array, got {type(x).__name__}")
-
-
-# ----- cells --------------------------------------------------------------------------------
-
-
-class _CellBase(Module):
-    cell = "rnn"
-    gates = 1
-    state_names = ("h",)
-
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__()
-        name = type(self).__name__
-        dtype = factory_dtype(name, device, dtype)
-        check_sizes(name, input_size, hidden_size)
-        check_bool(name, bias=bias)
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
-        gh = self.gates * hidden_size
-        self.weight_ih = _param((gh, input_size), hidden_size)
-        self.weight_hh = _param((gh, hidden_size), hidden_size)
-        if bias:
-            self.bias_ih = _param((gh,), hidden_size)
-            self.bias_hh = _param((gh,), hidden_size)
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        if dtype is not None:
-            self.to(dtype)
-
-    def _prepare(self, x, hx):
-        """Validate shapes; return the batched input, the batched state(s), and unbatched."""
-        name = type(self).__name__
-        x = _as_tensor(x, f"{name} input")
-        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: input of shape {x.shape}; expected (batch, {self.input_size}) "
-                f"or ({self.input_size},)"
-            )
-        unbatched = x.ndim == 1
-        if unbatched:
-            x = x.reshape(1, self.input_size)
-        batch = x.shape[0]
-        if hx is None:
-            zeros = [
-                Tensor(np.zeros((batch, self.hidden_size), dtype=x.data.dtype), label=lbl)
-                for lbl in self.state_names
-            ]
-            states = zeros
-        else:
-            given = _state_list(hx, self.state_names, name, "(h, c)")
-            states = []
-            for k, s in enumerate(given):
-                s = _as_tensor(s, f"{name} state")
-                expected = (self.hidden_size,) if unbatched else (batch, self.hidden_size)
-                if s.shape != expected:
-                    raise ValueError(
-                        f"{name}: {('h', 'c')[k]} has shape {s.shape}, expected {expected}"
-                    )
-                if unbatched:
-                    s = s.reshape(1, self.hidden_size)
-                if s.label is None:
-                    s.label = ("h", "c")[k]
-                states.append(s)
-        return x, states, unbatched
-
-    def forward(self, input, hx=None):
-        x, states, unbatched = self._prepare(input, hx)
-        t = _state.tags.get("t")
-        suffix = "'" if t is None else f"_{t}"
-        xw = linear(x, self.weight_ih, self.bias_ih).named(f"x{suffix} W_ih^T")
-        new = self.step(xw, tuple(states), self.weight_hh, self.bias_hh, suffix, **self._options())
-        if unbatched:
-            new = tuple(s.reshape(self.hidden_size) for s in new)
-        return new if len(new) == 2 else new[0]
-
-    def _options(self):
-        return {}
-
-    def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
-
-
-class RNNCell(_CellBase):
-    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh); act = tanh or relu."""
-
-    cell = "rnn"
-    Fused = fused_layers.RNNLayer
-
-    @staticmethod
-    def step(xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
-        """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh): nodes `h W_hh^T`, `a_t`, `h_t`."""
-        (h,) = state
-        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
-        a = (xw + hw).named(f"a{suffix}")
-        return (ACTIVATIONS[nonlinearity](a).named(f"h{suffix}"),)
-
-    def __init__(
-        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
-    ):
-        check_nonlinearity("RNNCell", nonlinearity)
-        super().__init__(input_size, hidden_size, bias, device, dtype)
-        self.nonlinearity = nonlinearity
-
-    def _options(self):
-        return {"nonlinearity": self.nonlinearity}
-
-
-class LSTMCell(_CellBase):
-    """(h', c') from gates i, f, g, o; returns (h', c')."""
-
-    cell = "lstm"
-    gates = 4
-    state_names = ("h", "c")
-    Fused = fused_layers.LSTMLayer
-
-    @staticmethod
-    def step(xw, state, weight_hh, bias_hh, suffix, weight_hr=None):
-        """c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t), gates from a_t = xw_t + h W_hh^T + b_hh.
-
-        With a projection W_hr (P, H): m_t = o * tanh(c_t) and h_t = m_t W_hr^T (P features).
-        """
-        h, c = state
-        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
-        a = (xw + hw).named(f"a{suffix}")
-        i, f, g, o = a.chunk(4, -1)
-        i = i.sigmoid().named(f"i{suffix}")
-        f = f.sigmoid().named(f"f{suffix}")
-        g = g.tanh().named(f"g{suffix}")
-        # the output gate is og_t: o_t is the lecture's (and the model's) output V h_t
-        o = o.sigmoid().named(f"og{suffix}")
-        c_new = (f * c + i * g).named(f"c{suffix}")
-        h_new = o * c_new.tanh().named(f"tanh(c{suffix})")
-        if weight_hr is not None:
-            h_new = linear(h_new.named(f"m{suffix}"), weight_hr)
-        return h_new.named(f"h{suffix}"), c_new
-
-
-class GRUCell(_CellBase):
-    """h' = (1 - z) * n + z * h with gates r, z, n (r applied to h W_hn^T + b_hn)."""
-
-    cell = "gru"
-    gates = 3
-    Fused = fused_layers.GRULayer
-
-    @staticmethod
-    def step(xw, state, weight_hh, bias_hh, suffix):
-        """r, z = sigmoid(.); n = tanh(xw_n + r * (h W_hn^T + b_hn)); h_t = (1 - z) * n + z * h."""
-        (h,) = state
-        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
-        x_r, x_z, x_n = xw.chunk(3, -1)
-        h_r, h_z, h_n = hw.chunk(3, -1)
-        r = (x_r + h_r).sigmoid().named(f"r{suffix}")
-        z = (x_z + h_z).sigmoid().named(f"z{suffix}")
-        n = (x_n + r * h_n).tanh().named(f"n{suffix}")
-        return (((1.0 - z) * n + z * h).named(f"h{suffix}"),)
-
-
-CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+__all__ = [
+    "ACTIVATIONS",
+    "GRU",
+    "LAYERS",
+    "LSTM",
+    "NONLINEARITIES",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
+    "cell_step",
+    "layer_class",
+]
 
 
 def label_marks(layer, direction, layers):
@@ -249,8 +74,13 @@ def joined_label(forward, reverse):
 
 
 class _RNNBase(Module):
-    cell = "rnn"
+    """What RNN, LSTM and GRU share: the parameters of every layer and direction, the
+    checks, and the unrolling of `Cell.step` over time. `Cell` is the cell class, `cell`
+    its name (the `cell` tag of every node), `projects` whether proj_size is allowed."""
+
     Cell = RNNCell
+    cell = RNNCell.cell
+    projects = False
 
     def __init__(
         self,
@@ -268,21 +98,7 @@ class _RNNBase(Module):
         dtype=None,
     ):
         super().__init__()
-        dtype = check_layer_options(
-            type(self).__name__,
-            self.cell,
-            input_size,
-            hidden_size,
-            num_layers,
-            nonlinearity,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
-            device,
-            dtype,
-        )
+        dtype = check_layer_options(type(self).__name__, self.projects, **options(locals()))
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -299,13 +115,17 @@ class _RNNBase(Module):
             in_size = input_size if layer == 0 else directions * out
             for direction in range(directions):
                 sfx = f"_l{layer}" + ("_reverse" if direction else "")
-                setattr(self, f"weight_ih{sfx}", _param((gh, in_size), hidden_size))
-                setattr(self, f"weight_hh{sfx}", _param((gh, out), hidden_size))
+                setattr(self, f"weight_ih{sfx}", recurrent_param((gh, in_size), hidden_size))
+                setattr(self, f"weight_hh{sfx}", recurrent_param((gh, out), hidden_size))
                 if bias:
-                    setattr(self, f"bias_ih{sfx}", _param((gh,), hidden_size))
-                    setattr(self, f"bias_hh{sfx}", _param((gh,), hidden_size))
+                    setattr(self, f"bias_ih{sfx}", recurrent_param((gh,), hidden_size))
+                    setattr(self, f"bias_hh{sfx}", recurrent_param((gh,), hidden_size))
                 if proj_size:
-                    setattr(self, f"weight_hr{sfx}", _param((proj_size, hidden_size), hidden_size))
+                    setattr(
+                        self,
+                        f"weight_hr{sfx}",
+                        recurrent_param((proj_size, hidden_size), hidden_size),
+                    )
         if dtype is not None:
             self.to(dtype)
 
@@ -331,47 +151,6 @@ class _RNNBase(Module):
 
     def flatten_parameters(self):
         """Nothing to do: torch packs the weights into one cuDNN buffer; numpy needs none."""
-
-    def _check_input(self, x):
-        name = type(self).__name__
-        x = _as_tensor(x, f"{name} input")
-        if x.ndim not in (2, 3):
-            raise ValueError(
-                f"{name}: input must be (T, B, {self.input_size}), (B, T, {self.input_size}) "
-                f"with batch_first, or unbatched (T, {self.input_size}); got shape {x.shape}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: input has {x.shape[-1]} features (shape {x.shape}), "
-                f"expected input_size={self.input_size}"
-            )
-        if x.shape[-2 if x.ndim == 3 and self.batch_first else 0] == 0:
-            raise ValueError(f"{name}: the sequence is empty (shape {x.shape})")
-        return x
-
-    def _initial_states(self, hx, batch, unbatched, dtype):
-        """Zeros, or the given (D*L, B, H) tensors (batch_first never applies to states).
-
-        With proj_size P, h_0 is (D*L, B, P) and c_0 stays (D*L, B, H).
-        """
-        name = type(self).__name__
-        rows = self.num_layers * self.num_directions
-        widths = (self.output_size, self.hidden_size)[: len(self.Cell.state_names)]
-        if hx is None:
-            return [np.zeros((rows, batch, w), dtype=dtype) for w in widths]
-        given = _state_list(hx, self.Cell.state_names, name, "(h_0, c_0)")
-        states = []
-        for k, s in enumerate(given):
-            s = _as_tensor(s, f"{name} initial state")
-            expected = (rows, widths[k]) if unbatched else (rows, batch, widths[k])
-            if s.shape != expected:
-                what = "proj_size" if k == 0 and self.proj_size else "hidden_size"
-                raise ValueError(
-                    f"{name}: {('h_0', 'c_0')[k]} has shape {s.shape}, expected {expected} "
-                    f"(num_layers * num_directions, batch, {what})"
-                )
-            states.append(s.reshape(rows, 1, widths[k]) if unbatched else s)
-        return states
 
     def forward(self, input, hx=None):
         """output (T, B, D*H) and h_n (D*L, B, H) (LSTM: (h_n, c_n)), shaped as PyTorch.
@@ -403,14 +182,14 @@ class _RNNBase(Module):
         training mode with dropout p > 0, a deeper layer's input at step t is the layer
         below's output times a dropout mask (a node labelled `dropout`).
         """
-        x = self._check_input(input)
+        x = check_input(self, input)
         unbatched = x.ndim == 2
         if unbatched:
             x = x.reshape(x.shape[0], 1, self.input_size)
         elif self.batch_first:
             x = x.transpose(1, 0, 2)
         steps, batch = x.shape[0], x.shape[1]
-        initial = self._initial_states(hx, batch, unbatched, x.data.dtype)
+        initial = initial_states(self, hx, batch, unbatched, x.data.dtype)
         states, finals = [], []
         below = None  # per-step inputs of the layer above: [t] -> tensor (B, D*H)
         for layer in range(self.num_layers):
@@ -448,7 +227,7 @@ class _RNNBase(Module):
         in a few numpy calls, with one vectorised backward pass through time.
         """
         w_ih, w_hh, b_ih, b_hh = self.layer_parameters(layer, direction)
-        options = self._step_options(layer, direction)
+        options = self.step_options(layer, direction)
         dname = "reverse" if direction else "forward"
         prime, sup = label_marks(layer, direction, self.num_layers)
         group = None
@@ -491,15 +270,16 @@ class _RNNBase(Module):
                 group.finish([fused.state_refs(*seq[t]) for t in order])
         return seq
 
-    def _step_options(self, layer, direction):
-        """Keyword arguments of the cell's step beyond the weights (RNN: the activation)."""
-        return {"nonlinearity": self.nonlinearity}
+    def step_options(self, layer, direction):
+        """Keyword arguments of `Cell.step` beyond the weights (RNN: the activation; LSTM:
+        the projection W_hr of this layer and direction)."""
+        return {}
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
-        if self.cell == "rnn" and self.nonlinearity != "tanh":
+        if self.Cell.has_nonlinearity and self.nonlinearity != "tanh":
             text += f", nonlinearity='{self.nonlinearity}'"
         if not self.bias:
             text += ", bias=False"
@@ -521,7 +301,11 @@ class RNN(_RNNBase):
     nonlinearity: "tanh" or "relu" as PyTorch, or "sigmoid" / "linear" for the lecture.
     """
 
-    cell = "rnn"
+    Cell = RNNCell
+    cell = RNNCell.cell
+
+    def step_options(self, layer, direction):
+        return {"nonlinearity": self.nonlinearity}
 
     def __init__(
         self,
@@ -543,10 +327,11 @@ class LSTM(_RNNBase):
     """`LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, proj_size=0)`; returns (output, (h_n, c_n))."""
 
-    cell = "lstm"
     Cell = LSTMCell
+    cell = LSTMCell.cell
+    projects = True
 
-    def _step_options(self, layer, direction):
+    def step_options(self, layer, direction):
         return {"weight_hr": self.projection(layer, direction)}
 
     def __init__(
@@ -569,11 +354,8 @@ class GRU(_RNNBase):
     """`GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False)`; returns (output, h_n)."""
 
-    cell = "gru"
     Cell = GRUCell
-
-    def _step_options(self, layer, direction):
-        return {}
+    cell = GRUCell.cell
 
     def __init__(
         self,
@@ -601,26 +383,27 @@ class Unrolled:
         self.unbatched = unbatched
 
 
-# ----- helpers -------------------------------------------------------------------------------
+# the one place where a cell's name (configs, checkpoints, --cell, node tags) becomes a class
+LAYERS = {RNNCell.cell: RNN, LSTMCell.cell: LSTM, GRUCell.cell: GRU}
 
 
-def _param(shape, hidden_size):
-    return init.recurrent_uniform_(Parameter(np.empty(shape)), hidden_size)
+def layer_class(name):
+    """The layer class (nn.RNN, nn.LSTM, nn.GRU) whose cell is called `name`; its `Cell`
+    attribute is the cell class. Raises ValueError naming the choices for any other name."""
+    if not isinstance(name, str) or name not in LAYERS:
+        raise ValueError(f"unknown cell {name!r} (choose from {', '.join(LAYERS)})")
+    return LAYERS[name]
 
 
-def _state_list(hx, state_names, name, pair):
-    """The given state(s) as a list: [h], or [h, c] for the LSTM, whose state is a pair.
-
-    A single tensor given to an LSTM must not be iterated: that would split its first axis.
-    """
-    if len(state_names) == 1:
-        return [hx]
-    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-        if isinstance(hx, (tuple, list)):
-            got = f"{len(hx)} tensors"
-        elif hasattr(hx, "shape"):
-            got = f"one tensor of shape {tuple(hx.shape)}"
-        else:
-            got = type(hx).__name__
-        raise ValueError(f"{name}: the state of an LSTM is a pair {pair}, got {got}")
-    return list(hx)
+def cell_step(cell, xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh", weight_hr=None):
+    """One step of the cell named `cell` (or given as a cell class); `state` is h, or (h, c)
+    for the LSTM, and so is what it returns. `Cell.step` is the same with state tuples."""
+    Cell = layer_class(cell).Cell if isinstance(cell, str) else cell
+    states = tuple(state) if Cell.has_cell_state else (state,)
+    options = {}
+    if Cell.has_nonlinearity:
+        options["nonlinearity"] = nonlinearity
+    if weight_hr is not None:
+        options["weight_hr"] = weight_hr
+    new = Cell.step(xw, states, weight_hh, bias_hh, suffix, **options)
+    return new if Cell.has_cell_state else new[0]

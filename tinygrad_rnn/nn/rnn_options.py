@@ -1,4 +1,5 @@
-"""What the recurrent constructors accept, checked as PyTorch checks it (with clearer messages).
+"""What the recurrent cells and layers accept (constructor options, inputs, initial states),
+checked as PyTorch checks it, with clearer messages.
 
 The public signatures are PyTorch's, in its order:
 RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
@@ -11,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..tensor import Tensor
 from .module import factory_dtype
 
 # tanh and relu as PyTorch; sigmoid and linear (identity) for the lecture's experiments
@@ -19,7 +21,8 @@ NONLINEARITIES = ("tanh", "relu", "sigmoid", "linear")
 
 def check_layer_options(
     name,
-    cell,
+    projects,
+    *,
     input_size,
     hidden_size,
     num_layers,
@@ -32,7 +35,9 @@ def check_layer_options(
     device,
     dtype,
 ):
-    """Raise naming the first bad option; return the numpy dtype asked for (or None)."""
+    """Raise naming the first bad option; return the numpy dtype asked for (or None).
+
+    `projects`: whether the layer has a projection (proj_size), as only the LSTM does."""
     dtype = factory_dtype(name, device, dtype)
     check_sizes(name, input_size, hidden_size)
     if (
@@ -63,7 +68,7 @@ def check_layer_options(
             f"{name}: proj_size should be a positive integer or zero to disable "
             f"projections, got {proj_size}"
         )
-    if proj_size and cell != "lstm":
+    if proj_size and not projects:
         raise ValueError(f"{name}: proj_size argument is only supported for LSTM")
     if proj_size >= hidden_size:
         raise ValueError(
@@ -80,7 +85,7 @@ def check_sizes(name, input_size, hidden_size):
 
 
 def options(arguments):
-    """A public constructor's arguments (its `locals()`), passed on to _RNNBase by name."""
+    """A public constructor's arguments (its `locals()`), passed on to the layers' base by name."""
     return {k: v for k, v in arguments.items() if k not in ("self", "__class__")}
 
 
@@ -96,3 +101,73 @@ def check_nonlinearity(name, nonlinearity):
             f"{name}: unknown nonlinearity '{nonlinearity}' "
             f"(choose from {', '.join(NONLINEARITIES)})"
         )
+
+
+def check_input(layer, x):
+    """The input of a layer as a Tensor, if its shape is one the layer reads."""
+    name = type(layer).__name__
+    x = as_tensor(x, f"{name} input")
+    if x.ndim not in (2, 3):
+        raise ValueError(
+            f"{name}: input must be (T, B, {layer.input_size}), (B, T, {layer.input_size}) "
+            f"with batch_first, or unbatched (T, {layer.input_size}); got shape {x.shape}"
+        )
+    if x.shape[-1] != layer.input_size:
+        raise ValueError(
+            f"{name}: input has {x.shape[-1]} features (shape {x.shape}), "
+            f"expected input_size={layer.input_size}"
+        )
+    if x.shape[-2 if x.ndim == 3 and layer.batch_first else 0] == 0:
+        raise ValueError(f"{name}: the sequence is empty (shape {x.shape})")
+    return x
+
+
+def initial_states(layer, hx, batch, unbatched, dtype):
+    """Zeros, or the given (D*L, B, H) tensors (batch_first never applies to states).
+
+    With proj_size P, h_0 is (D*L, B, P) and c_0 stays (D*L, B, H).
+    """
+    name = type(layer).__name__
+    rows = layer.num_layers * layer.num_directions
+    widths = (layer.output_size, layer.hidden_size)[: len(layer.Cell.state_names)]
+    if hx is None:
+        return [np.zeros((rows, batch, w), dtype=dtype) for w in widths]
+    given = state_list(hx, layer.Cell.state_names, name, "(h_0, c_0)")
+    states = []
+    for k, s in enumerate(given):
+        s = as_tensor(s, f"{name} initial state")
+        expected = (rows, widths[k]) if unbatched else (rows, batch, widths[k])
+        if s.shape != expected:
+            what = "proj_size" if k == 0 and layer.proj_size else "hidden_size"
+            raise ValueError(
+                f"{name}: {('h_0', 'c_0')[k]} has shape {s.shape}, expected {expected} "
+                f"(num_layers * num_directions, batch, {what})"
+            )
+        states.append(s.reshape(rows, 1, widths[k]) if unbatched else s)
+    return states
+
+
+def as_tensor(x, what):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, float)):
+        return Tensor(x)
+    raise TypeError(f"{what} must be a Tensor or array, got {type(x).__name__}")
+
+
+def state_list(hx, state_names, name, pair):
+    """The given state(s) as a list: [h], or [h, c] for the LSTM, whose state is a pair.
+
+    A single tensor given to an LSTM must not be iterated: that would split its first axis.
+    """
+    if len(state_names) == 1:
+        return [hx]
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        if isinstance(hx, (tuple, list)):
+            got = f"{len(hx)} tensors"
+        elif hasattr(hx, "shape"):
+            got = f"one tensor of shape {tuple(hx.shape)}"
+        else:
+            got = type(hx).__name__
+        raise ValueError(f"{name}: the state of an LSTM is a pair {pair}, got {got}")
+    return list(hx)
