@@ -9,7 +9,16 @@ node builders) is in fused.py.
 import numpy as np
 
 from ..ops import Op, Relu, Sigmoid, Sub, Tanh
-from .fused import Layer, activation_op, add_node, member_node, mul_node, sigmoid_into, slice_node
+from .fused import (
+    ColumnLayer,
+    Layer,
+    activation_op,
+    add_node,
+    member_node,
+    mul_node,
+    sigmoid_into,
+    slice_node,
+)
 
 
 class RNNLayer(Layer):
@@ -79,8 +88,12 @@ class RNNLayer(Layer):
         return (self.buf["dH"][k],)
 
 
-class LSTMLayer(Layer):
-    """The LSTM step: `h W_hh^T`, `a_t`, four slices, `i f g o`, f*c, i*g, `c_t`, tanh, `h_t`."""
+class LSTMLayer(ColumnLayer):
+    """The LSTM step: `h W_hh^T`, `a_t`, four slices, `i f g o`, f*c, i*g, `c_t`, tanh, `h_t`.
+
+    Buffers hold each step's columns (ColumnLayer): gate j of step k is rows jH..(j+1)H
+    of G[k], a contiguous (H, B) block.
+    """
 
     gates = 4
     n_states = 2
@@ -91,10 +104,10 @@ class LSTMLayer(Layer):
 
     @staticmethod
     def layout(T, B, H, W):
-        wide = {n: (T, B, W) for n in ("HW", "A", "G", "dA", "K")}
-        narrow = {n: (T, B, H) for n in ("FC", "IG", "TC", "dH", "dCout", "OT")}
-        tmp = {"R": (B, H), "dc": (B, H), "carry": (B, H)}
-        states = {"S": (T + 1, B, H), "C": (T + 1, B, H)}
+        wide = {n: (T, W, B) for n in ("HW", "A", "G", "dA")}
+        narrow = {n: (T, H, B) for n in ("FC", "IG", "TC", "dH", "dCout", "OT")}
+        tmp = {"R": (H, B), "dc": (H, B), "carry": (H, B)}
+        states = {"S": (T + 1, H + 1, B), "C": (T + 1, H, B)}
         return list({**states, **wide, **narrow, **tmp}.items())
 
     def step(self, xw, states, suffix):
@@ -103,72 +116,69 @@ class LSTMLayer(Layer):
         self.take(xw, member)
         h_prev, c_prev = states
         hw = self.linear_hh(member, h_prev, buf["HW"][k])
-        a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
+        a = add_node(member, xw, hw, buf["A"][k].T, f"a{suffix}")
         G = buf["G"][k]
-        sigmoid_into(a.data, G)
-        np.tanh(a.data[:, 2 * H : 3 * H], out=G[:, 2 * H : 3 * H])
+        sigmoid_into(buf["A"][k], G)
+        np.tanh(buf["A"][k][2 * H : 3 * H], out=G[2 * H : 3 * H])
         pieces = [slice_node(member, a, j * H, (j + 1) * H) for j in range(4)]
         gates = []
         for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
             cls = Tanh if j == 2 else Sigmoid
-            out = G[:, j * H : (j + 1) * H]
+            out = G[j * H : (j + 1) * H].T
             gates.append(
                 member_node(member, activation_op(cls, out), out, (piece,), f"{name}{suffix}")
             )
         i, f, g, o = gates
-        fc = mul_node(member, f, c_prev, buf["FC"][k], b_data=buf["C"][k])
-        ig = mul_node(member, i, g, buf["IG"][k])
-        c = add_node(member, fc, ig, buf["C"][k + 1], f"c{suffix}")
-        tc_data = np.tanh(c.data, out=buf["TC"][k])
+        fc = mul_node(member, f, c_prev, buf["FC"][k].T, b_data=buf["C"][k].T)
+        ig = mul_node(member, i, g, buf["IG"][k].T)
+        c = add_node(member, fc, ig, buf["C"][k + 1].T, f"c{suffix}")
+        tc_data = np.tanh(c.data, out=buf["TC"][k].T)
         tc = member_node(member, activation_op(Tanh, tc_data), tc_data, (c,), f"tanh(c{suffix})")
-        h = mul_node(member, o, tc, buf["S"][k + 1], f"h{suffix}")
+        h = mul_node(member, o, tc, buf["S"][k + 1, :H].T, f"h{suffix}")
         return self.states_made(h, c)
 
     def run(self, entered):
-        buf, W, H, T, B = self.buf, self.buf["W"], self.hidden, self.steps, self.batch
-        G, dA, K, OT = buf["G"], buf["dA"], buf["K"], buf["OT"]
+        buf, W, H, T = self.buf, self.buf["W"][:, : self.hidden], self.hidden, self.steps
+        G, dA, OT, TC = buf["G"], buf["dA"], buf["OT"], buf["TC"]
         dH, dCout, R, dc, carry = (buf[n] for n in ("dH", "dCout", "R", "dc", "carry"))
-        i, f, g, o = (G[..., j * H : (j + 1) * H] for j in range(4))
-        # what does not depend on the recurrence, for all steps at once: each gate's
-        # pre-activation gradient is dc (dh for o) times K = local input x local derivative
-        Ki, Kf, Kg, Ko = (K[..., j * H : (j + 1) * H] for j in range(4))
-        np.subtract(1.0, i, out=Ki)
-        Ki *= i
-        Ki *= g  # dc * g * i (1 - i)
-        np.subtract(1.0, f, out=Kf)
-        Kf *= f
-        Kf *= buf["C"][:T]  # dc * c_{k-1} * f (1 - f)
+        G4, K4 = G.reshape(T, 4, H, -1), dA.reshape(T, 4, H, -1)
+        i, f, g, o = (G4[:, j] for j in range(4))
+        # what does not depend on the recurrence, for all steps at once, into dA: each
+        # gate's pre-activation gradient is dc (dh for o) times K = local input x derivative
+        np.subtract(1.0, G, out=dA)
+        dA *= G  # x (1 - x): sigmoid's derivative, by its output
+        Ki, Kf, Kg, Ko = (K4[:, j] for j in range(4))
         np.multiply(g, g, out=Kg)
-        np.subtract(1.0, Kg, out=Kg)
+        np.subtract(1.0, Kg, out=Kg)  # tanh's: 1 - g^2
+        Ki *= g  # dc * g * i (1 - i)
+        Kf *= buf["C"][:T]  # dc * c_{k-1} * f (1 - f)
         Kg *= i  # dc * i * (1 - g^2)
-        np.subtract(1.0, o, out=Ko)
-        Ko *= o
-        Ko *= buf["TC"]  # dh * tanh(c_k) * o (1 - o)
-        np.multiply(buf["TC"], buf["TC"], out=OT)
+        Ko *= TC  # dh * tanh(c_k) * o (1 - o)
+        np.multiply(TC, TC, out=OT)
         np.subtract(1.0, OT, out=OT)
         OT *= o  # dc = dh * o (1 - tanh^2 c_k) + (outside c_k)
-        K4, dA4 = K.reshape(T, B, 4, H), dA.reshape(T, B, 4, H)
         for k in range(T - 1, -1, -1):
             ext_h, ext_c = self.outside(entered, k, 0), self.outside(entered, k, 1)
             dh, cout = dH[k], dCout[k]
             if k == T - 1:
-                dh[...] = ext_h if ext_h is not None else 0.0
-                cout[...] = ext_c if ext_c is not None else 0.0
+                dh[...] = ext_h.T if ext_h is not None else 0.0
+                cout[...] = ext_c.T if ext_c is not None else 0.0
             else:
-                np.add(R, ext_h, out=dh) if ext_h is not None else np.copyto(dh, R)
-                np.add(carry, ext_c, out=cout) if ext_c is not None else np.copyto(cout, carry)
+                np.add(R, ext_h.T, out=dh) if ext_h is not None else np.copyto(dh, R)
+                np.add(carry, ext_c.T, out=cout) if ext_c is not None else np.copyto(cout, carry)
             np.multiply(dh, OT[k], out=dc)
             dc += cout
-            np.multiply(K4[k, :, :3], dc[:, None, :], out=dA4[k, :, :3])
-            np.multiply(K4[k, :, 3], dh, out=dA4[k, :, 3])
-            np.matmul(dA[k], W, out=R)
+            d = K4[k]
+            d[:3] *= dc
+            d[3] *= dh
+            np.matmul(W.T, dA[k], out=R)
             np.multiply(dc, f[k], out=carry)
         sends = self.input_grads(dA)
-        sends += [(self.initial[0], R), (self.initial[1], carry)]
+        sends += [(self.initial[0], R.T), (self.initial[1], carry.T)]
         return sends + self.send_recurrent(entered, dA)
 
     def seeds(self, k):
-        return (self.buf["dH"][k], self.buf["dCout"][k])
+        return (self.buf["dH"][k].T, self.buf["dCout"][k].T)
 
 
 class GRULayer(Layer):
