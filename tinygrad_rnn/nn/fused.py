@@ -293,7 +293,7 @@ class ColumnLayer(Layer):
 
     def weights_layout(self, T, B, H, W, projected):
         layout = [("W", (W, H + 1)), ("dWt", (W, H))]
-        return layout + ([("XW", (T, W, B))] if projected else [])
+        return layout + ([("XW", (T, W, B)), ("dXW", (T, B, W))] if projected else [])
 
     def copy_weights(self):
         W, H = self.buf["W"], self.hidden
@@ -358,4 +358,10 @@ class ColumnLayer(Layer):
         return out
 
     def input_grads(self, dA):
-        return super().input_grads(dA.transpose(0, 2, 1))
+        """The projection's gradient in its own (T, B, 4H) layout, in a reused buffer: its
+        `linear` backward multiplies it as one (T*B, 4H) matrix, which a view would copy."""
+        if self.projection is None or not self.projection.requires_grad:
+            return super().input_grads(dA.transpose(0, 2, 1))
+        dXW = self.buf["dXW"]  # in time order
+        np.copyto(dXW, (dA[::-1] if self.reverse else dA).transpose(0, 2, 1))
+        return [(self.projection, dXW)]
