@@ -405,13 +405,16 @@ def bptt_command(
 
     from tinygrad_rnn import lecture
     from tinygrad_rnn.analysis import bptt
+    from tinygrad_rnn.nn.recurrent import layer_class
     from viz import bptt_text
+
+    cell_of = lambda name: layer_class(name).Cell  # noqa: E731
 
     loss_spec = loss
     cells = compare or [cell]
     sweep = radii or [radius]
     if scalar:
-        if cells != ["rnn"]:
+        if len(cells) != 1 or not cell_of(cells[0]).has_nonlinearity:
             raise ValueError("--scalar follows the lecture's chain through an RNN: use --cell rnn")
         hidden = 1
     trained = _load_trained(load, input_text, sample, loss)
@@ -424,11 +427,13 @@ def bptt_command(
         cells, sweep = [trained.config["task"]], [None]
         if not _given("loss"):
             loss_spec = None  # the training objective, E = sum of the steps' losses
-    if forget_bias is not None and "lstm" not in cells:
+    forgets = trained is None and any("f" in cell_of(c).gate_names for c in cells)
+    if forget_bias is not None and not forgets:
         raise ValueError("--forget-bias applies to the lstm cell only: add --cell lstm")
     if trained is None:
         for name in cells:  # the Jacobians: one walk per row, T of them (2H x 2H for an LSTM)
-            rows = hidden * (2 if name == "lstm" else 1) * (2 if bidirectional else 1)
+            states = len(cell_of(name).state_names)
+            rows = hidden * states * (2 if bidirectional else 1)
             model = dict(cell=name, steps=steps, hidden=hidden, input_size=input_size)
             model.update(layers=layers, bidirectional=bidirectional)
             _check_size(model, extra_bytes=24 * steps * rows * rows, walks=rows + 4)
@@ -442,12 +447,12 @@ def bptt_command(
                 input_size=input_size,
                 layers=layers,
                 bidirectional=bidirectional,
-                activation=activation if name == "rnn" or not compare else "tanh",
+                activation=activation if cell_of(name).has_nonlinearity or not compare else "tanh",
                 radius=r,
                 init=init,
                 loss="all" if loss_spec == "all" else "last",
                 seed=seed,
-                forget_bias=forget_bias if name == "lstm" else None,
+                forget_bias=forget_bias if "f" in cell_of(name).gate_names else None,
             )
             report = bptt.analyze(
                 run,

@@ -18,9 +18,9 @@ import numpy as np
 from . import nn
 from .autograd import scope
 from .nn import functional as F
+from .nn.recurrent import layer_class
 from .tensor import Tensor, concat
 
-CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 INITS = ("orthogonal", "random")
 LOSSES = ("last", "all")
 
@@ -50,7 +50,7 @@ class LectureRun:
 
     def cell_states(self, layer=-1, direction=0):
         """[c_0, ..., c_{T-1}] (LSTM only)."""
-        if self.config["cell"] != "lstm":
+        if not self.model.Cell.has_cell_state:
             raise ValueError(f"cell_states: a {self.config['cell']} has no cell state c_t")
         return [s[1] for s in self.states[layer][direction]]
 
@@ -67,8 +67,7 @@ def check_options(
     cell, steps, hidden, input_size, layers, activation, radius, init, loss, forget_bias=None
 ):
     """Raise ValueError naming the first bad option (the CLI turns it into one line)."""
-    if cell not in CELLS:
-        raise ValueError(f"unknown cell '{cell}' (choose from {', '.join(CELLS)})")
+    Cell = layer_class(cell).Cell
     for name, value in (
         ("steps", steps),
         ("hidden", hidden),
@@ -82,7 +81,7 @@ def check_options(
             f"unknown activation '{activation}' "
             f"(choose from {', '.join(nn.recurrent.NONLINEARITIES)})"
         )
-    if cell != "rnn" and activation != "tanh":
+    if not Cell.has_nonlinearity and activation != "tanh":
         raise ValueError(f"--activation applies to the plain rnn cell only, not to {cell}")
     if radius is not None and not radius > 0:
         raise ValueError(f"--radius must be > 0, got {radius}")
@@ -94,7 +93,7 @@ def check_options(
     elif loss not in LOSSES:
         raise ValueError(f"unknown loss '{loss}' (choose from {', '.join(LOSSES)} or a step t)")
     if forget_bias is not None:
-        if cell != "lstm":
+        if "f" not in Cell.gate_names:
             raise ValueError(f"--forget-bias applies to the lstm cell only, not to {cell}")
         if not np.isfinite(forget_bias):
             raise ValueError(f"--forget-bias must be a finite number, got {forget_bias}")
@@ -130,8 +129,7 @@ def scaled_matrix(size, radius, init, rng):
     """A (size, size) matrix with spectral norm `radius`: orthogonal (also spectral radius
     = radius) or Gaussian (spectral radius below the norm)."""
     if init == "orthogonal":
-        q, r = np.linalg.qr(rng.normal(size=(size, size)))
-        return radius * q * np.sign(np.diag(r))
+        return nn.init.orthogonal_(Tensor(np.empty((size, size))), radius, rng).data
     g = rng.normal(size=(size, size))
     return radius * g / np.linalg.norm(g, 2)
 
@@ -184,10 +182,9 @@ def build(
         "forget_bias": forget_bias,
     }
     nn.manual_seed(seed)
-    kwargs = {"nonlinearity": activation} if cell == "rnn" else {}
-    model = CELLS[cell](
-        input_size, hidden, num_layers=layers, bidirectional=bidirectional, **kwargs
-    )
+    Layer = layer_class(cell)
+    kwargs = {"nonlinearity": activation} if Layer.Cell.has_nonlinearity else {}
+    model = Layer(input_size, hidden, num_layers=layers, bidirectional=bidirectional, **kwargs)
     directions = 2 if bidirectional else 1
     head = nn.Linear(directions * hidden, output_size)
     head.weight.label, head.bias.label = "V", "b_V"

@@ -16,7 +16,8 @@ node's own Python objects.
 
 import os
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+from .nn.recurrent import layer_class
+
 MAX_GRAPH_NODES = 400_000  # about half a minute to build and backpropagate on one core
 MAX_VISITS = 600_000  # nodes x walks of an analysis (bptt: one walk per Jacobian row)
 MEMORY_ENV = "TINYGRAD_RNN_MAX_MEMORY"  # bytes; default half of the physical memory
@@ -62,7 +63,7 @@ def memory_limit():
 
 def recurrent_params(cell, hidden, input_size, layers, bidirectional, proj=None):
     """Elements in an RNN/LSTM/GRU stack's weights and biases (PyTorch's shapes)."""
-    g, dirs = GATES[cell], 2 if bidirectional else 1
+    g, dirs = layer_class(cell).Cell.gates, 2 if bidirectional else 1
     total = 0
     for layer in range(layers):
         width = input_size if layer == 0 else dirs * hidden
@@ -104,8 +105,9 @@ def lecture_size(
     dirs = 2 if bidirectional else 1
     params = recurrent_params(cell, hidden, input_size, layers, bidirectional)
     params += dirs * hidden * output_size + output_size
-    widest = batch * max(GATES[cell], 2) * hidden * dirs
-    elements = params + nodes * widest + steps * batch * (input_size + GATES[cell] * hidden)
+    gates = layer_class(cell).Cell.gates
+    widest = batch * max(gates, 2) * hidden * dirs
+    elements = params + nodes * widest + steps * batch * (input_size + gates * hidden)
     return Estimate(nodes, 16 * elements + NODE_BYTES * nodes, params)
 
 
@@ -117,7 +119,7 @@ def train_size(config, length):
     params = recurrent_params(cell, hidden, width, layers, config["bidirectional"])
     params += 2 * dirs * hidden * 256  # the head (and a decoder's), up to 256 classes
     nodes = 20 * length * layers * dirs  # ops per step and layer (an LSTM has 16)
-    width = GATES[cell] * hidden * dirs
+    width = layer_class(cell).Cell.gates * hidden * dirs
     # the training batch's graph, kept for backward; evaluation runs without a graph, holding
     # a few arrays per step
     elements = params + nodes * config["batch"] * width + 2 * length * config["eval_batch"] * width

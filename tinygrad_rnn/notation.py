@@ -13,6 +13,9 @@ PyTorch parameter rows it lives in, for the docs.
 
 import re
 
+from .nn.cells import LSTMCell, RNNCell
+from .nn.recurrent import LAYERS
+
 NOTATIONS = ("pytorch", "lecture")
 
 # (pattern on the tool's label, the lecture's label), tried in order; \1 is the step index
@@ -34,6 +37,7 @@ _LSTM_RULES = (
     (r"c" + _MARK + r"init" + _SUP, r"C\1_init\2"),
     (r"tanh\(c" + _MARK + r"(\d+)" + _SUP + r"\)", r"tanh(C\1_\2\3)"),
 )
+_RULES = {RNNCell: _RNN_RULES, LSTMCell: _LSTM_RULES}  # the GRU keeps PyTorch's names
 # parameters carry no tags: their names say the layer and the direction
 _PARAM = re.compile(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?")
 _SYMBOL = {("weight", "ih"): "U", ("weight", "hh"): "W"}
@@ -59,21 +63,24 @@ def label(node, notation="pytorch", cell=None):
         return name
     check(notation)
     cell = node.tags.get("cell", cell)
+    Cell = LAYERS[cell].Cell if cell in LAYERS else None
     if node.op is None and _PARAM.fullmatch(name):
-        return _param_label(name, cell)
+        return _param_label(name, Cell)
     if node.op is not None and node.tags.get("role") == "output" and node.op.name == "linear":
         t = node.tags.get("t")
-        return f"\u0177_{t}" if cell == "lstm" and t is not None else name
-    rules = _RNN_RULES if cell == "rnn" else _LSTM_RULES if cell == "lstm" else ()
-    for pattern, replacement in rules:
+        # a cell with an output gate og_t writes it o_t: the prediction becomes y^_t
+        output_gate = Cell is not None and "og" in Cell.gate_names
+        return f"\u0177_{t}" if output_gate and t is not None else name
+    for pattern, replacement in _RULES.get(Cell, ()):
         if re.fullmatch(pattern, name):
             return re.sub(pattern, replacement, name)
     return name
 
 
-def _param_label(name, cell):
+def _param_label(name, Cell):
+    """U, W, b for the simple RNN's parameters (the lecture names no gated cell's)."""
     found = _PARAM.fullmatch(name)
-    if cell != "rnn" or found is None:
+    if Cell is not RNNCell or found is None:
         return name
     kind, which, layer, reverse = found.groups()
     prime = "'" if reverse else ""

@@ -86,8 +86,7 @@ def make_config(**options):
             continue
         if not isinstance(config[key], (int, np.integer)) or config[key] < 1:
             raise ValueError(f"--{key.replace('_', '-')} must be a positive integer")
-    if config["cell"] not in ("rnn", "lstm", "gru"):
-        raise ValueError(f"unknown cell '{config['cell']}' (choose from rnn, lstm, gru)")
+    Cell = nn.recurrent.layer_class(config["cell"]).Cell
     if config["optim"] not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer '{config['optim']}' (choose from sgd, adam, ...)")
     if config["lr"] is None:
@@ -102,7 +101,7 @@ def make_config(**options):
     if config["radius"] is not None and not config["radius"] > 0:
         raise ValueError(f"--radius must be > 0, got {config['radius']}")
     if config["forget_bias"] is not None:
-        if config["cell"] != "lstm":
+        if "f" not in Cell.gate_names:
             raise ValueError(
                 f"--forget-bias applies to the lstm cell only, not to {config['cell']}"
             )

@@ -10,11 +10,16 @@ Columns and the lecture's factors (for E_T and a weight W used at every step k):
 """
 
 from tinygrad_rnn.analysis.bptt import STABLE_BAND
+from tinygrad_rnn.nn.recurrent import layer_class
 
 from .terminal import bar, percent, sci, table
 
 DIRECTIONS = ("forward", "reverse")
-CELL_NAMES = {"rnn": "an RNN", "lstm": "an LSTM", "gru": "a GRU"}
+
+
+def with_article(name):
+    """'an RNN', 'an LSTM', 'a GRU': the article an acronym takes, read letter by letter."""
+    return ("an " if name[:1] in tuple("AEFHILMNORSX") else "a ") + name
 
 
 def _loss_name(report):
@@ -26,7 +31,9 @@ def _loss_name(report):
 def header(report):
     """Two or three lines: what was differentiated through what, and W_hh's spectrum."""
     cfg = report.config
-    cell = CELL_NAMES[report.cell] + (f" ({report.activation})" if report.activation else "")
+    Layer = layer_class(report.cell)
+    cell = with_article(Layer.__name__)
+    cell += f" ({report.activation})" if report.activation else ""
     where = f"layer {report.layer} {DIRECTIONS[report.direction]}"
     steps = f"{report.steps} step" + ("s" if report.steps != 1 else "")
     lines = [
@@ -34,7 +41,7 @@ def header(report):
         f"{where}, T = {report.T}; term_k for {report.param}"
     ]
     init = f"init {cfg['init']}, radius {cfg['radius']}" if cfg["radius"] else "PyTorch init"
-    blocks = "" if report.cell == "rnn" else " (largest over the gate blocks)"
+    blocks = "" if Layer.Cell.gates == 1 else " (largest over the gate blocks)"
     lines.append(
         f"W_hh{blocks}: sigma_max {report.sigma_max:.4g}, spectral radius "
         f"{report.spectral_radius:.4g} ({init})"

@@ -6,6 +6,8 @@ paths, text = demo("tinygrad-rnn-demo")     # RNN and LSTM pictures and the |dE_
 import os
 
 from tinygrad_rnn import lecture
+from tinygrad_rnn.nn.recurrent import layer_class
+from tinygrad_rnn.notation import label
 
 from . import colors, terminal
 from .dot import to_dot
@@ -19,7 +21,7 @@ PNG_MAX_PIXELS = 6000
 def describe(run):
     """A one-line title for a lecture run: cell, sizes, what was backpropagated."""
     c = run.config
-    cell = c["cell"].upper() if c["cell"] != "rnn" else f"RNN ({c['activation']})"
+    cell = layer_class(c["cell"]).title(c["activation"])
     parts = [f"{cell}, {c['steps']} steps, hidden {c['hidden']}"]
     if c["layers"] > 1:
         parts.append(f"{c['layers']} layers")
@@ -79,7 +81,7 @@ def run_demo(out_dir, seed=0, notation="pytorch", forget_bias=DEMO_FORGET_BIAS, 
     decades fixes the colour scale, else both pictures share one from their gradients."""
     runs = []
     for cell, _ in DEMO_CELLS:
-        bias = forget_bias if cell == "lstm" else None
+        bias = forget_bias if "f" in layer_class(cell).Cell.gate_names else None
         run = lecture.build(cell=cell, steps=DEMO_STEPS, seed=seed, forget_bias=bias)
         run.loss.backward()
         runs.append(run)
@@ -87,7 +89,7 @@ def run_demo(out_dir, seed=0, notation="pytorch", forget_bias=DEMO_FORGET_BIAS, 
     last = DEMO_STEPS - 1
     paths = []
     for (cell, _), run in zip(DEMO_CELLS, runs):
-        state = "s_0" if notation == "lecture" and cell == "rnn" else "h_0"
+        state = label(run.hidden_states()[0], notation)
         title = f"{describe(run)}: every path from E_{last} back to {state} is drawn thick"
         dot = to_dot(
             run.loss, bptt_paths=(last, 0), grad_range=scale, title=title, notation=notation
@@ -96,15 +98,16 @@ def run_demo(out_dir, seed=0, notation="pytorch", forget_bias=DEMO_FORGET_BIAS, 
             path = os.path.join(out_dir, f"{cell}.{fmt}")
             render(dot, path, fmt, max_pixels=PNG_MAX_PIXELS)
             paths.append(path)
-    rnn, lstm = runs
-    data = {
-        "cells": {
-            "rnn": {"grad_h": state_grad_norms(rnn)},
-            "lstm": {"grad_h": state_grad_norms(lstm), "grad_c": cell_grad_norms(lstm)},
-        },
-        "files": paths,
-    }
+    data = {"cells": {run.config["cell"]: grad_norms(run) for run in runs}, "files": paths}
     return paths, demo_table(runs, last, forget_bias), data
+
+
+def grad_norms(run):
+    """{"grad_h": |dE/dh_k|, and "grad_c": |dE/dc_k| for a cell with a cell state}."""
+    norms = {"grad_h": state_grad_norms(run)}
+    if run.model.Cell.has_cell_state:
+        norms["grad_c"] = cell_grad_norms(run)
+    return norms
 
 
 def cell_grad_norms(run):

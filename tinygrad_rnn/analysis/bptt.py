@@ -365,10 +365,13 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
     n = seq[T][0].data.size
     w_hh = run.model.layer_parameters(layer, direction)[1]
     sigma, rho = recurrent_spectrum(w_hh.data, config["hidden"])
-    gamma = GAMMA[config["activation"]] if cell == "rnn" else None
+    Cell = run.model.Cell
+    # the Pascanu bound gamma sigma_max holds for h_t = act(a_t), the simple cell
+    simple = Cell.has_nonlinearity
+    gamma = GAMMA[config["activation"]] if simple else None
     param_terms = terms.get(name, {})
     x_grad = input_gradient(root, run.x)
-    lstm = cell == "lstm"
+    lstm = Cell.has_cell_state
     step_jac, cell_norms, state_norms = None, None, None
     if lstm:
         step_jac = step_jacobians(seq, path, direction == 1)
@@ -396,7 +399,7 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
     if any(v == 0.0 for v in chain):
         rate = 0.0  # dead from some step back: no geometric rate, the gradient is gone
     scalar, scalar_error = None, None
-    if cell == "rnn" and n == 1:
+    if simple and n == 1:
         scalar = scalar_chain(seq, w_hh, config["activation"], T, path)
         by_k = {link.j + (1 if direction == 1 else -1): link.product for link in scalar}
         scalar_error = max((abs(v - jac[k][0, 0]) for k, v in by_k.items()), default=0.0)
@@ -417,7 +420,7 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
         direction=direction,
         param=name,
         param_grad=dict(run.named_parameters())[name].grad,
-        activation=config["activation"] if cell == "rnn" else None,
+        activation=config["activation"] if simple else None,
         gamma=gamma,
         pascanu_vanishing=bound_base < 1.0 and not at_limit if gamma is not None else None,
         pascanu_cannot_explode=bound_base <= 1.0 or at_limit if gamma is not None else None,

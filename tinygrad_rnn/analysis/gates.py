@@ -14,13 +14,23 @@ import re
 import numpy as np
 
 from ..autograd import topo_order
+from ..nn.recurrent import LAYERS
 from .breakpoints import base_label
 
 __all__ = ["GATES", "Gates", "gate_nodes", "gates"]
 
-GATES = {"lstm": ("i", "f", "o", "c", "h"), "gru": ("r", "z", "n", "h"), "rnn": ("h",)}
 _LABEL = re.compile(r"([a-z]+)_(\d+)")
 _GATE_NAME = {"og": "o"}  # the LSTM's output gate is labelled og_t (o_t is the output)
+_LEFT_OUT = ("g",)  # the LSTM's candidate g_t: the table shows the input gate i_t letting it in
+
+
+def table_names(Cell):
+    """The rows a cell's tables have: its gates, then its states innermost first."""
+    gates = tuple(_GATE_NAME.get(g, g) for g in Cell.gate_names if g not in _LEFT_OUT)
+    return gates + tuple(reversed(Cell.state_names))
+
+
+GATES = {name: table_names(Layer.Cell) for name, Layer in LAYERS.items()}
 
 
 class Gates:

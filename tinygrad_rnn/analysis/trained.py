@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autograd import no_grad, scope, topo_order
 from ..nn import functional as F
+from ..nn.recurrent import layer_class
 from ..nn.shapes import SequenceGenerator
 from ..tasks.models import Classifier, Generator, Tagger
 from ..tensor import Tensor, stack
@@ -63,7 +64,7 @@ class TrainedRun:
         return [s[0] for s in self.states[layer][direction]]
 
     def cell_states(self, layer=-1, direction=0):
-        if self.config["cell"] != "lstm":
+        if not layer_class(self.config["cell"]).Cell.has_cell_state:
             raise ValueError(f"cell_states: a {self.config['cell']} has no cell state c_t")
         return [s[1] for s in self.states[layer][direction]]
 
@@ -77,7 +78,7 @@ class TrainedRun:
 
     def title(self):
         c = self.config
-        cell = c["cell"].upper() if c["cell"] != "rnn" else f"RNN ({c['activation']})"
+        cell = layer_class(c["cell"]).title(c["activation"])
         text = " ".join(self.labels)
         if len(text) > 60:
             text = text[:57] + "..."

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import enable_grad, grad, scope
 from ..function import Function
+from ..nn.recurrent import layer_class
 from ..tensor import Tensor
 from .base import LearnerError, call, compare, run, verdict
 
@@ -194,7 +195,7 @@ def _learner_function(spec, module):
         upstream = np.split(grad_out, n, axis=-1)
         return _as_tuple(backward_fn(*upstream, ctx.cache), len(spec.grads), spec.backward)
 
-    name = {"rnn": "RNNStep", "lstm": "LSTMStep", "gru": "GRUStep"}[spec.cell]
+    name = f"{layer_class(spec.cell).__name__}Step"  # RNNStep, LSTMStep, GRUStep
     doc = f"your {spec.forward} / {spec.backward}"
     body = {"__doc__": doc, "forward": staticmethod(forward), "backward": staticmethod(backward)}
     return type(name, (Function,), body)
@@ -214,7 +215,7 @@ def _true_function(spec):
         upstream = np.split(grad_out, n, axis=-1)
         return tuple(grad(list(ctx.outputs), ctx.inputs, grad_outputs=upstream))
 
-    name = {"rnn": "RNNStep", "lstm": "LSTMStep", "gru": "GRUStep"}[spec.cell]
+    name = f"{layer_class(spec.cell).__name__}Step"  # RNNStep, LSTMStep, GRUStep
     body = {
         "__doc__": f"{name} from the engine's primitives",
         "forward": staticmethod(forward),

@@ -149,6 +149,12 @@ class _RNNBase(Module):
         sfx = f"_l{layer}" + ("_reverse" if direction else "")
         return getattr(self, f"weight_hr{sfx}", None)
 
+    @classmethod
+    def title(cls, nonlinearity="tanh"):
+        """'LSTM', 'GRU' or 'RNN (tanh)': the layer's name, with the activation when the
+        cell has that option (how titles and reports name a model)."""
+        return f"{cls.__name__} ({nonlinearity})" if cls.Cell.has_nonlinearity else cls.__name__
+
     def flatten_parameters(self):
         """Nothing to do: torch packs the weights into one cuDNN buffer; numpy needs none."""
 

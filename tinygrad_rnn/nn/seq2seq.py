@@ -37,9 +37,7 @@ from ..autograd import no_grad, scope
 from ..tensor import Tensor, concat, stack, where
 from .linear import Embedding, Linear, linear
 from .module import Module
-from .recurrent import GRU, LSTM, RNN, cell_step
-
-CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+from .recurrent import layer_class
 
 __all__ = [
     "Decoder",
@@ -53,15 +51,15 @@ __all__ = [
 
 
 def make_rnn(cell, input_size, hidden_size, num_layers=1, bidirectional=False, **options):
-    """nn.RNN / nn.LSTM / nn.GRU by name; `nonlinearity` applies to "rnn" only."""
-    if cell not in CELLS:
-        raise ValueError(f"unknown cell '{cell}' (choose from {', '.join(CELLS)})")
+    """nn.RNN / nn.LSTM / nn.GRU by its cell's name; `nonlinearity` applies to the simple
+    RNN only (the one cell whose activation is an option)."""
+    Layer = layer_class(cell)
     nonlinearity = options.pop("nonlinearity", "tanh")
-    if cell == "rnn":
+    if Layer.Cell.has_nonlinearity:
         options["nonlinearity"] = nonlinearity
     elif nonlinearity != "tanh":
         raise ValueError(f"nonlinearity applies to the plain rnn cell only, not to {cell}")
-    return CELLS[cell](
+    return Layer(
         input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, **options
     )
 
@@ -72,7 +70,7 @@ def zero_states(rnn, batch, dtype=np.float64):
     for layer in range(rnn.num_layers):
         sup = f"^({layer})" if rnn.num_layers > 1 else ""
         h = Tensor(np.zeros((batch, rnn.hidden_size), dtype=dtype), label=f"h_init{sup}")
-        if rnn.cell == "lstm":
+        if rnn.Cell.has_cell_state:
             c = Tensor(np.zeros((batch, rnn.hidden_size), dtype=dtype), label=f"c_init{sup}")
             states.append((h, c))
         else:
@@ -87,7 +85,7 @@ def stacked_step(rnn, x, states, t, keep=None):
     `keep` (B, 1) booleans: a row where it is False keeps its previous state (a pad token).
     Call it inside `scope(t=t, ...)`: each layer adds its own `layer` tag.
     """
-    lstm = rnn.cell == "lstm"
+    Cell = rnn.Cell
     decoder = _context.state.tags.get("role") == "decoder"
     new_states = []
     for layer, state in enumerate(states):
@@ -99,17 +97,15 @@ def stacked_step(rnn, x, states, t, keep=None):
         with scope(layer=layer):
             reads = x.label if isinstance(x, Tensor) and x.label else f"x_{t}"
             xw = linear(x, w_ih, b_ih).named(f"{reads} W_ih^T")
-            new = cell_step(rnn.cell, xw, state, w_hh, b_hh, suffix, rnn.nonlinearity)
+            old = state if Cell.has_cell_state else (state,)
+            new = Cell.step(xw, old, w_hh, b_hh, suffix, **rnn.step_options(layer, 0))
             if keep is not None:
-                if lstm:
-                    new = (
-                        _carry(new[0], state[0], keep, f"h{suffix}"),
-                        _carry(new[1], state[1], keep, f"c{suffix}"),
-                    )
-                else:
-                    new = _carry(new, state, keep, f"h{suffix}")
-        new_states.append(new)
-        x = new[0] if lstm else new
+                new = tuple(
+                    _carry(n, o, keep, f"{name}{suffix}")
+                    for n, o, name in zip(new, old, Cell.state_names)
+                )
+        new_states.append(new if Cell.has_cell_state else new[0])
+        x = new[0]
     return new_states
 
 

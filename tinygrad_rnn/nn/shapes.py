@@ -175,7 +175,7 @@ class SequenceGenerator(Module):
             for layer in range(rnn.num_layers):
                 with scope(layer=layer):
                     h = h_all[:, layer * hidden : (layer + 1) * hidden].named("h_init")
-                states[layer] = (h, states[layer][1]) if rnn.cell == "lstm" else h
+                states[layer] = (h, states[layer][1]) if rnn.Cell.has_cell_state else h
         return states
 
     def _vector(self, v):
