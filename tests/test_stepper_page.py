@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli import main
-from tinygrad_rnn import lecture
+from tinygrad_rnn import Tensor, lecture, where
 from tinygrad_rnn.analysis.debugger import Session
 from tinygrad_rnn.autograd import topo_order
+from tinygrad_rnn.nn import fused
 from viz.graph import GraphView
 from viz.html import forward_order, page, page_data
 from viz.render import RenderError, find_engine
@@ -35,37 +36,112 @@ def weight_hh(run):
     return run.model.layer_parameters(0, 0)[1]
 
 
-@settings(max_examples=12, deadline=None)
+def build(fuse, cell, **options):
+    old, fused.ENABLED = fused.ENABLED, fuse
+    try:
+        return lecture.build(cell, **options)
+    finally:
+        fused.ENABLED = old
+
+
+def rows(nodes):
+    """What a node is (op, label, tags, shape, where its inputs are), comparable across runs."""
+    where = {n: i for i, n in enumerate(nodes)}
+    return [
+        (n.op and n.op.name, n.label, sorted(n.tags.items()), n.shape, [where[i] for i in n.inputs])
+        for n in nodes
+    ]
+
+
+@settings(max_examples=10, deadline=None)
 @given(
     cell=st.sampled_from(["rnn", "lstm", "gru"]),
-    steps=st.integers(1, 5),
+    steps=st.integers(1, 4),
     layers=st.integers(1, 2),
     bidirectional=st.booleans(),
     loss=st.sampled_from(["last", "all"]),
 )
-def test_forward_order_is_topological_and_reads_the_sequence_in_order(
+def test_page_walks_the_forward_pass_in_creation_order_fused_or_not(
     cell, steps, layers, bidirectional, loss
 ):
-    run = lecture.build(cell, steps=steps, layers=layers, bidirectional=bidirectional, loss=loss)
-    order = forward_order(run.loss)
-    assert len(order) == len(set(order)) == len(GraphView(run.loss).nodes)
+    options = dict(steps=steps, layers=layers, bidirectional=bidirectional, loss=loss)
+    fast, slow = build(True, cell, **options), build(False, cell, **options)
+    view = GraphView(fast.loss)
+    assert any(n._group is not None for n in view.nodes), "the layer did not run fused"
+    order = forward_order(fast.loss)
+    assert [n.seq for n in order] == sorted(n.seq for n in view.nodes)
+    assert len(set(n.seq for n in order)) == len(order) == len(view.nodes)
     seen = set()
-    for node in order:
+    for node in order:  # each node after its inputs
         assert all(inp in seen for inp in node.inputs), node.label
         seen.add(node)
-    # one layer: each direction computes its steps in reading order (with more layers, a
-    # step of layer 1 may start as soon as layer 0's outputs for it exist)
-    for layer in range(layers if layers == 1 else 0):
-        for direction, sign in (("forward", 1), ("reverse", -1)):
-            ts = [
-                sign * n.tags["t"]
-                for n in order
-                if n.tags.get("direction") == direction
-                and n.tags.get("layer") == layer
-                and "t" in n.tags
-                and n.op is not None  # leaves (constants too) come first
-            ]
-            assert ts == sorted(ts), (layer, direction)
+    # the fused layer numbers its nodes as the per-node steps do: the same walk
+    assert rows(order) == rows(forward_order(slow.loss))
+    data, _ = page_data(fast.loss)
+    assert [view.nodes[i] for i in data["forward"]] == [n for n in order if n.op is not None]
+    # each direction of each layer computes its steps in reading order, one layer after the
+    # other, the forward direction before the reverse one
+    blocks = []
+    for node in order:
+        if node.op is not None and "t" in node.tags and "direction" in node.tags:
+            key = (node.tags["layer"], node.tags["direction"])
+            if not blocks or blocks[-1][0] != key:
+                blocks.append((key, []))
+            blocks[-1][1].append(node.tags["t"])
+    directions = ["forward", "reverse"] if bidirectional else ["forward"]
+    assert [key for key, _ in blocks] == [(k, d) for k in range(layers) for d in directions]
+    for (_, direction), ts in blocks:
+        assert ts == sorted(ts, reverse=direction == "reverse"), (direction, ts)
+
+
+OPS = {
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "tanh": lambda a, b: a.tanh(),
+    "sigmoid": lambda a, b: a.sigmoid(),
+    "sum": lambda a, b: a.sum(),
+    "where": lambda a, b: where(a.data > 0, a, b),
+    "scale": lambda a, b: 2.0 * a,  # a constant lifted inside the op
+}
+
+
+@st.composite
+def expressions(draw):
+    """A random small expression graph, and its nodes in the order this code made them."""
+    rng = np.random.default_rng(draw(st.integers(0, 99)))
+    made = [Tensor(rng.normal(size=3), requires_grad=True, label=f"x{k}") for k in range(2)]
+    for _ in range(draw(st.integers(1, 12))):
+        a, b = (made[draw(st.integers(0, len(made) - 1))] for _ in range(2))
+        kind = draw(st.sampled_from(["const", *OPS]))
+        if kind == "const":  # a leaf made half-way through the run
+            made.append(Tensor(rng.normal(size=3), label="c"))
+            continue
+        made.append(OPS[kind](a, b))
+    root = made[-1]
+    for node in made[:-1]:
+        total = node.sum()
+        root = root + total
+        made += [total, root]
+    return root, made
+
+
+@settings(max_examples=40, deadline=None)
+@given(expressions())
+def test_forward_order_of_any_expression_is_the_order_it_was_written_in(graph):
+    root, made = graph
+    order = forward_order(root)
+    behind = set(GraphView(root).nodes)
+    written = [n for n in made if n in behind]
+    # every node the program made is there in program order; any other (a constant an
+    # operator lifted, as `2.0 * a` does) comes right before the node that reads it
+    assert [n for n in order if n in set(written)] == written
+    for k, node in enumerate(order):
+        if node not in set(written):
+            assert node.op is None and node in order[k + 1].inputs
+    seen = set()
+    for node in order:
+        assert all(inp in seen for inp in node.inputs), node
+        seen.add(node)
 
 
 @settings(max_examples=8, deadline=None)

@@ -6,6 +6,7 @@ can both import it without importing each other.
 """
 
 import contextlib
+import itertools
 
 
 class _State:
@@ -24,6 +25,9 @@ class _State:
 
 
 state = _State()
+# every node takes the next number when it is made (Tensor.seq): sorting by it replays the
+# forward pass in the order it ran; one integer per node, never reset
+next_seq = itertools.count().__next__
 
 
 def no_grad():

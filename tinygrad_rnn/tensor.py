@@ -2,8 +2,8 @@
 
 A `Tensor` holds `data` (an ndarray; 0-d arrays are the scalars), `grad` (None or an array
 of data's shape), `inputs` (the ordered parents, repeated when an operand repeats: `a + a`
-has inputs `(a, a)`), `op` (the op instance that made it, None for leaves), `label` and
-`tags` (time step, layer, direction, cell, copied from the active `scope`).
+has inputs `(a, a)`), `op` (the op instance that made it, None for leaves), `label`, `tags`
+(time step, layer, direction, cell, from the active `scope`) and `seq` (its creation number).
 
 Operators and methods only forward to `ops.py`: every derivative lives there.
 """
@@ -15,7 +15,7 @@ import numpy as np
 from . import composite as _c
 from . import ops as _ops
 from . import versions as _v
-from ._context import state
+from ._context import next_seq, state
 from .display import describe
 
 _FLOAT_KINDS = "fc"
@@ -65,6 +65,7 @@ class Tensor:
         "_hooks",
         "_edge_grads",
         "_group",
+        "seq",
         "__weakref__",
     )
     is_group = False  # see groups.py: a fused layer stands for many nodes in the walk
@@ -88,6 +89,7 @@ class Tensor:
         self._version = 0
         self._changed_by = None
         self._group = None
+        self.seq = next_seq()
 
     @classmethod
     def _make(cls, data, inputs, op, requires_grad):
@@ -105,6 +107,7 @@ class Tensor:
         t._version = 0
         t._changed_by = None
         t._group = None
+        t.seq = next_seq()
         return t
 
     def _set_data(self, value):
@@ -408,10 +411,6 @@ def _axis(axis, dim):
     return dim if dim is not None else axis
 
 
-def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
 def _lift(other, like):
     """Wrap a Python number or array as a constant leaf of `like`'s float dtype."""
     if isinstance(other, Tensor):
@@ -438,7 +437,7 @@ def stack(tensors, axis=0, dim=None):
 
 def where(condition, a, b):
     """`condition ? a : b` elementwise; the condition is a boolean array (not differentiated)."""
-    cond = np.asarray(_raw(condition), dtype=bool)
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
         like = Tensor(np.asarray(a, dtype=np.float64))

@@ -5,17 +5,16 @@
 The page holds the picture (the SVG that `to_dot` and Graphviz make, inline), the numbers
 (one JSON object: every node's label, op, time step, shape, values, gradient, and the order
 of both passes) and a small script; it loads nothing from anywhere, so it opens from a USB
-stick in any browser. The forward pass shows the nodes appearing step by step in the order
-the network reads the sequence (each node after its inputs, time step by time step: the
-lecture's animation of "What time is it?"); the backward pass is the engine's own walk
-(`backward_steps`), one node per step, each node filled by |grad| once its gradient is
-complete. A side panel shows the current node, and the running BPTT sum for the recurrent
-weight: term_k is added when the walk has passed every use of the weight at step k, and the
-sum ends at the engine's gradient.
+stick in any browser. The forward pass shows the nodes appearing one by one in the order the
+engine made them (`forward_order`: time step by time step, the lecture's animation of "What
+time is it?"); the backward pass is the engine's own walk (`backward_steps`), one node per
+step, each node filled by |grad| once its gradient is complete. A side panel shows the
+current node, and the running BPTT sum for the recurrent weight: term_k is added when the
+walk has passed every use of the weight at step k, and the sum ends at the engine's gradient.
 """
 
-import heapq
 import json
+import operator
 import os
 import re
 
@@ -36,41 +35,15 @@ _ASSETS = os.path.dirname(os.path.abspath(__file__))
 
 
 def forward_order(root):
-    """Every node behind `root`, each after its inputs, time step by time step.
+    """Every node behind `root` in the order the forward pass made them (`Tensor.seq`).
 
-    Leaves (inputs, parameters) first, then untimed nodes as soon as their inputs exist
-    (the projection of the whole sequence), then the steps in reading order: the forward
-    direction from t = 0 up, a reverse direction from the last step down, in parallel.
+    This is the network reading its sequence as it ran: the parameters and the input (made
+    before the run), then each step's nodes in the order the cell's code computes them (a
+    bidirectional layer's forward direction, then its reverse direction; a stacked network's
+    layer 0, then layer 1). A fused layer numbers its nodes as the per-node step would, so
+    both give the same order. Each node comes after its inputs: they existed before it.
     """
-    order = GraphView(root).nodes
-    position = {node: i for i, node in enumerate(order)}
-    steps = max((n.tags["t"] for n in order if "t" in n.tags), default=0)
-
-    def rank(node):
-        t = node.tags.get("t")
-        if node.op is None or t is None:
-            return (-1, position[node])
-        if node.tags.get("direction") == "reverse":
-            t = steps - t
-        return (t, position[node])
-
-    waiting = {node: len(set(node.inputs)) for node in order}
-    readers = {node: [] for node in order}
-    for node in order:
-        for inp in set(node.inputs):
-            readers[inp].append(node)
-    heap = [(rank(n), position[n]) for n in order if waiting[n] == 0]
-    heapq.heapify(heap)
-    result = []
-    while heap:
-        _, i = heapq.heappop(heap)
-        node = order[i]
-        result.append(node)
-        for reader in sorted(readers[node], key=position.__getitem__):
-            waiting[reader] -= 1
-            if waiting[reader] == 0:
-                heapq.heappush(heap, (rank(reader), position[reader]))
-    return result
+    return sorted(GraphView(root).nodes, key=operator.attrgetter("seq"))
 
 
 def _numbers(array):

@@ -30,7 +30,7 @@ import sys
 import numpy as np
 
 from .. import versions
-from .._context import state
+from .._context import next_seq, state
 from ..groups import Group, state_refs  # noqa: F401  (state_refs: for the layers)
 from ..ops import Add, GetItem, Linear, Mul, Op
 from ..tensor import Tensor
@@ -242,7 +242,7 @@ def member_node(member, op, data, inputs, label=None):
     t = _new(Tensor)
     t._data, t._grad, t.requires_grad, t.inputs, t.op = data, None, True, inputs, op
     t.label, t.tags, t._hooks, t._edge_grads, t._group = label, state.tags, None, None, member
-    t._version, t._changed_by = 0, None
+    t._version, t._changed_by, t.seq = 0, None, next_seq()
     if op.saves_inputs:  # what versions.py checks before a backward reads them
         op.versions = tuple([x._version for x in inputs])
     return t
