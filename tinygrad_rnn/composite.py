@@ -448,16 +448,26 @@ def norm(x, p="fro", dim=None, keepdim=False):
     if not isinstance(p, (int, float)) or isinstance(p, bool):
         raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r}")
     a = x.abs()
-    if p == np.inf:
-        return amax(a, () if dim is None else dim, keepdim)
-    if p == -np.inf:
-        return amin(a, () if dim is None else dim, keepdim)
+    if p in (np.inf, -np.inf):
+        return _norm_inf(x, a, dim, keepdim, amax if p > 0 else amin)
     if p == 0:
         count = (x.data != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
         return _const(x.sum(dim, keepdim=keepdim), count)
     if p == 1:
         return a.sum(dim, keepdim=keepdim)
     return _root0((a**p).sum(dim, keepdim=keepdim), p)
+
+
+def _norm_inf(x, a, dim, keepdim, extreme):
+    """amax |x| (amin for -inf); a slice holding a nan is nan with a zero gradient (torch's
+    norm treats a nan as the max and multiplies by sign(nan) = 0), where amax alone would
+    make that slice's gradient nan."""
+    dims = () if dim is None else dim
+    nan = np.isnan(x.data)
+    if not nan.any():
+        return extreme(a, dims, keepdim)
+    hit = nan.any(axis=None if dims == () else dims, keepdims=keepdim)
+    return _where(hit, np.nan, extreme(_where(nan, 0.0, a), dims, keepdim))
 
 
 # ----- elementwise -------------------------------------------------------------------------------
@@ -475,6 +485,22 @@ def log1p(x):
 
 def expm1(x):
     return ops.Expm1.apply(x)
+
+
+def log1p_exp(x, pair=False):
+    """log(1 + e^x) (softplus), exact to the last bits at every x, never overflowing; with
+    `pair`, (log(1 + e^x), log(1 + e^-x)) sharing one tail (binary cross-entropy's two logs).
+
+    Computed as log1p(e^{-|x|}) + max(x, 0): the exponential only sees -|x| <= 0, and log1p
+    keeps e^-30 (1e-13) to full relative precision where log(1 + e^-30) would round it to
+    three digits. -|x| is a `where` taking x where x <= 0 and -x elsewhere, so at the kink
+    x = 0 the gradient is sigmoid(0) = 1/2 (abs and relu would give 0 there); the gradient
+    is sigmoid(x), exact in both tails.
+    """
+    below = x.data <= 0
+    tail = ops.Log1p.apply(ops.Exp.apply(_where(below, x, -x)))
+    up = _where(below, tail, x + tail)
+    return (up, _where(below, tail - x, tail)) if pair else up
 
 
 def sign(x):

@@ -729,7 +729,8 @@ class Mean(Op):
 
 class Max(Op):
     """z = max_i x_i over `axis`;  dz/dx_i = 1/m on the m elements equal to the max (torch's
-    max() and amax), or 1 at the given `index` only (torch's max(dim)), else 0."""
+    max() and amax), or 1 at the given `index` only (torch's max(dim)), else 0. At a nan
+    max, max() sends the gradient to the nans, amax makes it nan (torch's two rules)."""
 
     __slots__ = ("axis", "keepdims", "index", "axes", "x", "out")
     name = "max"
@@ -759,13 +760,18 @@ class Max(Op):
             np.put_along_axis(grad, self.index, g, self.axes[0])
             return (grad,)
         x, out = self.x, self.out
-        mask = (x == out) | ((x != x) & (out != out))  # a nan maximum is its own (torch)
-        # count in grad_out's dtype: an integer count would turn float32 gradients into float64
-        count = mask.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
         g = _expand_reduced(grad_out, self.axes, self.keepdims)
-        if self.axis is None:  # torch's max(): selects (an inf gradient leaves the rest 0)
+        if self.axis is None:  # torch's max(): selects; a nan maximum is its own (torch)
+            mask = (x == out) | ((x != x) & (out != out))
+            count = mask.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
             return (np.where(mask, g / count, 0.0),)
-        return (mask * (g / count),)  # torch's amax multiplies by the mask
+        # torch's amax: mask * g / count with nan equal to nothing, so a slice whose max is
+        # nan has count 0 and its gradient is nan throughout (0 * inf); count in grad_out's
+        # dtype: an integer count would turn float32 gradients into float64
+        mask = x == out
+        count = mask.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (mask * (g / count),)
 
     def params(self):
         return {"axis": self.axis} if self.axis is not None else {}

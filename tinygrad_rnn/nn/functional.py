@@ -6,7 +6,8 @@ binary_cross_entropy its own op (losses.py). Signatures are PyTorch's; `inplace=
 is refused (the graph keeps every value it computed).
 
     softplus(x)    1/beta log(1 + e^{beta x}), x itself where beta x > threshold
-    logsigmoid(x)  log(1 / (1 + e^{-x}))       both via a two-class log_softmax over [0, x]
+    logsigmoid(x)  log(1 / (1 + e^{-x})) = -softplus(-x)
+                   both log1p(e^{-|x|}) + max(x, 0): exact in the far tails, no overflow
     gelu(x)        x Phi(x) = x/2 (1 + erf(x / sqrt 2));  "tanh": x/2 (1 + tanh(sqrt(2/pi)
                    (x + 0.044715 x^3)))
     leaky_relu(x)  x if x > 0 else slope x     elu(x)  x if x > 0 else alpha (e^x - 1)
@@ -18,8 +19,9 @@ import warnings
 
 import numpy as np
 
+from ..composite import log1p_exp
 from ..ops import Erf
-from ..tensor import Tensor, concat, stack, where
+from ..tensor import Tensor, concat, where
 from .dropout import dropout
 from .linear import linear
 from .losses import (
@@ -128,24 +130,17 @@ def sigmoid(input):
     return _tensor(input).sigmoid()
 
 
-def _log_sigmoids(x):
-    """(log sigmoid(-x), log sigmoid(x)) as one two-class log_softmax over [0, x]."""
-    zero = Tensor(np.zeros(x.shape, dtype=x.dtype))
-    logp = stack([zero, x], axis=-1).log_softmax(axis=-1)
-    return logp[(Ellipsis, 0)], logp[(Ellipsis, 1)]
-
-
 def softplus(input, beta=1, threshold=20):
-    """1/beta log(1 + e^{beta x}) = -log sigmoid(-beta x) / beta; x where beta x > threshold."""
+    """1/beta log(1 + e^{beta x}); x itself where beta x > threshold (torch's switch)."""
     x = _tensor(input)
     beta = number("softplus", "beta", beta)
     threshold = number("softplus", "threshold", threshold)
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero")
     z = x * float(beta) if beta != 1 else x
-    smooth = -_log_sigmoids(z)[0]
+    smooth = log1p_exp(z)
     if beta != 1:
-        smooth = smooth * (1.0 / beta)
+        smooth = smooth / float(beta)
     linear_part = z.data > threshold
     if not linear_part.any():
         return smooth.named("softplus")
@@ -153,8 +148,8 @@ def softplus(input, beta=1, threshold=20):
 
 
 def logsigmoid(input):
-    """log sigmoid(x) = -softplus(-x), exact for large |x|."""
-    return _log_sigmoids(_tensor(input))[1].named("logsigmoid")
+    """log sigmoid(x) = -log(1 + e^{-x}), exact to full relative precision at every x."""
+    return (-log1p_exp(-_tensor(input))).named("logsigmoid")
 
 
 def gelu(input, approximate="none"):

@@ -13,7 +13,8 @@ warning: a (N, 1) input against an (N,) target is almost always a mistake).
     cross_entropy   nll_loss(log_softmax(x)), with label smoothing eps:
                     (1 - eps) nll + eps/C * sum_c -w_c log p_c; or class-probability targets
     binary_cross_entropy              -w (y log x + (1 - y) log(1 - x)), logs clamped at -100
-    binary_cross_entropy_with_logits  -w (p y log s(x) + (1 - y) log s(-x)), p = pos_weight
+    binary_cross_entropy_with_logits  -w (p y log s(x) + (1 - y) log s(-x)), p = pos_weight,
+                    as w (p y softplus(-x) + (1 - y) softplus(x))
 """
 
 import numbers
@@ -21,8 +22,9 @@ import warnings
 
 import numpy as np
 
+from ..composite import log1p_exp
 from ..ops import BinaryCrossEntropy
-from ..tensor import Tensor, stack, where
+from ..tensor import Tensor, where
 
 __all__ = [
     "binary_cross_entropy",
@@ -408,7 +410,10 @@ def binary_cross_entropy_with_logits(
 ):
     """-w (p y log sigmoid(x) + (1 - y) log sigmoid(-x)), p = pos_weight (per class, last axis).
 
-    The two log-sigmoids are a two-class log_softmax over [0, x], exact and smooth at every x.
+    -log sigmoid(x) = log(1 + e^-x) and -log sigmoid(-x) = log(1 + e^x), both from one
+    log1p(e^{-|x|}): exact to full relative precision at every x, the gradient sigmoid(x) - y
+    exact in both tails too (torch computes (1 - y) x - log sigmoid(x), which cancels to 0
+    for y = 0, x < -37, where this gives e^x).
     """
     fn = "binary_cross_entropy_with_logits"
     reduction = _reduction(size_average, reduce, reduction, fn)
@@ -418,13 +423,11 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"{fn}: Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
-    zero = Tensor(np.zeros(input.shape, dtype=input.dtype))
-    logp = stack([zero, input], axis=-1).log_softmax(axis=-1)
-    log_sig, log_sig_neg = logp[(Ellipsis, 1)], logp[(Ellipsis, 0)]
-    positive = target * log_sig
+    softplus, softplus_neg = log1p_exp(input, pair=True)
+    positive = target * softplus_neg
     if pos_weight is not None:
         positive = positive * _broadcast_to_input(fn, "pos_weight", pos_weight, input)
-    loss = -(positive + (1.0 - target) * log_sig_neg)
+    loss = positive + (1.0 - target) * softplus
     if weight is not None:
         loss = loss * _broadcast_to_input(fn, "weight", weight, input)
     return _reduce(loss, reduction)

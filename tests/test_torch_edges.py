@@ -1,0 +1,148 @@
+"""Fidelity at the edges: the far tails, nan, ties and empty tensors, against exact values
+(mpmath at 200 bits) and against torch 2.13 in float64.
+
+Each test here was a disagreement found by fuzzing; the docstring says which.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tinygrad_rnn import Tensor, nn
+
+F = nn.functional
+TAILS = np.array(
+    [-745.0, -700, -300, -100, -37, -30, -20, -1, -1e-300, 0, 1e-300, 1e-8, 1, 20, 30, 37, 100]
+    + [300, 700, 745]
+)
+
+
+def _relative(got, want):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    same = got == want
+    scale = np.where(want == 0, 1e-300, np.abs(want))
+    return float(np.where(same, 0.0, np.abs(got - want) / scale).max())
+
+
+def _grad(fn, x):
+    t = Tensor(x.copy(), requires_grad=True)
+    out = fn(t)
+    out.sum().backward()
+    return out.data, t.grad
+
+
+@pytest.fixture(scope="module")
+def exact():
+    mpmath = pytest.importorskip("mpmath")
+    mp = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
+    mp.prec = 200
+
+    def softplus(v):
+        return float(mp.log1p(mp.exp(mp.mpf(float(v)))))
+
+    def sigmoid(v):
+        return float(1 / (1 + mp.exp(-mp.mpf(float(v)))))
+
+    return softplus, sigmoid
+
+
+def test_softplus_and_logsigmoid_keep_full_relative_precision_in_the_far_tails(exact):
+    """Were a two-class log_softmax: log(1 + 1e-13) kept 3 digits of softplus(-30)."""
+    softplus, sigmoid = exact
+    value, grad = _grad(lambda x: F.softplus(x, threshold=1e9), TAILS)
+    assert _relative(value, [softplus(v) for v in TAILS]) < 1e-14
+    assert _relative(grad, [sigmoid(v) for v in TAILS]) < 1e-14
+    value, grad = _grad(F.logsigmoid, TAILS)
+    assert _relative(value, [-softplus(-v) for v in TAILS]) < 1e-14
+    assert _relative(grad, [sigmoid(-v) for v in TAILS]) < 1e-14
+    # the kink of |x| inside: the gradient at 0 is sigmoid(0) = 1/2, not abs'(0) = 0
+    assert _grad(F.softplus, np.zeros(1))[1][0] == 0.5
+
+
+@pytest.mark.parametrize("pos_weight", [None, 3.0])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.25])
+def test_bce_with_logits_is_exact_in_both_tails(exact, y, pos_weight):
+    """Was log_softmax-based: 1e-3 relative at |x| = 30, and 0 for e^-100."""
+    softplus, sigmoid = exact
+    p = 1.0 if pos_weight is None else pos_weight
+    pw = None if pos_weight is None else np.array([pos_weight])
+    value, grad = _grad(
+        lambda x: F.binary_cross_entropy_with_logits(
+            x, np.full(TAILS.shape, y), reduction="none", pos_weight=pw
+        ),
+        TAILS,
+    )
+    want = [p * y * softplus(-v) + (1 - y) * softplus(v) for v in TAILS]
+    assert _relative(value, want) < 1e-14
+    want_grad = np.array([(1 - y) * sigmoid(v) - p * y * sigmoid(-v) for v in TAILS])
+    if y in (0.0, 1.0):  # a fractional y has a root of the gradient: relative error grows there
+        assert _relative(grad, want_grad) < 1e-14
+    else:
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-15)
+
+
+torch_only = pytest.mark.torch
+
+
+@torch_only
+def test_the_tails_agree_with_torch_where_torch_is_exact():
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    cases = [
+        ("softplus", {}),
+        ("softplus", {"beta": 2.0}),
+        ("softplus", {"beta": -0.5, "threshold": 3.0}),
+        ("logsigmoid", {}),
+    ]
+    for name, kw in cases:
+        value, grad = _grad(lambda x, name=name, kw=kw: getattr(F, name)(x, **kw), TAILS)
+        t = torch.tensor(TAILS, requires_grad=True)
+        out = getattr(tf, name)(t, **kw)
+        out.sum().backward()
+        assert _relative(value, out.detach().numpy()) < 1e-14, name
+        assert _relative(grad, t.grad.numpy()) < 1e-14, name
+
+
+NAN = np.nan
+
+
+@torch_only
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[1.0, NAN, 3.0], [2.0, 2.0, 1.0]],
+        [[NAN, NAN, 1.0], [3.0, 3.0, 3.0]],
+        [[np.inf, np.inf, 1.0], [-np.inf, -np.inf, -np.inf]],
+    ],
+)
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("amax", {}),
+        ("amin", {"dim": 1}),
+        ("amax", {"dim": (0, 1), "keepdim": True}),
+        ("max", {}),
+        ("min", {"dim": 1}),
+        ("norm", {"p": float("inf"), "dim": 1}),
+        ("norm", {"p": -float("inf")}),
+        ("norm", {"p": float("inf"), "dim": 0, "keepdim": True}),
+    ],
+)
+def test_extremes_with_nan_and_inf_follow_torchs_gradient_rules(rows, name, kwargs):
+    """amax sent the gradient to the nan (max()'s rule); torch's amax makes the slice nan,
+    and its inf-norm gives the slice 0."""
+    torch = pytest.importorskip("torch")
+    x = Tensor(np.array(rows), requires_grad=True)
+    t = torch.tensor(rows, requires_grad=True)
+    out, out_t = getattr(x, name)(**kwargs), getattr(t, name)(**kwargs)
+    if isinstance(out, tuple):  # max(dim): (values, indices)
+        out, out_t = out[0], out_t[0]
+    g = np.arange(1.0, 1.0 + out.data.size).reshape(out.shape)
+    out.backward(g)
+    out_t.backward(torch.tensor(g))
+    assert out.shape == tuple(out_t.shape)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), equal_nan=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-6, equal_nan=True)
