@@ -88,9 +88,18 @@ def describe(node):
         parts.append(f"|grad|={norm_text(node.grad)}")
     if data.ndim:
         flat = data.ravel()
-        shown = ", ".join(f"{v:.4g}" for v in flat[:4])
+        shown = ", ".join(_value_text(v) for v in flat[:4])
         parts.append(f"data=[{shown}{', ...' if flat.size > 4 else ''}]")
     return f"Tensor({', '.join(parts)})"
+
+
+def _value_text(v):
+    """One element as torch prints it: True/False, integers in full, floats to 4 digits."""
+    if isinstance(v, np.bool_):
+        return str(bool(v))
+    if isinstance(v, np.integer):
+        return str(int(v))
+    return f"{v:.4g}"
 
 
 def step_text(step):

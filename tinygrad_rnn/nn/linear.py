@@ -134,8 +134,12 @@ class Embedding(Module):
         self.norm_type = float(norm_type)
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
+        # labelled by its role, as the recurrent layers' weight_ih_l0: a bare "weight" in a
+        # picture next to the head's V and the layers' weights says nothing
         if _weight is None:
-            self.weight = init.normal_(Parameter(np.empty((num_embeddings, embedding_dim))))
+            self.weight = init.normal_(
+                Parameter(np.empty((num_embeddings, embedding_dim)), label="embedding.weight")
+            )
             if padding_idx is not None:
                 self.weight.data[padding_idx] = 0.0
         else:
@@ -145,7 +149,9 @@ class Embedding(Module):
                     f"Embedding: _weight has shape {array.shape}, expected "
                     f"({num_embeddings}, {embedding_dim}) (num_embeddings, embedding_dim)"
                 )
-            self.weight = Parameter(array.astype(np.float64 if dtype is None else dtype))
+            self.weight = Parameter(
+                array.astype(np.float64 if dtype is None else dtype), label="embedding.weight"
+            )
         self.weight.requires_grad = not _freeze
         if dtype is not None:
             self.to(dtype)
@@ -197,7 +203,7 @@ class Embedding(Module):
         padding = np.broadcast_to((idx == self.padding_idx)[..., None], rows.shape)
         if not padding.any():
             return rows
-        fixed = Tensor(rows.data, label=f"weight[{self.padding_idx}] (no grad)")
+        fixed = Tensor(rows.data, label=f"{self.weight.label}[{self.padding_idx}] (no grad)")
         return where(padding, fixed, rows).named("padding_idx")
 
     def _renorm(self, rows):
