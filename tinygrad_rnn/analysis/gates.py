@@ -56,9 +56,13 @@ def gate_nodes(trained, layer=-1, direction="forward"):
     if not -layers <= layer < layers:
         raise ValueError(f"--layer must be in 0..{layers - 1}, got {layer}")
     layer %= layers
-    directions = ("forward", "reverse") if trained.config["bidirectional"] else ("forward",)
-    if direction not in directions:
-        raise ValueError(f"--direction must be one of {', '.join(directions)}, got {direction!r}")
+    if direction not in ("forward", "reverse"):
+        raise ValueError(f"--direction must be forward or reverse, got {direction!r}")
+    if direction == "reverse" and not trained.config["bidirectional"]:
+        raise ValueError(
+            "--direction reverse: the model is unidirectional (it reads forward only); "
+            "train it with --bidirectional to have a reverse direction"
+        )
     roots = list(trained.outputs)
     outputs = set(roots)
     wanted, hidden = GATES[cell], trained.config["hidden"]
