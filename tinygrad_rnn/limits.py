@@ -112,18 +112,96 @@ def lecture_size(
 
 
 def train_size(config, length):
-    """An upper bound on one training step's (or the evaluation's) memory for a train config."""
+    """An upper bound on one training step's (or the evaluation's) memory for a train config,
+    with the predicted node count of one batch's graph (`train_nodes`) when it may be large."""
     cell, hidden, layers = config["cell"], config["hidden"], config["layers"]
     dirs = 2 if config["bidirectional"] else 1
     width = max(config["embed"], 16)
     params = recurrent_params(cell, hidden, width, layers, config["bidirectional"])
     params += 2 * dirs * hidden * 256  # the head (and a decoder's), up to 256 classes
-    nodes = 20 * length * layers * dirs  # ops per step and layer (an LSTM has 16)
+    # one batch's graph: ops per step and layer (an LSTM has 16), at most k2 steps truncated
+    steps = length if config.get("k1") is None else min(length, config["k2"])
+    nodes = 20 * steps * layers * dirs
+    predicted = nodes
+    if 4 * nodes > MAX_GRAPH_NODES:  # near the limit: build the small models that say exactly
+        predicted = train_nodes(config, length)
+        nodes = max(nodes, predicted)
     width = layer_class(cell).Cell.gates * hidden * dirs
     # the training batch's graph, kept for backward; evaluation runs without a graph, holding
     # a few arrays per step
     elements = params + nodes * config["batch"] * width + 2 * length * config["eval_batch"] * width
-    return Estimate(nodes, 16 * elements + NODE_BYTES * nodes, params)
+    return Estimate(predicted, 16 * elements + NODE_BYTES * nodes, params)
+
+
+def train_nodes(config, length):
+    """The node count of one training batch's graph (the largest alive at once), predicted.
+
+    As `lecture_size`: the count does not depend on the hidden size, the embedding or the
+    batch, and is bilinear in steps T and layers L, so four builds at hidden size 1 and batch
+    1 (T in {8, 9}, L in {1, 2}) give it; a task of fixed-length data is built at its own
+    length (L in {1, 2}). Truncated BPTT (k1, k2) keeps a graph of at most k2 steps.
+    """
+    steps = length if config.get("k1") is None else min(length, config["k2"])
+    t = 8  # the builds' steps: t and t + 1 (some tasks need a few steps to be themselves)
+    n = {(s, k): _batch_graph_nodes(config, s, k) for s in (t, t + 1) for k in (1, 2)}
+    if n[t, 1] == n[t + 1, 1] and n[t, 2] == n[t + 1, 2]:
+        steps = t  # a task of fixed length: the count does not change with T
+    d = n[t + 1, 2] - n[t, 2] - n[t + 1, 1] + n[t, 1]
+    b = n[t + 1, 1] - n[t, 1] - d
+    c = n[t, 2] - n[t, 1] - t * d
+    a = n[t, 1] - t * b - c - t * d
+    layers = config["layers"]
+    return a + b * steps + c * layers + d * steps * layers
+
+
+def _batch_graph_nodes(config, steps, layers):
+    """Nodes of the loss graph of a hidden-size-1, batch-1 model of `config`'s structure."""
+    from .autograd import topo_order
+    from .task_models import Classifier, Tagger, build_model
+    from .tasks import make_task
+    from .train import loss_count, sequence_loss
+
+    options = {"path": config["text"]} if config["task"] == "text" else {}
+    try:
+        task = make_task(config["task"], length=steps, **options)
+    except ValueError:  # a task without a length option (intent, tagging, generate)
+        task = make_task(config["task"], **options)
+    model = build_model(
+        task,
+        cell=config["cell"],
+        hidden=1,
+        layers=layers,
+        bidirectional=config["bidirectional"],
+        nonlinearity=config["nonlinearity"],
+        embed=1,
+        reverse_source=config["reverse_source"],
+    )
+    batch = task.batch(1, 0)
+    if isinstance(model, (Tagger, Classifier)):
+        prediction = model.read(batch.x)[0]
+    else:
+        prediction = model(batch.x, batch.y_in)
+    loss = sequence_loss(task, prediction, batch.y, batch.mask, loss_count(task, batch))
+    return len(topo_order([loss]))
+
+
+def check_training(config, task):
+    """Refuse at once (TooLarge) a training config whose batch graph or memory is too large
+    for `task`, with the numbers and the options that make it smaller."""
+    length = getattr(task, "length", None) or 100
+    estimate = train_size(config, length)
+    if estimate.bytes > memory_limit() or estimate.nodes <= MAX_GRAPH_NODES:
+        advice = "use a smaller --hidden, --layers, --batch or --eval-batch"
+        return check(estimate, "training this model", advice)
+    steps = length if config.get("k1") is None else min(length, config["k2"])
+    k = max(1, min(100, steps * MAX_GRAPH_NODES // estimate.nodes // 2))
+    if config.get("k1") is not None:
+        advice = f"use a smaller --k2 (e.g. --k1 {min(k, config['k1'])} --k2 {k}) or --layers"
+    elif task.shape in ("N-vs-1", "N-vs-N") and not config["bidirectional"]:
+        advice = f"use a smaller --length or --layers, or truncated BPTT (e.g. --k1 {k} --k2 {k})"
+    else:
+        advice = "use a smaller --length or --layers"
+    return check(estimate, f"one training batch's graph (T = {length})", advice)
 
 
 def check(estimate, what, advice, max_nodes=MAX_GRAPH_NODES, max_bytes=None):

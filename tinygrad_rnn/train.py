@@ -205,12 +205,9 @@ class Run:
     def __init__(self, config, _restore=None, need_data=True):
         self.config = config
         self.task = _task(config, _restore, need_data)
-        length = getattr(self.task, "length", None) or 100
-        limits.check(  # before any array is made: --hidden 100000 is refused, not run out of memory
-            limits.train_size(config, length),
-            "training this model",
-            "use a smaller --hidden, --layers, --batch or --eval-batch",
-        )
+        # before any array is made: --hidden 100000 or --length 100000 is refused at once,
+        # with the numbers, instead of running out of memory or time
+        limits.check_training(config, self.task)
         nn.manual_seed(config["seed"])
         self.model = build_model(
             self.task,
