@@ -146,3 +146,21 @@ def test_extremes_with_nan_and_inf_follow_torchs_gradient_rules(rows, name, kwar
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-6, equal_nan=True)
+
+
+def test_bool_and_integer_tensors_print_their_values_as_torch():
+    """Bool tensors printed 1/0 and large integers 2e+06 (the float format)."""
+    assert "data=[True, False]" in repr(Tensor(np.array([True, False])))
+    assert "data=[False, True]" in repr(Tensor([1.0, 2.0]).gt(1.5))
+    assert "data=[1, 2000000, -3]" in repr(Tensor(np.array([1, 2_000_000, -3])))
+    assert repr(Tensor(np.array(True))).startswith("Tensor(True")
+
+
+def test_embedding_weight_is_labelled_by_its_role():
+    """Was a bare "weight", drawn next to the head's V as if it were any layer's weight."""
+    emb = nn.Embedding(5, 3, padding_idx=0)
+    assert emb.weight.label == "embedding.weight"
+    assert nn.Embedding.from_pretrained(np.ones((2, 3))).weight.label == "embedding.weight"
+    out = emb(np.array([0, 1]))
+    assert "embedding.weight[0] (no grad)" in [i.label for i in out.inputs]
+    assert [name for name, _ in emb.named_parameters()] == ["weight"]  # the state_dict key
