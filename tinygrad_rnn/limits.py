@@ -157,7 +157,7 @@ def train_nodes(config, length):
 def _batch_graph_nodes(config, steps, layers):
     """Nodes of the loss graph of a hidden-size-1, batch-1 model of `config`'s structure."""
     from .autograd import topo_order
-    from .task_models import Classifier, Tagger, build_model
+    from .tasks.models import Classifier, Tagger, build_model
     from .tasks import make_task
     from .train import loss_count, sequence_loss
 
