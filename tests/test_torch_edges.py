@@ -164,3 +164,107 @@ def test_embedding_weight_is_labelled_by_its_role():
     out = emb(np.array([0, 1]))
     assert "embedding.weight[0] (no grad)" in [i.label for i in out.inputs]
     assert [name for name, _ in emb.named_parameters()] == ["weight"]  # the state_dict key
+
+
+# ----- found by fuzzing with special values (nan, inf, 1e300, 1e-300, -0.0, ties, empties) -----
+
+
+def _both(fn, arrays, grad=True):
+    """Run `fn` on our tensors and torch's; compare values and gradients (nan where torch's)."""
+    torch = pytest.importorskip("torch")
+    ours = [Tensor(a.copy(), requires_grad=grad) for a in arrays]
+    theirs = [torch.tensor(a.copy(), requires_grad=grad) for a in arrays]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        out, out_t = fn(ours, np), fn(theirs, torch)
+        assert out.shape == tuple(out_t.shape)
+        np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-7, equal_nan=True)
+        if not grad:
+            return
+        g = np.cos(np.arange(out.data.size)).reshape(out.shape) + 0.5
+        out.backward(g)
+        out_t.backward(torch.tensor(g))
+        for a, b in zip(ours, theirs):
+            want = np.zeros(a.shape) if b.grad is None else b.grad.numpy()
+            got = np.zeros(a.shape) if a.grad is None else a.grad
+            np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-12, equal_nan=True)
+
+
+def _fn(lib):
+    return F if lib is np else __import__("torch").nn.functional
+
+
+@torch_only
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, lib: x[0].max(0)[0],
+        lambda x, lib: x[0].min(0)[0],
+        lambda x, lib: x[0].amax(0),
+        lambda x, lib: x[0].norm(float("inf"), dim=0),
+        lambda x, lib: x[0].softmax(1),
+        lambda x, lib: x[0].log_softmax(1),
+        lambda x, lib: x[0].logsumexp(1),
+    ],
+)
+def test_reductions_of_an_empty_tensor_over_a_non_empty_dim_give_empty_results(call):
+    """Were refused ("max of an empty tensor"): torch only refuses an empty reduced axis."""
+    _both(call, [np.zeros((1, 0))])
+
+
+@torch_only
+def test_an_empty_reduced_axis_is_still_refused_as_torch():
+    torch = pytest.importorskip("torch")
+    for call in (lambda x: x.max(1), lambda x: x.amax(1), lambda x: x.argmax(1)):
+        with pytest.raises(ValueError, match="dim 1 of size 0"):
+            call(Tensor(np.zeros((1, 0))))
+        with pytest.raises((RuntimeError, IndexError)):
+            call(torch.zeros((1, 0)))
+    assert Tensor(np.zeros((1, 0))).argmax(0).shape == (0,)
+
+
+SPECIAL = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e300, -1e300, 1e-300, -2.5, 0.7])
+
+
+@torch_only
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, lib: _fn(lib).huber_loss(x[0], x[1], reduction="none", delta=0.5),
+        lambda x, lib: _fn(lib).smooth_l1_loss(x[0], x[1], reduction="none", beta=0.5),
+        lambda x, lib: _fn(lib).elu(x[0], alpha=0.5),
+        lambda x, lib: x[0].rsqrt(),
+        lambda x, lib: x[0][:4:2].norm(),
+        lambda x, lib: x[0][:4:2].std(),
+        lambda x, lib: x[0].norm(3),
+    ],
+)
+def test_special_values_follow_torch(call):
+    """huber/smooth_l1 at |d| = inf gave a nan gradient (0 * inf from the unused square) and
+    at nan a 0; elu's gradient at nan was 0; rsqrt(-0.0) was inf (torch: -inf) and
+    rsqrt(-inf) 0 (nan); norm and std of a nan passed 0 to the other elements (torch: nan)."""
+    _both(call, [SPECIAL, np.roll(SPECIAL, 3) * 0.5])
+
+
+@torch_only
+@pytest.mark.parametrize("smoothing", [0.0, 0.4])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_ignored_targets_ignore_infinite_and_nan_scores(smoothing, reduction):
+    """An ignored position was multiplied by 0, and 0 * inf = nan; torch skips it."""
+    x = np.array([[np.inf, 0.0, 1.0], [np.nan, 2.0, -1.0], [0.5, -np.inf, 1.0], [0.3, 0.2, 0.1]])
+    t = np.array([7, 7, 0, 2])
+    w = np.array([0.5, 2.0, 1.0])
+
+    def call(inputs, lib):
+        target = t if lib is np else lib.tensor(t)
+        weight = w if lib is np else lib.tensor(w)
+        return _fn(lib).cross_entropy(
+            inputs[0], target, weight, ignore_index=7, reduction=reduction,
+            label_smoothing=smoothing,
+        )  # fmt: skip
+
+    _both(call, [x])
+    with np.errstate(divide="ignore"):
+        logp = np.log(np.abs(x) / 4)
+    _both(lambda i, lib: _fn(lib).nll_loss(i[0], t if lib is np else lib.tensor(t), None,
+                                           ignore_index=7, reduction=reduction), [logp])  # fmt: skip

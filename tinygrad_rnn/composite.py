@@ -314,8 +314,8 @@ def _extreme(x, dim, keepdim, axis, keepdims, op, arg):
     if isinstance(dim, tuple):  # not in torch.max: the amax of those dims
         return getattr(ops, op).apply(x, axis=dim, keepdims=keepdim)
     d = _dim(op.lower(), dim, x.ndim)
-    if x.data.size == 0:
-        raise ValueError(f"{op.lower()}: reduction over dim {dim} of an empty tensor {x.shape}")
+    if x.ndim and x.shape[d] == 0:  # torch: only an empty reduced axis has no max
+        raise ValueError(f"{op.lower()}: reduction over dim {dim} of size 0 of a tensor {x.shape}")
     if x.ndim == 0:
         index = np.zeros((), dtype=np.int64)
     else:
@@ -348,11 +348,13 @@ def amin(x, dim=(), keepdim=False):
 
 
 def _arg(x, dim, keepdim, fn, name):
-    if x.data.size == 0:
-        raise ValueError(f"{name}: of an empty tensor {x.shape}")
     if dim is None:
+        if x.data.size == 0:
+            raise ValueError(f"{name}: of an empty tensor {x.shape}")
         return _leaf(np.asarray(fn(x.data), dtype=np.int64))
     d = _dim(name, dim, x.ndim)
+    if x.ndim and x.shape[d] == 0:
+        raise ValueError(f"{name}: over dim {dim} of size 0 of a tensor {x.shape}")
     if x.ndim == 0:
         return _leaf(np.zeros((), dtype=np.int64))
     return _leaf(fn(x.data, axis=d, keepdims=bool(keepdim)).astype(np.int64))
@@ -428,7 +430,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 def _sqrt0(v, select=True):
     """sqrt with a zero gradient at 0 (torch's norm and std): where(v > 0, sqrt(v'), 0), the 0
     (nan where v is nan) a constant hung on v, so even an infinite gradient stops there."""
-    positive = v.data > 0
+    positive = ~(v.data <= 0)  # nan too: its gradient is nan, as torch's
     safe = _where(positive, v, 1.0).sqrt()
     # torch's std selects 0 there; its 2-norm multiplies by 0 (an infinite gradient gives nan)
     return _where(positive, safe, _const(v, v.data * 0.0) if select else v * 0.0)
@@ -436,7 +438,7 @@ def _sqrt0(v, select=True):
 
 def _root0(v, p):
     """v ** (1/p) with a zero gradient at 0, as `_sqrt0`."""
-    positive = v.data > 0
+    positive = ~(v.data <= 0)  # nan too (a nan gradient, as torch)
     return _where(positive, _where(positive, v, 1.0) ** (1.0 / p), _const(v, v.data * 0.0))
 
 
@@ -513,7 +515,8 @@ def reciprocal(x):
 
 
 def rsqrt(x):
-    return x**-0.5
+    """1 / sqrt(x), as torch: -inf at -0.0 and nan at -inf (x ** -0.5 gives inf and 0)."""
+    return 1.0 / x.sqrt()
 
 
 def square(x):

@@ -741,10 +741,11 @@ class Max(Op):
         self.axis, self.keepdims, self.index = axis, keepdims, index
 
     def forward(self, x):
-        if x.size == 0:
-            raise ValueError(f"{self.name} of an empty tensor")
         self.x = x
         self.axes = _normalise_axis(self.axis, x.ndim)
+        empty = [a for a in self.axes if x.shape[a] == 0]
+        if empty:  # torch: only a reduced axis of size 0 has no max; (1, 0).amax(0) is ()
+            raise ValueError(f"reduction over dim {empty[0]} of size 0 of a tensor {x.shape}")
         if self.index is None:
             self.out = self.reduce(x, axis=self.axes, keepdims=True)
         else:  # one axis; `index` (keepdims shape) holds the argmax / argmin along it
@@ -885,6 +886,9 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:  # nothing to normalise (torch returns the empty tensor)
+            self.out = x.copy()
+            return self.out
         shifted = x - np.max(x, axis=self.axis, keepdims=True)
         self.out = shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
         return self.out
@@ -909,6 +913,9 @@ class Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:
+            self.out = x.copy()
+            return self.out
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
         self.out = e / np.sum(e, axis=self.axis, keepdims=True)
         return self.out

@@ -178,7 +178,8 @@ def elu(input, alpha=1.0, inplace=False):
     _no_inplace("elu", inplace)
     x = _tensor(input)
     negative = (x.clip(max=0.0).exp() - 1.0) * number("elu", "alpha", alpha)
-    return where(x.data > 0, x, negative).named("elu")
+    # nan takes the x branch: its gradient passes (torch's rule is x <= 0 ? alpha e^x : 1)
+    return where(~(x.data <= 0), x, negative).named("elu")
 
 
 def silu(input, inplace=False):

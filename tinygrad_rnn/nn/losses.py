@@ -186,7 +186,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     size = d.abs()
     if beta == 0:
         return _reduce(size, reduction)
-    loss = where(size.data < beta, d * d * (0.5 / beta), size - 0.5 * beta)
+    small = ~(size.data >= beta)  # nan counts as small: its gradient is nan, as torch's
+    near = where(small, d, 0.0)  # the square sees 0 elsewhere: no 0 * inf = nan from d = inf
+    loss = where(small, near * near * (0.5 / beta), size - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -199,7 +201,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     input, target = _pair(input, target, "huber_loss")
     d = input - target
     size = d.abs()
-    loss = where(size.data < delta, d * d * 0.5, (size - 0.5 * delta) * delta)
+    small = ~(size.data >= delta)  # nan counts as small (a nan gradient), as in smooth_l1
+    near = where(small, d, 0.0)
+    loss = where(small, near * near * 0.5, (size - 0.5 * delta) * delta)
     return _weighted(loss, weight, input, reduction, "huber_loss", False)
 
 
@@ -265,6 +269,15 @@ def _pick(input, t):
     return input[index]
 
 
+def _ignored_as_zero(values, valid):
+    """`values` with the ignored positions selected away when they are not finite: torch
+    skips them, where a weight of 0 would make 0 * inf = nan (finite ones keep the graph
+    as it was: 0 * x is 0 already)."""
+    if np.isfinite(values.data[~valid]).all():
+        return values
+    return where(valid, values, 0.0)
+
+
 def _weighted_mean(total, denominator):
     """total / denominator; all targets ignored (0/0) gives nan with zero gradient, as torch."""
     if denominator == 0:
@@ -297,7 +310,8 @@ def _nll(input, target, weight, ignore_index, reduction, fn, size_average=None, 
     if w is None and valid.all():
         losses = -_pick(input, t)  # no weights to apply: the graph stays -x[n, t_n]
     else:
-        losses = -(_pick(input, t) * Tensor(w_t.astype(input.dtype), label="weight[target]"))
+        picked = _ignored_as_zero(_pick(input, t), valid)
+        losses = -(picked * Tensor(w_t.astype(input.dtype), label="weight[target]"))
     if reduction == "none":
         return losses
     if reduction == "sum":
@@ -340,7 +354,7 @@ def cross_entropy(
     shape = [1] * input.ndim
     shape[axis] = n_classes
     scaled = logp if w is None else logp * Tensor(w.reshape(shape).astype(input.dtype))
-    smooth = -scaled.sum(axis=axis) * Tensor(valid.astype(input.dtype))
+    smooth = -_ignored_as_zero(scaled.sum(axis=axis), valid) * Tensor(valid.astype(input.dtype))
     if reduction == "none":
         smooth_r = smooth
     elif reduction == "sum":
