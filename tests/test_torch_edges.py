@@ -266,5 +266,9 @@ def test_ignored_targets_ignore_infinite_and_nan_scores(smoothing, reduction):
     _both(call, [x])
     with np.errstate(divide="ignore"):
         logp = np.log(np.abs(x) / 4)
-    _both(lambda i, lib: _fn(lib).nll_loss(i[0], t if lib is np else lib.tensor(t), None,
-                                           ignore_index=7, reduction=reduction), [logp])  # fmt: skip
+
+    def nll(inputs, lib):
+        target = t if lib is np else lib.tensor(t)
+        return _fn(lib).nll_loss(inputs[0], target, ignore_index=7, reduction=reduction)
+
+    _both(nll, [logp])

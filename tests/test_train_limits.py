@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from cli import main
 from tinygrad_rnn import limits, topo_order
-from tinygrad_rnn.tasks.models import Classifier, Tagger, build_model
 from tinygrad_rnn.tasks import make_task
+from tinygrad_rnn.tasks.models import Classifier, Tagger, build_model
 from tinygrad_rnn.train import loss_count, make_config, sequence_loss
 
 

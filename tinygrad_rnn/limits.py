@@ -157,8 +157,8 @@ def train_nodes(config, length):
 def _batch_graph_nodes(config, steps, layers):
     """Nodes of the loss graph of a hidden-size-1, batch-1 model of `config`'s structure."""
     from .autograd import topo_order
-    from .tasks.models import Classifier, Tagger, build_model
     from .tasks import make_task
+    from .tasks.models import Classifier, Tagger, build_model
     from .train import loss_count, sequence_loss
 
     options = {"path": config["text"]} if config["task"] == "text" else {}
