@@ -1,5 +1,6 @@
 """step --html: the page's data (both passes, the BPTT sum) and the page itself in Chromium."""
 
+import importlib
 import json
 import os
 import re
@@ -19,6 +20,8 @@ from tinygrad_rnn.nn import fused
 from viz.graph import GraphView
 from viz.html import forward_order, page, page_data
 from viz.render import RenderError, find_engine
+
+render = importlib.import_module("viz.render")  # the module (viz.render is also a function)
 
 
 def has_engine():
@@ -308,6 +311,68 @@ def test_step_gif_writes_one_frame_per_time_step(tmp_path):
         groups += t != last
         last = t
     assert frames == groups + 1
+
+
+@needs_engine
+def test_step_gif_lays_out_once_and_draws_every_frame_at_the_same_places(tmp_path, monkeypatch):
+    pytest.importorskip("PIL")
+    import io
+
+    from PIL import Image, ImageSequence
+
+    from viz import gif
+
+    laid, drawn = [], []
+    real_positions, real_layout = gif.positions, render._layout
+
+    def positions(dot):
+        laid.append(real_positions(dot))
+        return laid[-1]
+
+    def layout(source, format, engine, pinned=False):
+        data = real_layout(source, format, engine, pinned)
+        if pinned:
+            dpi = float(re.search(r'dpi="([^"]+)"', source).group(1))
+            drawn.append((re.findall(r'\b(?:pos|bb|width|height)="[^"]*"', source), data, dpi))
+        return data
+
+    monkeypatch.setattr(gif, "positions", positions)
+    monkeypatch.setattr(render, "_layout", layout)
+    run = lecture.build("lstm", steps=2)
+    path = tmp_path / "walk.gif"
+    frames = gif.write_gif(run.loss, path, per="step", notation="lecture")
+    assert len(laid) == 1 and len(drawn) == frames > 2
+    places = {tuple(geometry) for geometry, _, _ in drawn}
+    assert len(places) == 1 and len(next(iter(places))) > 50  # every frame, the same places
+    images = [Image.open(io.BytesIO(png)).convert("RGB") for _, png, _ in drawn]
+    assert len({im.size for im in images}) == 1  # the same canvas: nothing padded or rescaled
+    assert len({dpi for _, _, dpi in drawn}) == 1
+    # the legend never changes: its pixels are the same in every frame
+    (legend,) = [o for o in laid[0]["objects"] if o["name"] == "legend"]
+    scale, top = drawn[0][2] / 72, float(laid[0]["bb"].split(",")[3])
+    x, y = (float(v) for v in legend["pos"].split(","))
+    w, h = float(legend["width"]) * 36, float(legend["height"]) * 36  # half, in points
+    box = [round((v + 4) * scale) for v in (x - w, top - y - h, x + w, top - y + h)]
+    box = (box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3)
+    crops = {im.crop(box).tobytes() for im in images}
+    assert len(crops) == 1 and len(set(images[0].crop(box).getdata())) > 2  # text is there
+    sizes = {im.size for im in images}
+    with Image.open(path) as im:
+        assert {f.size for f in ImageSequence.Iterator(im)} == sizes
+        assert max(im.size) <= gif.FRAME_PIXELS
+
+
+@needs_engine
+def test_drawing_at_a_layout_refuses_another_graph():
+    a = 'digraph {\n  a [label="a -> b"];\n  a -> b [color=red];\n  b -> c;\n}'
+    placed = render.positions(a)
+    pinned = render.pin(a, placed)
+    assert {f'pos="{o["pos"]}"' for o in placed["objects"]} <= set(
+        re.findall(r'pos="[^"]*"', pinned)
+    )
+    assert render.draw_at(a, placed, "svg").startswith(b"<?xml")
+    with pytest.raises(RenderError, match="the layout has 2 edges, this graph 1"):
+        render.pin("digraph {\n  a -> b;\n}", placed)
 
 
 def test_step_gif_and_html_refuse_bad_options(tmp_path):

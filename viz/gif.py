@@ -3,9 +3,10 @@
     write_gif(run.loss, "walk.gif", per="step")
 
 Each frame is `viz.frames.step_frame`'s picture (done nodes filled by |grad|, the rest
-grey, the current node outlined in blue) laid out by Graphviz as PNG; Pillow (imported
-here only) pads them to one size and writes the animation. The first frame is the graph
-before the walk, the last one the finished pass, held longer.
+grey, the current node outlined in blue). Graphviz lays out the finished pass once and
+draws every frame at those positions, so no node moves between frames and every frame has
+the same size and scale; Pillow (imported here only) writes the animation. The first frame
+is the graph before the walk, the last one the finished pass, held longer.
 """
 
 import io
@@ -16,7 +17,7 @@ from . import colors
 from .dot import namer
 from .frames import step_frame
 from .graph import GraphView
-from .render import _write_atomic, layout
+from .render import _write_atomic, draw_at, positions
 
 PER = ("node", "step")
 MAX_FRAMES = 120
@@ -63,10 +64,13 @@ def write_gif(root, path, per="node", frame_ms=None, max_frames=MAX_FRAMES, **op
     from PIL import Image  # optional dependency, only for animations
 
     dots = walk_frames(root, per=per, max_frames=max_frames, **options)
-    size = f"{FRAME_PIXELS / 96:.4g},{FRAME_PIXELS / 96:.4g}"
+    # one layout for all frames: the finished pass's, where every label is at its longest;
+    # the scale that fits it in FRAME_PIXELS (with Graphviz's 4-point pad on each side)
+    placed = positions(dots[-1])
+    _, _, width, height = (float(v) for v in placed["bb"].split(","))
+    dpi = {"dpi": f"{min(96.0, FRAME_PIXELS * 72 / (max(width, height) + 8)):.4g}"}
     images = [
-        Image.open(io.BytesIO(layout(dot, "png", attrs={"size": size}))).convert("RGB")
-        for dot in dots
+        Image.open(io.BytesIO(draw_at(dot, placed, "png", dpi))).convert("RGB") for dot in dots
     ]
     width = max(im.width for im in images)
     height = max(im.height for im in images)

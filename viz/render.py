@@ -109,13 +109,17 @@ def layout(dot_source, format="svg", attrs=None):
     return data
 
 
-def _layout(dot_source, format, engine):
+def _layout(dot_source, format, engine, pinned=False):
+    """Graphviz's output; `pinned`: draw at the positions the source gives (neato -n2)."""
     import graphviz  # heavy optional import, only when something is drawn
     from graphviz.backend import dot_command
 
     dot_command.DOT_BINARY = engine.path
+    data = dot_source.encode("utf-8")
     try:
-        return graphviz.pipe("dot", format, dot_source.encode("utf-8"), quiet=True)
+        if pinned:
+            return graphviz.pipe("neato", format, data, neato_no_op=2, quiet=True)
+        return graphviz.pipe("dot", format, data, quiet=True)
     except graphviz.ExecutableNotFound:
         raise RenderError(f"layout engine {engine.path} cannot be run; {_NO_ENGINE}") from None
     except graphviz.CalledProcessError as exc:
@@ -246,6 +250,66 @@ def render(dot_source, path, format=None, dpi=None, max_pixels=DEFAULT_MAX_PIXEL
         result.natural = (round(width * scale), round(height * scale))
         result.shrunk = max(result.natural) > max(result.size) * 1.02 + 2
     return result
+
+
+# ----- one layout, many drawings: the frames of an animation keep every node in place --------
+
+_ID = r'(?:[A-Za-z_]\w*|"(?:[^"\\]|\\.)*")'
+_EDGE = re.compile(rf"^(\s*{_ID} -> {_ID}(?: \[.*\])?);$", re.M)  # one per line, as to_dot
+_KEEP = {"node": ("pos", "width", "height", "xlp"), "cluster": ("bb", "lp")}
+_KEEP["edge"] = ("pos", "lp", "xlp", "head_lp", "tail_lp")
+
+
+def positions(dot_source):
+    """Lay `dot_source` out once: Graphviz's json (where each node, cluster and edge goes,
+    in points), with the time steps left to right as `render` makes them."""
+    data, _, _ = _layout_in_time_order(dot_source, "json", find_engine(), {})
+    return json.loads(data)
+
+
+def draw_at(dot_source, placed, format="png", attrs=None):
+    """Draw `dot_source` with every node, cluster and edge where `placed` (a `positions`
+    result) has it, without laying it out again: Graphviz only draws (neato -n2).
+
+    `dot_source` must be the same graph as the one laid out (the same nodes, clusters and
+    edge statements in the same order, one edge per line); labels, colours and the title
+    may differ. `attrs` are default graph attributes (`dpi`).
+    """
+    return _layout(pin(dot_source, placed, attrs), format, find_engine(), pinned=True)
+
+
+def pin(dot_source, placed, attrs=None):
+    """`dot_source` with the geometry of `placed` written into it: each edge statement gets
+    its route, and statements added at the end place every node and cluster (a later
+    attribute overrides an earlier one)."""
+    edges = placed.get("edges", [])
+    found = len(_EDGE.findall(dot_source))
+    if found != len(edges):
+        raise RenderError(
+            f"cannot draw at a layout of another graph: the layout has {len(edges)} edges, "
+            f"this graph {found}"
+        )
+    routes = iter(edges)
+
+    def geometry(item, kind):
+        return ", ".join(f"{k}={_quote(item[k])}" for k in _KEEP[kind] if k in item)
+
+    text = _EDGE.sub(lambda m: f"{m.group(1)} [{geometry(next(routes), 'edge')}];", dot_source)
+    places = []
+    for item in placed.get("objects", ()):
+        name = _quote(item["name"])
+        if "nodes" not in item:
+            places.append(f"  {name} [{geometry(item, 'node')}];")
+        elif "bb" in item:  # a cluster
+            places.append(f"  subgraph {name} {{ graph [{geometry(item, 'cluster')}]; }}")
+    end = text.rstrip().rfind("}")
+    text = text[:end] + "\n".join(places) + "\n" + text[end:]
+    # the title is placed by Graphviz in each drawing (it may differ); the rest is fixed
+    return _with_defaults(text, {**(attrs or {}), "bb": placed["bb"]})
+
+
+def _quote(value):
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class Picture:
