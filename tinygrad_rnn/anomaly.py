@@ -10,8 +10,8 @@ import contextlib
 
 import numpy as np
 
-from ._context import state
 from .display import quoted, where
+from .modes import state
 
 SUM = "the sum of its consumers' (finite) gradients"  # what the walk checks at each node
 

@@ -12,10 +12,10 @@ Anomaly checks live in `anomaly.py`, the words printed in `display.py`.
 import numpy as np
 
 from . import anomaly, groups, versions
-from ._context import enable_grad, no_grad, scope, state  # noqa: F401  (the modes, re-exported)
 from .anomaly import detect_anomaly  # noqa: F401  (re-exported: tinygrad_rnn.detect_anomaly)
 from .arguments import paired_outputs, tensor_list
 from .display import describe, format_tags, quoted, step_text  # noqa: F401  (public names)
+from .modes import enable_grad, no_grad, scope, state  # noqa: F401  (the modes, re-exported)
 from .ops import SliceGrad, dense_grad
 from .tensor import Tensor
 

@@ -39,7 +39,7 @@ import inspect
 
 import numpy as np
 
-from ._context import state
+from .modes import state
 from .ops import Op
 from .tensor import Tensor
 

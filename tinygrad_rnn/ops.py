@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 
-from ._context import state
 from .anomaly import AnomalyError, check_forward  # noqa: F401  (AnomalyError: an old home)
+from .modes import state
 
 
 class Op:

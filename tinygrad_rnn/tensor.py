@@ -15,8 +15,8 @@ import numpy as np
 from . import composite as _c
 from . import ops as _ops
 from . import versions as _v
-from ._context import next_seq, state
 from .display import describe
+from .modes import next_seq, state
 
 _FLOAT_KINDS = "fc"
 

@@ -12,8 +12,8 @@ import contextlib
 
 import numpy as np
 
-from ._context import state
 from .display import quoted, where
+from .modes import state
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ declared as class attributes, which the rest of the library reads instead of the
 
 import numpy as np
 
-from .._context import state as _state
+from ..modes import state as _state
 from ..tensor import Tensor
 from . import fused_layers, init
 from .linear import linear

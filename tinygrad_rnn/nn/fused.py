@@ -30,8 +30,8 @@ import sys
 import numpy as np
 
 from .. import versions
-from .._context import next_seq, state
 from ..groups import Group, state_refs  # noqa: F401  (state_refs: for the layers)
+from ..modes import next_seq, state
 from ..ops import Add, GetItem, Linear, Mul, Op
 from ..tensor import Tensor
 

@@ -32,7 +32,7 @@ Tokens are time-major `(S, B)` like the layers and `tinygrad_rnn.tasks` (with
 
 import numpy as np
 
-from .. import _context
+from .. import modes
 from ..autograd import no_grad, scope
 from ..tensor import Tensor, concat, stack, where
 from .linear import Embedding, Linear, linear
@@ -86,7 +86,7 @@ def stacked_step(rnn, x, states, t, keep=None):
     Call it inside `scope(t=t, ...)`: each layer adds its own `layer` tag.
     """
     Cell = rnn.Cell
-    decoder = _context.state.tags.get("role") == "decoder"
+    decoder = modes.state.tags.get("role") == "decoder"
     new_states = []
     for layer, state in enumerate(states):
         w_ih, w_hh, b_ih, b_hh = rnn.layer_parameters(layer, 0)
