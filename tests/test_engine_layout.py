@@ -1,6 +1,7 @@
 """The core stays readable: sizes from DESIGN §1 and no module-level import cycle."""
 
 import ast
+import functools
 import importlib
 import os
 from pathlib import Path
@@ -165,11 +166,16 @@ def test_engine_layout_project_imports_moved_modules_from_their_new_place():
     old_paths = {old for old, _ in MOVED}
     found = []
     for path, package in project_files():
-        for stmt in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for stmt in ast.walk(parsed(path)):
             if path.name == "__init__.py" and package == "tinygrad_rnn":
                 continue  # the package re-exports `bptt` under its public name on purpose
             found += [(str(path), t) for t in imported_names(stmt, package) if t in old_paths]
     assert not found
+
+
+@functools.cache
+def parsed(path):
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def project_files():
@@ -234,3 +240,41 @@ def test_engine_layout_default_text_ships_inside_the_package():
 
     path = default_text_path()
     assert path.is_file() and path.parent.name == "data" and path.parent.parent.name == PACKAGE_NAME
+
+
+def private_imports(stmt, package):
+    """What an import statement takes that is private to another module: `from .clip import
+    _name`, `from .. import _context`, `import viz._x` (dunder names such as __version__ are
+    public)."""
+    private = lambda name: name.startswith("_") and not name.endswith("__")
+    reached = imported_names(stmt, package)
+    if isinstance(stmt, ast.ImportFrom):
+        reached = reached[:1] + [a.name for a in stmt.names]
+    return [n for n in reached if any(private(part) for part in n.split("."))]
+
+
+def test_engine_layout_no_private_name_is_imported_across_modules():
+    found = []
+    for path, package in project_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for stmt in ast.walk(tree):
+            found += [
+                f"{path.relative_to(ROOT)}:{stmt.lineno} {name}"
+                for name in private_imports(stmt, package)
+            ]
+    # shared helpers are public in the module that owns them (display.param_name,
+    # tasks.base.check_length, files.write_atomic, viz.plots.pyplot...)
+    assert not found, "private names imported across modules:\n" + "\n".join(found)
+
+
+def test_engine_layout_private_import_finder_sees_each_form():
+    forms = {
+        "from .clip import _name": ["_name"],
+        "from .. import _context": ["_context"],
+        "from ._context import state": ["tinygrad_rnn._context"],
+        "import viz._x": ["viz._x"],
+        "from . import __version__": [],
+        "from .modes import state as _state": [],
+    }
+    for code, expected in forms.items():
+        assert private_imports(ast.parse(code).body[0], "tinygrad_rnn") == expected, code

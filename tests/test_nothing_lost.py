@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cli import main
 from tinygrad_rnn import Tensor, gradcheck, nn, optim
 from tinygrad_rnn.checkpoint import CheckpointError, load_checkpoint
+from tinygrad_rnn.files import write_atomic
 from tinygrad_rnn.train import Run, make_config
 
 SMALL = ["--task", "sine", "--length", "6", "--hidden", "4", "--batch", "4", "--eval-batch", "8"]
@@ -146,6 +147,22 @@ def test_checkpoint_files_respect_the_umask(tmp_path, umask):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_write_atomic_leaves_the_old_file_whole_when_the_write_fails(tmp_path, monkeypatch):
+    path = tmp_path / "deep" / "picture.svg"
+    assert write_atomic(str(path), "<svg>é</svg>") == str(path)  # folders made, str as UTF-8
+    assert path.read_bytes() == "<svg>é</svg>".encode()
+    write_atomic(str(path), b"new", fsync=True)
+    assert path.read_bytes() == b"new"
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(str(path), b"half")
+    assert path.read_bytes() == b"new" and os.listdir(path.parent) == ["picture.svg"]
 
 
 def test_sample_needs_only_the_checkpoint(tmp_path):

@@ -9,20 +9,21 @@ Layout (every entry an array; nothing is pickled, so loading runs no code):
 
 Writes are atomic: the file is written next to its destination under a temporary name
 (with the mode the umask gives a new file), flushed to disk, then renamed over the
-destination (`os.replace`), so a crash or a full disk leaves the previous checkpoint whole
+destination (`files.write_atomic`), so a crash or a full disk leaves the previous checkpoint whole
 and no temporary file behind. Weights or optimizer state that are not finite are never
 written: a diverged run cannot overwrite a good checkpoint. Loading checks everything
 (every field, dtype, shape and number) before it changes anything, and raises
 `CheckpointError` with one line saying what does not fit.
 """
 
+import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .files import write_atomic
 
 FORMAT = "tinygrad_rnn checkpoint"
 VERSION = 1
@@ -75,22 +76,9 @@ def save_checkpoint(path, model, optimizer, config, step, extra=None):
         "extra": extra or {},
     }
     arrays["meta"] = np.array(json.dumps(meta))
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            # a file object, not a name: np.savez would append ".npz" to a name
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()  # a file object, not a name: np.savez would append ".npz" to a name
+    np.savez(buffer, **arrays)
+    write_atomic(path, buffer.getvalue(), fsync=True)
     return path
 
 

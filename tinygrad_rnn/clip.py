@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .display import param_name
 from .tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -23,12 +24,8 @@ def _named(params):
         if isinstance(item, tuple):
             out.append((str(item[0]), item[1]))
         else:
-            out.append((_name(item, k), item))
+            out.append((param_name(item, k), item))
     return out
-
-
-def _name(p, k):
-    return f"'{p.label}'" if p.label else f"#{k} {tuple(p.shape)}"
 
 
 def _number(where, name, value):

@@ -46,6 +46,11 @@ def quoted(node):
     return f"<leaf {tuple(node.shape)}>"
 
 
+def param_name(p, k):
+    """How a parameter is named in a message: its label in quotes, or its index k and shape."""
+    return f"'{p.label}'" if p.label else f"#{k} {tuple(p.shape)}"
+
+
 def where(node):
     """`'h_2' (t=2, layer 1)`: the node and the scope it was built in."""
     tags = format_tags(node.tags)

@@ -28,7 +28,8 @@ import math
 import numpy as np
 
 from .autograd import enable_grad
-from .clip import _name, clip_grad_norm_, clip_grad_value_
+from .clip import clip_grad_norm_, clip_grad_value_
+from .display import param_name
 from .tensor import Tensor
 from .versions import changing
 
@@ -80,7 +81,7 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf tensor")
             if p in seen:
                 raise ValueError(
-                    f"{type(self).__name__}: parameter {_name(p, k)} appears more than once"
+                    f"{type(self).__name__}: parameter {param_name(p, k)} appears more than once"
                 )
             seen.add(p)
         unknown = set(group) - set(self.defaults) - {"params", "param_names"}

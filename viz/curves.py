@@ -7,14 +7,14 @@ task's baseline dashed (when the run was logged with --eval-every); the global g
 norm on a log scale (Pascanu et al.'s picture), clipped steps marked with an x.
 """
 
-from .plots import _pyplot, save
+from .plots import pyplot, save
 
 __all__ = ["training_figure"]
 
 
 def training_figure(logs, path, title=None):
     """Draw `logs` (RunLog objects) into `path`; returns the path."""
-    plt = _pyplot()
+    plt = pyplot()
     with_eval = any(log.eval for log in logs)
     panels = 3 if with_eval else 2
     fig, axes = plt.subplots(

@@ -12,12 +12,13 @@ is the graph before the walk, the last one the finished pass, held longer.
 import io
 
 from tinygrad_rnn.analysis.debugger import Session
+from tinygrad_rnn.files import write_atomic
 
 from . import colors
 from .dot import namer
 from .frames import step_frame
 from .graph import GraphView
-from .render import _write_atomic, draw_at, positions
+from .render import draw_at, positions
 
 PER = ("node", "step")
 MAX_FRAMES = 120
@@ -93,5 +94,5 @@ def write_gif(root, path, per="node", frame_ms=None, max_frames=MAX_FRAMES, **op
         loop=0,
         optimize=False,
     )
-    _write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return len(frames)

@@ -9,7 +9,7 @@ lighter means smaller; an exact zero (an output that cannot see a later input) i
 
 import numpy as np
 
-from .plots import PlotError, _pyplot, save
+from .plots import PlotError, pyplot, save
 
 __all__ = ["connectivity_figure", "gates_figure"]
 
@@ -41,7 +41,7 @@ def _ticks(ax, labels, axis="x"):
 
 def connectivity_figure(results, path, titles=None):
     """One heatmap per `Connectivity` side by side, on one shared log colour scale."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.colors import LogNorm
 
     positive = np.concatenate([r.matrix[r.matrix > 0] for r in results] + [np.zeros(0)])
@@ -83,7 +83,7 @@ def connectivity_figure(results, path, titles=None):
 
 def gates_figure(gates, path):
     """One unit x time panel per table of a `Gates`, the tokens under the last panel."""
-    plt = _pyplot()
+    plt = pyplot()
     names = list(gates.tables)
     units, steps = gates.tables[names[0]].shape
     width = max(6.0, min(18.0, 0.3 * steps + 2.5))

@@ -22,11 +22,12 @@ import numpy as np
 
 from tinygrad_rnn.analysis.bptt import step_terms
 from tinygrad_rnn.autograd import backward_steps, topo_order
+from tinygrad_rnn.files import write_atomic
 
 from . import colors
 from .dot import namer, to_dot
 from .graph import GraphView
-from .render import _write_atomic, layout
+from .render import layout
 from .scene import Scene
 
 ENTRIES = 16  # tensors with at most this many elements show every entry
@@ -257,5 +258,5 @@ def page(
 
 def write_page(root, path, **options):
     """Write `page(root, **options)` to `path` atomically; returns `path`."""
-    _write_atomic(path, page(root, **options).encode("utf-8"))
+    write_atomic(path, page(root, **options).encode("utf-8"))
     return path

@@ -5,6 +5,8 @@ matplotlib is imported inside the function that draws, so `import viz` never nee
 
 import os
 
+from tinygrad_rnn.files import write_atomic
+
 NO_MATPLOTLIB = (
     "--plot needs matplotlib: pip install 'tinygrad-rnn[plot]' (or pip install matplotlib)"
 )
@@ -14,7 +16,8 @@ class PlotError(RuntimeError):
     """A figure could not be drawn; the message is one line saying what to do."""
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend; PlotError says how to install it."""
     try:
         import matplotlib
     except ImportError:
@@ -44,7 +47,7 @@ def jacobian_decay(series, path, title=None):
     left out (a log axis cannot show them). Writes `path` (png, svg or pdf by its suffix)
     and returns it.
     """
-    plt = _pyplot()
+    plt = pyplot()
     with_inputs = any(len(s) > 4 and s[4] is not None for s in series)
     fig, axes = plt.subplots(1, 2 if with_inputs else 1, figsize=(12 if with_inputs else 7, 4.5))
     ax = axes[0] if with_inputs else axes
@@ -97,8 +100,6 @@ def save(fig, path):
     """Write `fig` to `path` (png, svg or pdf by its suffix), or a PlotError naming the folder."""
     import io
 
-    from .render import _write_atomic
-
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise PlotError(f"cannot write {path}: the folder {folder} does not exist")
@@ -106,5 +107,5 @@ def save(fig, path):
     buffer = io.BytesIO()
     fig.savefig(buffer, format=kind)
     # drawn in memory first: a failure leaves an earlier file whole, never half written
-    _write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return path

@@ -17,7 +17,8 @@ import shutil
 import struct
 import sys
 import sysconfig
-import tempfile
+
+from tinygrad_rnn.files import write_atomic
 
 FORMATS = ("svg", "png", "pdf", "dot")
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -133,25 +134,6 @@ def _first_line(stderr):
     return lines[0] if lines else "failed without a message"
 
 
-def _write_atomic(path, data):
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".")
-    try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 # A 100-step LSTM drawn op by op is 45,000 px wide at 96 dpi; beyond this, use svg.
 DEFAULT_MAX_PIXELS = 16000
 
@@ -222,7 +204,7 @@ def render(dot_source, path, format=None, dpi=None, max_pixels=DEFAULT_MAX_PIXEL
     """
     format = format_for(path, format)
     if format == "dot":
-        _write_atomic(path, dot_source.encode("utf-8"))
+        write_atomic(path, dot_source.encode("utf-8"))
         return Rendered(path)
     engine = find_engine()
     if format == "pdf" and not engine.system:
@@ -239,7 +221,7 @@ def render(dot_source, path, format=None, dpi=None, max_pixels=DEFAULT_MAX_PIXEL
             inches = max_pixels / (96 if dpi is None else dpi)
             attrs["size"] = f"{inches:.4g},{inches:.4g}"
     data, layout, in_order = _layout_in_time_order(dot_source, format, engine, attrs)
-    _write_atomic(path, data)
+    write_atomic(path, data)
     result = Rendered(path)
     result.in_time_order = in_order
     if format == "png" and layout is not None and data[:8] == b"\x89PNG\r\n\x1a\n":

@@ -12,10 +12,11 @@ import re
 import tempfile
 
 from tinygrad_rnn import topo_order
+from tinygrad_rnn.files import write_atomic
 
 from . import colors
 from .dot import to_dot
-from .render import RenderError, _write_atomic, render
+from .render import RenderError, render
 
 _SIZE = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"', re.S)
 GAP = 24.0  # points (svg) or pixels (png) between the two drawings
@@ -50,7 +51,7 @@ def side_by_side(left, right, path, titles=("left", "right"), **options):
             render(to_dot(root, title=title, **options), half)
             halves.append(half)
         data = _join_svg(halves) if suffix == ".svg" else _join_png(halves)
-    _write_atomic(path, data)
+    write_atomic(path, data)
     return path
 
 

@@ -7,8 +7,8 @@ the learner's file (their own code: importing it is the point) and returns a `Re
 """
 
 import os
-import tempfile
 
+from ..files import write_atomic
 from . import (
     e01_tanh,
     e02_sigmoid,
@@ -78,20 +78,7 @@ def write_file(number, path=None, force=False, solution=False):
             f"{path} exists; use --force to overwrite it (your work would be lost)"
         )
     text = exercise.solution if solution else exercise.starter
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)  # mkstemp's file is private; give it what open() would
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_atomic(path, text)
 
 
 __all__ = [

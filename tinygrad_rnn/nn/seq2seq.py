@@ -46,6 +46,7 @@ __all__ = [
     "make_rnn",
     "reverse_tokens",
     "stacked_step",
+    "time_major_tokens",
     "zero_states",
 ]
 
@@ -120,7 +121,7 @@ def _top_h(states):
     return top[0] if isinstance(top, tuple) else top
 
 
-def _tokens(tokens, what, batch_first=False):
+def time_major_tokens(tokens, what, batch_first=False):
     """A (T, B) integer array (time-major) from an array, list or Tensor."""
     array = np.asarray(tokens.data if isinstance(tokens, Tensor) else tokens)
     if array.dtype.kind not in "iu":
@@ -168,7 +169,7 @@ class Encoder(Module):
 
     def forward(self, src, pad=None, role="encoder"):
         """Read the (S, B) tokens; return the state after each row's last real token, per layer."""
-        src = _tokens(src, "Encoder")
+        src = time_major_tokens(src, "Encoder")
         states = zero_states(self.rnn, src.shape[1], self.embedding.weight.data.dtype)
         for t in range(src.shape[0]):
             keep = None
@@ -291,7 +292,7 @@ class Seq2Seq(Module):
 
     def source(self, src):
         """The (S, B) tokens the encoder reads: `src` itself, or reversed (see reverse_tokens)."""
-        src = _tokens(src, "Seq2Seq source", self.batch_first)
+        src = time_major_tokens(src, "Seq2Seq source", self.batch_first)
         return reverse_tokens(src, self.pad) if self.reverse_source else src
 
     def encode(self, src):
@@ -300,7 +301,7 @@ class Seq2Seq(Module):
 
     def forward(self, src, tgt_in):
         """Teacher forcing: logits (T, B, V) ((B, T, V) with batch_first)."""
-        tgt_in = _tokens(tgt_in, "Seq2Seq tgt_in", self.batch_first)
+        tgt_in = time_major_tokens(tgt_in, "Seq2Seq tgt_in", self.batch_first)
         states = self.encode(src)
         if tgt_in.shape[1] != _top_h(states).shape[0]:
             raise ValueError(

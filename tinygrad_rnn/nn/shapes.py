@@ -21,7 +21,7 @@ from ..autograd import no_grad, scope
 from ..tensor import Tensor, concat, stack
 from .linear import Embedding, Linear, linear
 from .module import Module
-from .seq2seq import Decoder, _tokens, make_rnn, zero_states
+from .seq2seq import Decoder, make_rnn, time_major_tokens, zero_states
 
 __all__ = ["SequenceClassifier", "SequenceGenerator", "SequenceTagger"]
 
@@ -62,7 +62,7 @@ class _Reader(Module):
         """The layer's `Unrolled` run (every state per layer, direction and step)."""
         name = type(self).__name__
         if self.vocab_size is not None:
-            tokens = _tokens(x, name, self.batch_first)  # checked, and made time-major
+            tokens = time_major_tokens(x, name, self.batch_first)  # checked, and made time-major
             # the layer itself handles batch_first: embed the tokens in the layout given
             x = self.embedding(tokens.T if self.batch_first else tokens)
         elif getattr(x, "ndim", np.ndim(x)) != 3:
@@ -193,7 +193,7 @@ class SequenceGenerator(Module):
 
     def forward(self, v, tgt_in):
         v = self._vector(v)
-        tgt_in = _tokens(tgt_in, "SequenceGenerator tgt_in", self.batch_first)
+        tgt_in = time_major_tokens(tgt_in, "SequenceGenerator tgt_in", self.batch_first)
         if tgt_in.shape[1] != v.shape[0]:
             raise ValueError(
                 f"SequenceGenerator: v has batch {v.shape[0]}, tgt_in has batch {tgt_in.shape[1]}"

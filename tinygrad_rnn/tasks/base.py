@@ -48,7 +48,7 @@ class Task:
         prediction = np.asarray(prediction)
         if self.output == "float":
             return float(np.mean((prediction - batch.y) ** 2))
-        return _masked_accuracy(prediction.argmax(axis=-1), batch.y, batch.mask)
+        return masked_accuracy(prediction.argmax(axis=-1), batch.y, batch.mask)
 
     def score_parts(self, prediction, batch):
         """Per sequence, (sum, count) of what `score` averages: score = sum(sums) / sum(counts).
@@ -117,14 +117,16 @@ def per_sequence(values, counts, per_step):
     return values.sum(axis=1), counts.sum(axis=1)
 
 
-def _masked_accuracy(predicted, target, mask):
+def masked_accuracy(predicted, target, mask):
+    """The fraction of `predicted == target` where `mask` is True (everywhere when None)."""
     hits = predicted == target
     if mask is None:
         return float(hits.mean())
     return float(hits[mask].mean())
 
 
-def _check_length(task, length, minimum):
+def check_length(task, length, minimum):
+    """`length` as an int, or ValueError naming the task when it is not an integer >= minimum."""
     if not isinstance(length, (int, np.integer)) or length < minimum:
         raise ValueError(f"{task}: length must be an integer >= {minimum}, got {length!r}")
     return int(length)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Batch, Task, _check_length, _masked_accuracy, per_sequence
+from .base import Batch, Task, check_length, masked_accuracy, per_sequence
 
 # ----- word-level tasks: intent (N-vs-1) and tagging (N-vs-N) -------------------------------
 
@@ -172,7 +172,7 @@ class TaggingTask(Task):
         counts = np.zeros((len(self.vocab), len(self.tags)))
         np.add.at(counts, (fit.x[fit.mask], fit.y[fit.mask]), 1)
         guess = counts.argmax(axis=1)
-        return _masked_accuracy(guess[test.x], test.y, test.mask)
+        return masked_accuracy(guess[test.x], test.y, test.mask)
 
 
 # ----- 1-vs-N generation --------------------------------------------------------------------
@@ -259,7 +259,7 @@ class TextTask(Task):
     baseline_text = "unigram character frequencies"
 
     def __init__(self, length=32, path=None):
-        self.length = _check_length("text", length, 1)
+        self.length = check_length("text", length, 1)
         self.path = str(path) if path is not None else str(default_text_path())
         try:
             text = Path(self.path).read_text(encoding="utf-8")
@@ -283,7 +283,7 @@ class TextTask(Task):
         without the text file: enough to encode a prime and decode samples, not to train
         (`data` is the prime only)."""
         task = cls.__new__(cls)
-        task.length = _check_length("text", length, 1)
+        task.length = check_length("text", length, 1)
         task.path = str(path) if path is not None else str(default_text_path())
         task.vocab = [str(c) for c in vocab]
         if not task.vocab or any(len(c) != 1 for c in task.vocab):

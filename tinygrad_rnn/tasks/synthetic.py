@@ -23,7 +23,7 @@ This file holds the synthetic ones; intent, tagging, generate and text are in `l
 
 import numpy as np
 
-from .base import Batch, Task, _check_length
+from .base import Batch, Task, check_length
 
 __all__ = [
     "GO",
@@ -54,7 +54,7 @@ class AddingProblem(Task):
     n_in, n_out = 2, 1
 
     def __init__(self, length=50):
-        self.length = _check_length("adding", length, 2)
+        self.length = check_length("adding", length, 2)
 
     def config(self):
         return {"name": self.name, "length": self.length}
@@ -102,7 +102,7 @@ class EarlyAddingProblem(AddingProblem):
     stop_error, stop_window = 0.01, 2000  # the paper's stopping criterion
 
     def __init__(self, length=50):
-        self.length = _check_length("adding1997", length, 6)
+        self.length = check_length("adding1997", length, 6)
 
     def batch(self, batch_size, seed):
         rng = np.random.default_rng(seed)
@@ -162,7 +162,7 @@ class CopyTask(Task):
     baseline_text = "guess a symbol (1/n_symbols)"
 
     def __init__(self, length=8, n_symbols=8, reverse=False):
-        self.length = _check_length("copy", length, 1)
+        self.length = check_length("copy", length, 1)
         if n_symbols < 2:
             raise ValueError(f"copy: n_symbols must be >= 2, got {n_symbols}")
         self.n_symbols, self.reverse = int(n_symbols), bool(reverse)
@@ -207,7 +207,7 @@ class EchoTask(Task):
         if not isinstance(delay, (int, np.integer)) or delay < 1:
             raise ValueError(f"echo: delay must be a positive integer, got {delay!r}")
         self.delay = int(delay)
-        self.length = _check_length("echo", length, self.delay + 1)
+        self.length = check_length("echo", length, self.delay + 1)
         if n_symbols < 2:
             raise ValueError(f"echo: n_symbols must be >= 2, got {n_symbols}")
         self.n_symbols = int(n_symbols)
@@ -252,7 +252,7 @@ class SineTask(Task):
     n_in, n_out = 1, 1
 
     def __init__(self, length=48, period=12, noise=0.1):
-        self.length = _check_length("sine", length, 2)
+        self.length = check_length("sine", length, 2)
         if period <= 1:
             raise ValueError(f"sine: period must be > 1, got {period}")
         self.period, self.noise = float(period), float(noise)
