@@ -292,8 +292,8 @@ class ColumnLayer(Layer):
     """
 
     def weights_layout(self, T, B, H, W, projected):
-        layout = [("W", (W, H + 1)), ("dWt", (W, H))]
-        return layout + ([("XW", (T, W, B)), ("dXW", (T, B, W))] if projected else [])
+        layout = [("W", (W, H + 1)), ("dAr", (T, B, W)), ("Sr", (T, B, H))]
+        return layout + ([("XW", (T, W, B))] if projected else [])
 
     def copy_weights(self):
         W, H = self.buf["W"], self.hidden
@@ -301,9 +301,9 @@ class ColumnLayer(Layer):
         W[:, H] = 0.0 if self.bias_hh is None else self.bias_hh.data
 
     def project(self, x, weight_ih, bias_ih):
-        """The node `X W_ih^T` (+ b_ih) for the whole sequence, as `linear` builds it: one
-        product per step into the reused buffer (T, gates * H, B); its data the (T, B, 4H)
-        view."""
+        """The node `X W_ih^T` (+ b_ih), as `linear` builds it: one product per step into
+        the reused buffer (T, gates * H, B), so that each step adds contiguous columns; its
+        data is the (T, B, gates * H) view."""
         out = self.buf["XW"]
         np.matmul(weight_ih.data, x.data.transpose(0, 2, 1), out=out)
         if bias_ih is not None:
@@ -346,22 +346,28 @@ class ColumnLayer(Layer):
         return member_node(member, op, hw_cols.T, inputs, f"{h_prev.label} W_hh^T")
 
     def send_recurrent(self, entered, dA):
-        """W_hh's gradient sum_k dA_k h_{k-1}^T, accumulated step by step in a reused buffer."""
-        S, H, tmp = self.buf["S"], self.hidden, self.buf["dWt"]
-        acc = dA[0] @ S[0, :H].T
-        for k in range(1, self.steps):
-            np.matmul(dA[k], S[k, :H].T, out=tmp)
-            acc += tmp
-        out = [(self.weight_hh, acc)]
+        """W_hh's gradient sum_k dA_k^T h_{k-1} as one product, and b_hh's.
+
+        dA (T, 4H, B) and the states are first copied into rows, (T, B, 4H) and (T, B, H)
+        in time order ("dAr", "Sr"), so that the sum over all steps is one (4H, T*B) x
+        (T*B, H) product; the projection's `linear` takes the same rows (`input_grads`).
+        """
+        T, B, H = self.steps, self.batch, self.hidden
+        dAr, Sr = self.buf["dAr"], self.buf["Sr"]
+        forward = slice(None, None, -1) if self.reverse else slice(None)
+        np.copyto(dAr, dA[forward].transpose(0, 2, 1))
+        np.copyto(Sr, self.buf["S"][:T, :H][forward].transpose(0, 2, 1))
+        flat = dAr.reshape(T * B, -1)
+        out = [(self.weight_hh, flat.T @ Sr.reshape(T * B, H))]
         if self.bias_hh is not None:
-            out.append((self.bias_hh, dA.sum(axis=(0, 2))))
+            out.append((self.bias_hh, flat.sum(axis=0)))
         return out
 
     def input_grads(self, dA):
-        """The projection's gradient in its own (T, B, 4H) layout, in a reused buffer: its
-        `linear` backward multiplies it as one (T*B, 4H) matrix, which a view would copy."""
-        if self.projection is None or not self.projection.requires_grad:
+        """The projection's gradient: the rows `send_recurrent` made, in its own (T, B, 4H)
+        layout and time order (its `linear` multiplies them as one (T*B, 4H) matrix)."""
+        if self.projection is None:
             return super().input_grads(dA.transpose(0, 2, 1))
-        dXW = self.buf["dXW"]  # in time order
-        np.copyto(dXW, (dA[::-1] if self.reverse else dA).transpose(0, 2, 1))
-        return [(self.projection, dXW)]
+        if not self.projection.requires_grad:
+            return []
+        return [(self.projection, self.buf["dAr"])]

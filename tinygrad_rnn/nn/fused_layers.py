@@ -173,9 +173,9 @@ class LSTMLayer(ColumnLayer):
             d[3] *= dh
             np.matmul(W.T, dA[k], out=R)
             np.multiply(dc, f[k], out=carry)
-        sends = self.input_grads(dA)
-        sends += [(self.initial[0], R.T), (self.initial[1], carry.T)]
-        return sends + self.send_recurrent(entered, dA)
+        sends = self.send_recurrent(entered, dA)  # first: it makes the rows input_grads sends
+        sends += self.input_grads(dA)
+        return sends + [(self.initial[0], R.T), (self.initial[1], carry.T)]
 
     def seeds(self, k):
         return (self.buf["dH"][k].T, self.buf["dCout"][k].T)
