@@ -88,6 +88,10 @@ class RNNLayer(Layer):
         return (self.buf["dH"][k],)
 
 
+_SCALE = np.array([0.5, 0.5, 1.0, 0.5]).reshape(4, 1, 1)  # gates i f g o
+_SHIFT = np.array([0.5, 0.5, 0.0, 0.5]).reshape(4, 1, 1)
+
+
 class LSTMLayer(ColumnLayer):
     """The LSTM step: `h W_hh^T`, `a_t`, four slices, `i f g o`, f*c, i*g, `c_t`, tanh, `h_t`.
 
@@ -101,6 +105,8 @@ class LSTMLayer(ColumnLayer):
     def __init__(self, *args, weight_hr=None):
         assert weight_hr is None, "a projected LSTM runs node by node"
         super().__init__(*args)
+        dtype = self.buf["G"].dtype
+        self.scale, self.shift = _SCALE.astype(dtype), _SHIFT.astype(dtype)
 
     @staticmethod
     def layout(T, B, H, W):
@@ -118,8 +124,13 @@ class LSTMLayer(ColumnLayer):
         hw = self.linear_hh(member, h_prev, buf["HW"][k])
         a = add_node(member, xw, hw, buf["A"][k].T, f"a{suffix}")
         G = buf["G"][k]
-        sigmoid_into(buf["A"][k], G)
-        np.tanh(buf["A"][k][2 * H : 3 * H], out=G[2 * H : 3 * H])
+        # i f o = (1 + tanh(a/2)) / 2 as ops.Sigmoid computes it, g = tanh(a): one tanh over
+        # all four gates, each gate's block scaled by its own constant (`scale`, `shift`)
+        G4 = G.reshape(4, H, -1)
+        np.multiply(buf["A"][k].reshape(4, H, -1), self.scale, out=G4)
+        np.tanh(G, out=G)
+        G4 *= self.scale
+        G4 += self.shift
         pieces = [slice_node(member, a, j * H, (j + 1) * H) for j in range(4)]
         gates = []
         for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
