@@ -36,6 +36,11 @@ from .versions import changing
 __all__ = ["SGD", "Adam", "Adagrad", "RMSprop", "Optimizer", "clip_grad_norm_", "clip_grad_value_"]
 
 
+# the options that must be >= 0 wherever an optimizer has them (torch's checks)
+NON_NEGATIVE = ("lr", "momentum", "weight_decay", "eps", "alpha", "lr_decay")
+NON_NEGATIVE += ("initial_accumulator_value",)
+
+
 class Optimizer:
     """Base class: parameter groups, `zero_grad()`, `state_dict()`, `load_state_dict()`.
 
@@ -52,7 +57,8 @@ class Optimizer:
     }
 
     def __init__(self, params, defaults):
-        self.defaults = dict(defaults)
+        # betas given as a list are kept as the tuple the signature shows (as torch does)
+        self.defaults = {k: tuple(v) if isinstance(v, list) else v for k, v in defaults.items()}
         self.param_groups = []
         self.state = {}  # Tensor -> dict of arrays and numbers
         params = list(params)
@@ -122,12 +128,10 @@ class Optimizer:
                     f"(it picks one of torch's kernels; numpy has one: leave it at "
                     f"{allowed[0]!r})"
                 )
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']} (must be >= 0)")
-        if not group.get("weight_decay", 0.0) >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
-        if not group.get("eps", 0.0) >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']} (must be >= 0)")
+        for key in self.defaults:  # in the signature's order, as torch checks them
+            if key in NON_NEGATIVE and not group[key] >= 0.0:
+                what = {"lr": "learning rate", "eps": "epsilon value"}.get(key, f"{key} value")
+                raise ValueError(f"Invalid {what}: {group[key]} (must be >= 0)")
 
     def zero_grad(self, set_to_none=True):
         """Forget every gradient (set_to_none=False writes zeros into the arrays instead)."""
@@ -149,7 +153,10 @@ class Optimizer:
             if group.get("weight_decay") and not group.get("decoupled_weight_decay"):
                 # L2 regularisation enters through the gradient (not decoupled as in AdamW)
                 g = g + group["weight_decay"] * p.data
-            yield p, g, self.state.setdefault(p, {})
+            st = self.state.get(p)
+            if st is None:
+                st = self.state[p] = self._fresh_state(p, group)
+            yield p, g, st
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; `closure` (torch's optional callable
@@ -170,7 +177,7 @@ class Optimizer:
         """Add a group `{"params": [...], option: value}` (defaults fill the other options)."""
         seen = {p for group in self.param_groups for p in group["params"]}
         self._add_group(param_group, seen)
-        if hasattr(self, "_init_state"):
+        if self.EAGER_STATE:
             self._init_state(self.param_groups[-1])
 
     def _update(self, p, g, st, group):
@@ -198,13 +205,22 @@ class Optimizer:
                 }
         return {"state": state, "param_groups": groups}
 
-    # The per-parameter state each optimizer keeps: fields always present once a parameter
-    # has state, and fields that depend on the group's options (see `_state_fields`).
-    STATE_FIELDS = ()
+    # ----- per-parameter state ---------------------------------------------------------
+    EAGER_STATE = False  # True: every parameter gets its state at construction (Adagrad)
 
     def _state_fields(self, group):
-        """(required, allowed) state field names for a parameter of `group`."""
-        return set(self.STATE_FIELDS), set(self.STATE_FIELDS)
+        """(required, allowed): the state fields of a parameter of `group`, in order; the
+        required ones exist from its first step on (torch's names, so state_dicts match)."""
+        return (), ()
+
+    def _fresh_state(self, p, group):
+        """A parameter's state before its first step: step 0 and zero arrays, as torch's."""
+        required, _ = self._state_fields(group)
+        return {f: 0 if f == "step" else np.zeros_like(p.data) for f in required}
+
+    def _init_state(self, group):
+        for p in group["params"]:
+            self.state[p] = self._fresh_state(p, group)
 
     def load_state_dict(self, state_dict):
         """Restore options and state (PyTorch's layout), all or nothing.
@@ -280,13 +296,13 @@ class Optimizer:
     def _checked_state(self, where, key, p, group, st):
         """A copy of one parameter's saved state, after checking every field."""
         required, allowed = self._state_fields(group)
-        unknown = sorted(set(st) - allowed)
+        unknown = sorted(set(st) - set(allowed))
         if unknown:
             raise ValueError(
                 f"{where}: parameter {key} has state {unknown}, which {type(self).__name__} "
                 f"does not keep (it keeps {sorted(allowed) or 'none'})"
             )
-        absent = sorted(required - set(st)) if st else []
+        absent = sorted(set(required) - set(st)) if st else []
         if absent:
             raise ValueError(f"{where}: parameter {key}'s state lacks {absent}")
         restored = {}
@@ -319,6 +335,12 @@ class Optimizer:
         return f"{type(self).__name__}({options})"
 
 
+def given_options(arguments):
+    """An optimizer's options from its constructor's `locals()`: the signature is the one
+    place each default is written (and what `_check` reads each option's type from)."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
 def _is_number(x):
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
@@ -349,23 +371,10 @@ class SGD(Optimizer):
         differentiable=False,
         fused=None,
     ):
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            dampening=dampening,
-            weight_decay=weight_decay,
-            nesterov=nesterov,
-            maximize=maximize,
-            foreach=foreach,
-            differentiable=differentiable,
-            fused=fused,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, given_options(locals()))
 
     def _check(self, group):
         super()._check(group)
-        if not group["momentum"] >= 0.0:
-            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 "SGD: Nesterov momentum requires a momentum and zero dampening "
@@ -374,7 +383,7 @@ class SGD(Optimizer):
             )
 
     def _state_fields(self, group):
-        return set(), {"momentum_buffer"}
+        return (), ("momentum_buffer",)
 
     def _update(self, p, g, st, group):
         mu = group["momentum"]
@@ -416,20 +425,7 @@ class Adam(Optimizer):
         fused=None,
         decoupled_weight_decay=False,
     ):
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas) if isinstance(betas, (tuple, list)) else betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-            decoupled_weight_decay=decoupled_weight_decay,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, given_options(locals()))
 
     def _check(self, group):
         super()._check(group)
@@ -438,19 +434,13 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {k}: {beta} (need 0 <= b < 1)")
 
     def _state_fields(self, group):
-        fields = {"step", "exp_avg", "exp_avg_sq"} | (
-            {"max_exp_avg_sq"} if group["amsgrad"] else set()
+        fields = ("step", "exp_avg", "exp_avg_sq") + (
+            ("max_exp_avg_sq",) if group["amsgrad"] else ()
         )
         return fields, fields
 
     def _update(self, p, g, st, group):
         beta1, beta2 = group["betas"]
-        if not st:
-            st["step"] = 0
-            st["exp_avg"] = np.zeros_like(p.data)
-            st["exp_avg_sq"] = np.zeros_like(p.data)
-            if group["amsgrad"]:
-                st["max_exp_avg_sq"] = np.zeros_like(p.data)
         st["step"] += 1
         t = st["step"]
         if group["decoupled_weight_decay"] and group["weight_decay"]:
@@ -487,40 +477,18 @@ class Adagrad(Optimizer):
         differentiable=False,
         fused=None,
     ):
-        defaults = dict(
-            lr=lr,
-            lr_decay=lr_decay,
-            weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value,
-            eps=eps,
-            foreach=foreach,
-            maximize=maximize,
-            differentiable=differentiable,
-            fused=fused,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, given_options(locals()))
         for group in self.param_groups:
             self._init_state(group)
 
-    def _init_state(self, group):
-        # PyTorch fills the accumulators at construction, before any gradient exists
-        for p in group["params"]:
-            self.state[p] = {
-                "step": 0,
-                "sum": np.full_like(p.data, group["initial_accumulator_value"]),
-            }
+    # PyTorch fills the accumulators at construction, before any gradient exists
+    EAGER_STATE = True
 
-    def _check(self, group):
-        super()._check(group)
-        if not group["lr_decay"] >= 0.0:
-            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']} (must be >= 0)")
-        if not group["initial_accumulator_value"] >= 0.0:
-            raise ValueError(
-                "Invalid initial_accumulator_value value: "
-                f"{group['initial_accumulator_value']} (must be >= 0)"
-            )
+    def _state_fields(self, group):
+        return ("step", "sum"), ("step", "sum")
 
-    STATE_FIELDS = ("step", "sum")
+    def _fresh_state(self, p, group):
+        return {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"])}
 
     def _update(self, p, g, st, group):
         st["step"] += 1
@@ -550,42 +518,16 @@ class RMSprop(Optimizer):
         maximize=False,
         differentiable=False,
     ):
-        defaults = dict(
-            lr=lr,
-            alpha=alpha,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            centered=centered,
-            capturable=capturable,
-            foreach=foreach,
-            maximize=maximize,
-            differentiable=differentiable,
-        )
-        super().__init__(params, defaults)
-
-    def _check(self, group):
-        super()._check(group)
-        if not group["momentum"] >= 0.0:
-            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
-        if not group["alpha"] >= 0.0:
-            raise ValueError(f"Invalid alpha value: {group['alpha']} (must be >= 0)")
+        super().__init__(params, given_options(locals()))
 
     def _state_fields(self, group):
-        fields = {"step", "square_avg"}
-        fields |= {"momentum_buffer"} if group["momentum"] > 0 else set()
-        fields |= {"grad_avg"} if group["centered"] else set()
+        fields = ("step", "square_avg")
+        fields += ("momentum_buffer",) if group["momentum"] > 0 else ()
+        fields += ("grad_avg",) if group["centered"] else ()
         return fields, fields
 
     def _update(self, p, g, st, group):
         alpha = group["alpha"]
-        if not st:
-            st["step"] = 0
-            st["square_avg"] = np.zeros_like(p.data)
-            if group["momentum"] > 0:
-                st["momentum_buffer"] = np.zeros_like(p.data)
-            if group["centered"]:
-                st["grad_avg"] = np.zeros_like(p.data)
         st["step"] += 1
         v = st["square_avg"]
         v *= alpha
