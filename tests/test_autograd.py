@@ -15,6 +15,7 @@ from tinygrad_rnn import (
     scope,
     topo_order,
 )
+from tinygrad_rnn.opcases import micrograd_example
 
 
 def leaf(values, label=None):
@@ -84,16 +85,7 @@ def test_backward_scalar_chain_of_three_uses_keeps_every_contribution():
 def test_backward_micrograd_example():
     a = Tensor(-4.0, requires_grad=True)
     b = Tensor(2.0, requires_grad=True)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
+    g = micrograd_example(a, b)
     g.backward()
     assert g.item() == pytest.approx(24.7041, abs=1e-4)
     assert a.grad.item() == pytest.approx(138.8338, abs=1e-4)

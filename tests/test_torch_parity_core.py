@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tg
+from tinygrad_rnn.opcases import micrograd_example
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -48,17 +49,7 @@ def mixed_bag(lib, x, y):
 
 
 def micrograd(lib, a, b):
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    return g
+    return micrograd_example(a, b)
 
 
 COND = np.array([[True, False, True], [False, True, True], [True, True, False], [False] * 3])
