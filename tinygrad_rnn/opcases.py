@@ -380,7 +380,7 @@ CASES = [
     # ----- compositions: micrograd-style 0-d scalars, a normalisation, an RNN step ------------
     OpCase(
         "scalar_micrograd_example",
-        micrograd_example,
+        lambda a, b: micrograd_example(a, b),
         lambda a, b: micrograd_example(a, b, relu_np),
         (fixed(-4.0), fixed(2.0)),
     ),
