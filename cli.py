@@ -22,7 +22,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import click  # noqa: E402
 
 import cli_types as T  # noqa: E402
-from tinygrad_rnn import __version__  # noqa: E402
+from tinygrad_rnn import __version__, limits  # noqa: E402
+from tinygrad_rnn.analysis import unrolled  # noqa: E402
 from tinygrad_rnn.anomaly import AnomalyError  # noqa: E402
 from tinygrad_rnn.gradcheck import GradcheckError  # noqa: E402
 from viz.plots import PlotError  # noqa: E402
@@ -154,20 +155,8 @@ def main(debug):
 
 
 def _check_size(model, extra_bytes=0, walks=1):
-    """Refuse at once a lecture model too large to build (limits.TooLarge, with the numbers):
-    `extra_bytes` for what an analysis keeps besides the graph, `walks` how many times it
-    walks the whole graph (bptt: once per row of dh_T/dh_k)."""
-    from tinygrad_rnn import limits
-
-    sizes = ("cell", "steps", "hidden", "input_size", "layers", "bidirectional", "loss")
-    estimate = limits.lecture_size(**{k: model[k] for k in sizes if k in model})
-    estimate.bytes += extra_bytes
-    advice = "use fewer --steps or --layers, or a smaller --hidden"
-    limits.check(estimate, "the unrolled model", advice)
-    if walks > 1:
-        visits = limits.Estimate(estimate.nodes * walks, 0, 0)
-        what = f"the analysis ({walks} walks of {estimate.nodes:,} nodes)"
-        limits.check(visits, what, advice, max_nodes=limits.MAX_VISITS)
+    """Refuse at once a lecture model too large to build (limits.TooLarge, with the numbers)."""
+    limits.check_lecture(model, extra_bytes, walks)
 
 
 # ----- gradcheck ----------------------------------------------------------------------------
@@ -218,10 +207,8 @@ def gradcheck_command(seed, pattern, list_only):
 
 # ----- a trained model on a real input (render, bptt, step) ---------------------------------
 
-LECTURE_OPTIONS = (
-    "cell", "steps", "hidden", "input_size", "layers", "bidirectional", "activation",
-    "radius", "init", "forget_bias",
-)  # fmt: skip
+# the lecture model's options (`_model_options`), what lecture.build takes
+MODEL_OPTIONS = (*unrolled.LECTURE_OPTIONS, "loss")
 
 
 def _trained_options(fn):
@@ -251,32 +238,12 @@ def _trained_options(fn):
     return fn
 
 
-def _given(name):
-    """Whether option `name` of the running command was given on the command line."""
+def _given_names():
+    """The names of the running command's options given on the command line (not defaults)."""
     from click.core import ParameterSource
 
-    return click.get_current_context().get_parameter_source(name) != ParameterSource.DEFAULT
-
-
-def _load_trained(load, input_text, sample, loss=None):
-    """The `TrainedRun` of --load (None without it); lecture-model options clash with it.
-    `loss` given on the command line picks E_t/E_{T-1}/E from it, else the training loss E."""
-    if load is None:
-        if input_text is not None or sample is not None:
-            raise ValueError("--input and --sample choose the input of a trained model: add --load")
-        return None
-    params = click.get_current_context().params
-    given = [f"--{n.replace('_', '-')}" for n in LECTURE_OPTIONS if n in params and _given(n)]
-    if given:
-        raise ValueError(f"{', '.join(given)}: lecture-model options; --load brings its own model")
-    from tinygrad_rnn.analysis import bptt
-    from tinygrad_rnn.analysis.trained import load as load_trained
-
-    trained = load_trained(load, input=input_text, sample=sample)
-    if loss is not None and _given("loss"):
-        step = int(loss) if isinstance(loss, str) and loss.isdigit() else loss
-        trained.loss = bptt.loss_root(trained, step)
-    return trained
+    ctx = click.get_current_context()
+    return [n for n in ctx.params if ctx.get_parameter_source(n) != ParameterSource.DEFAULT]
 
 
 # ----- bptt ---------------------------------------------------------------------------------
@@ -360,32 +327,7 @@ def _load_trained(load, input_text, sample, loss=None):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_trained_options
-def bptt_command(
-    load,
-    input_text,
-    sample,
-    seed,
-    cell,
-    steps,
-    hidden,
-    input_size,
-    layers,
-    bidirectional,
-    activation,
-    radius,
-    init,
-    loss,
-    forget_bias,
-    layer,
-    direction,
-    param,
-    scalar,
-    compare,
-    radii,
-    max_norm,
-    plot_path,
-    as_json,
-):
+def bptt_command(load, input_text, sample, plot_path, as_json, **options):
     """Measure every term of the lecture's BPTT sum on the unrolled model.
 
     dE_T/dW = sum_k dE_T/dh_T * dh_T/dh_k * d+h_k/dW. One row per step k: the gradient
@@ -401,96 +343,23 @@ def bptt_command(
       tinygrad-rnn bptt --compare rnn,lstm,gru --steps 30 --radii 0.5,1.0 --plot decay.png
       tinygrad-rnn bptt --load echo.npz --sample 3     a trained model on a test sequence
     """
-    import json
-
-    from tinygrad_rnn import lecture
-    from tinygrad_rnn.analysis import bptt
-    from tinygrad_rnn.nn.recurrent import layer_class
+    from tinygrad_rnn.analysis.bptt_sweep import sweep
     from viz import bptt_text
 
-    cell_of = lambda name: layer_class(name).Cell  # noqa: E731
-
-    loss_spec = loss
-    cells = compare or [cell]
-    sweep = radii or [radius]
-    if scalar:
-        if len(cells) != 1 or not cell_of(cells[0]).has_nonlinearity:
-            raise ValueError("--scalar follows the lecture's chain through an RNN: use --cell rnn")
-        hidden = 1
-    trained = _load_trained(load, input_text, sample, loss)
-    if trained is not None:
-        if compare or radii or scalar:
-            raise ValueError(
-                "--compare, --radii and --scalar build lecture models, not with --load"
-            )
-        trained.require_states("bptt")
-        cells, sweep = [trained.config["task"]], [None]
-        if not _given("loss"):
-            loss_spec = None  # the training objective, E = sum of the steps' losses
-    forgets = trained is None and any("f" in cell_of(c).gate_names for c in cells)
-    if forget_bias is not None and not forgets:
-        raise ValueError("--forget-bias applies to the lstm cell only: add --cell lstm")
-    if trained is None:
-        for name in cells:  # the Jacobians: one walk per row, T of them (2H x 2H for an LSTM)
-            states = len(cell_of(name).state_names)
-            rows = hidden * states * (2 if bidirectional else 1)
-            model = dict(cell=name, steps=steps, hidden=hidden, input_size=input_size)
-            model.update(layers=layers, bidirectional=bidirectional)
-            _check_size(model, extra_bytes=24 * steps * rows * rows, walks=rows + 4)
-    results = []
-    for name in cells:
-        for r in sweep:
-            run = trained or lecture.build(
-                name,
-                steps=steps,
-                hidden=hidden,
-                input_size=input_size,
-                layers=layers,
-                bidirectional=bidirectional,
-                activation=activation if cell_of(name).has_nonlinearity or not compare else "tanh",
-                radius=r,
-                init=init,
-                loss="all" if loss_spec == "all" else "last",
-                seed=seed,
-                forget_bias=forget_bias if "f" in cell_of(name).gate_names else None,
-            )
-            report = bptt.analyze(
-                run,
-                loss=loss_spec,
-                param=param,
-                layer=layer,
-                direction=bptt_text.DIRECTIONS.index(direction),
-            )
-            label = name if len(sweep) == 1 else f"{name} r={r:g}"
-            clipped = None
-            if max_norm is not None:
-                effect = bptt.clip_effect(run, report.param, max_norm)
-                clipped = bptt_text.clip_text(max_norm, report.param, *effect)
-                if len(cells) * len(sweep) > 1:
-                    clipped = f"{label}: {clipped}"
-            results.append((label, report, clipped))
-    notes = [c for _, _, c in results if c is not None]
+    given = _given_names()
+    measured = sweep(load=load, input=input_text, sample=sample, given=given, **options)
+    notes = bptt_text.clip_notes(measured, options["max_norm"])
     if plot_path is not None:
         from viz.plots import decay_series, jacobian_decay
 
-        jacobian_decay([decay_series(label, report) for label, report, _ in results], plot_path)
+        jacobian_decay([decay_series(m.label, m.report) for m in measured], plot_path)
         notes.append(f"wrote {plot_path}")
     if as_json:
-        dicts = [report.to_dict() for _, report, _ in results]
-        click.echo(json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2))
-        for note in notes:
-            click.echo(note, err=True)
-        return
-    if len(results) == 1:
-        report = results[0][1]
-        parts = [bptt_text.header(report), bptt_text.rows_table(report), bptt_text.summary(report)]
-        if scalar:
-            parts.append(bptt_text.scalar_table(report))
-        click.echo("\n".join(parts))
+        click.echo(bptt_text.sweep_json(measured))
     else:
-        click.echo(bptt_text.compare_table([(label, report) for label, report, _ in results]))
+        click.echo(bptt_text.sweep_text(measured, options["scalar"]))
     for note in notes:
-        click.echo(note)
+        click.echo(note, err=as_json)
 
 
 # ----- train and sample ---------------------------------------------------------------------
@@ -870,6 +739,7 @@ def _wrote(result, max_pixels):
 )
 @click.option(
     "--bptt",
+    "bptt_paths",
     type=T.Pair(int, min=0),
     metavar="T:K",
     help="The lecture's paths from E_T back to h_K, e.g. 3:0.",
@@ -917,26 +787,7 @@ def _wrote(result, max_pixels):
 @click.option("-o", "--out", type=T.OutFile(), help="Output file [graph.FORMAT].")
 @notation_option
 @_trained_options
-def render_command(
-    load,
-    input_text,
-    sample,
-    seed,
-    color,
-    highlight,
-    bptt,
-    detail,
-    window,
-    no_params,
-    max_nodes,
-    force,
-    fmt,
-    max_pixels,
-    dpi,
-    out,
-    notation,
-    **model,
-):
+def render_command(load, input_text, sample, seed, out, fmt, dpi, max_pixels, **options):
     """Draw the lecture's unrolled model after backward, coloured by gradient.
 
     Builds the model as `tinygrad-rnn bptt` and `step` do (lecture.build), runs the
@@ -952,48 +803,23 @@ def render_command(
       tinygrad-rnn render --notation lecture --bptt 3:0 -o lecture.png
       tinygrad-rnn render --load text.npz --input "hello" --detail cell -o hello.png
     """
-    from tinygrad_rnn import lecture
+    from tinygrad_rnn.analysis import unrolled
+    from viz.budget import check_picture
     from viz.demo import describe
     from viz.dot import to_dot
-    from viz.render import format_for, render
+    from viz.render import output_for, render
 
-    if fmt is None:
-        fmt = format_for(out) if out is not None else "svg"
-    fmt = format_for(out or "graph", fmt)
-    if out is None:
-        out = f"graph.{fmt}"
-    grad_range = model.pop("grad_range")
+    out, fmt = output_for(out, fmt)
+    model = {k: options.pop(k) for k in MODEL_OPTIONS}
+    params, window = not options.pop("no_params"), options.pop("window")
     if load is None:
         _check_size(model)
-        if not force:
-            from viz.budget import picture_nodes
-            from viz.dot import GraphTooLarge
-
-            drawn = picture_nodes(model, detail, not no_params, window)
-            if drawn > 1.25 * max_nodes:  # a prediction: to_dot checks the exact count later
-                raise GraphTooLarge(
-                    f"the picture would have about {drawn:,} nodes (limit --max-nodes "
-                    f"{max_nodes}); use --detail cell, --window A:B (e.g. --window 0:9), "
-                    "a larger --max-nodes, or --force"
-                )
-    run = _load_trained(load, input_text, sample, model["loss"]) or lecture.build(
-        seed=seed, **model
-    )
+        if not options["force"]:
+            check_picture(model, options["detail"], params, window, options["max_nodes"])
+    run = unrolled.build(model, seed, load, input_text, sample, _given_names())
     run.loss.backward()
-    dot = to_dot(
-        run.loss,
-        detail=detail,
-        color=color,
-        params=not no_params,
-        highlight=highlight,
-        bptt_paths=bptt,
-        steps=window,
-        max_nodes=max_nodes,
-        force=force,
-        title=run.title() if load else describe(run),
-        notation=notation,
-        grad_range=grad_range,
-    )
+    title = run.title() if load else describe(run)
+    dot = to_dot(run.loss, title=title, params=params, steps=window, **options)
     click.echo(_wrote(render(dot, out, fmt, dpi=dpi, max_pixels=max_pixels), max_pixels))
 
 
@@ -1108,22 +934,7 @@ def demo_command(seed, out, forget_bias, grad_range, as_json, notation):
 )
 @notation_option
 @_trained_options
-def step_command(
-    load,
-    input_text,
-    sample,
-    seed,
-    breaks,
-    commands,
-    out,
-    html_path,
-    gif_path,
-    per,
-    detail,
-    lang,
-    notation,
-    **model,
-):
+def step_command(load, input_text, sample, seed, breaks, commands, out, **options):
     """Step through the backward pass of the lecture's unrolled model, one node at a time.
 
     Builds the same model as `render` and walks its backward pass in reverse topological
@@ -1143,69 +954,28 @@ def step_command(
     """
     import functools
 
-    from tinygrad_rnn import lecture
     from tinygrad_rnn.analysis import debugger
     from viz.demo import describe
     from viz.frames import render_frame
 
-    grad_range = model.pop("grad_range")
-
-    def build():
-        trained = _load_trained(load, input_text, sample, model["loss"])
-        return trained or lecture.build(seed=seed, **model)
-
+    model = {k: options.pop(k) for k in MODEL_OPTIONS}
     if load is None:
         _check_size(model)
+    given = _given_names()
+    build = functools.partial(unrolled.build, model, seed, load, input_text, sample, given)
     run = build()
-    if html_path or gif_path:
-        from viz.gif import write_gif
-        from viz.html import write_page
+    if options["html_path"] or options["gif_path"]:
+        from viz.walk import write_walks
 
         title = describe(run) if load is None else f"{load}: loss {run.loss.label}"
-        if html_path:
-            weight = run.model.layer_parameters(0, 0)[1] if run.model is not None else None
-            write_page(
-                run.loss,
-                html_path,
-                bptt_param=weight,
-                notation=notation,
-                lang=lang,
-                title=title,
-                detail=detail,
-                grad_range=grad_range,
-            )
-            click.echo(f"wrote {html_path}")
-        if gif_path:
-            run = build()  # a fresh graph: the page ran backward
-            fixed = {} if grad_range is None else {"grad_range": grad_range}
-            count = write_gif(
-                run.loss, gif_path, per=per, notation=notation, detail=detail, **fixed
-            )
-            click.echo(f"wrote {gif_path} ({count} frames)")
+        for line in write_walks(run, build, title, **options):
+            click.echo(line)
         return
-    render = functools.partial(render_frame, notation=notation, grad_range=grad_range)
-    session = debugger.Session(
-        run.loss, render=render, write_path=lambda name: _path_inside(out, name)
-    )
-    added = [session.add_breakpoint(spec) for spec in breaks]
-    stdin = sys.stdin
-    if commands is not None:
-        lines, echo = commands.split(";"), True
-    elif stdin is None or stdin.closed:
-        raise ValueError("no commands to run: stdin is closed (give --commands 'n 5; q')")
-    elif not stdin.isatty():
-        lines, echo = stdin, True
-    else:
-        try:
-            import readline  # noqa: F401  (line editing and history for input())
-        except ImportError:
-            pass
-        lines, echo = debugger.typed_lines(session), False
-    debugger.run(session, lines, click.echo, echo=echo, before=added)
-    if not echo and not session.quit:
-        click.echo()  # end of input (Ctrl-D) left the cursor after a prompt
-    if echo and session.errors:
-        raise ValueError(f"{session.errors} of the scripted commands failed (see 'error:' above)")
+    drawing = {k: options[k] for k in ("notation", "grad_range")}
+    render = functools.partial(render_frame, **drawing)
+    write_path = functools.partial(_path_inside, out)
+    session = debugger.Session(run.loss, render=render, write_path=write_path)
+    debugger.interact(session, click.echo, commands, sys.stdin, breaks)
 
 
 def _path_inside(directory, name):

@@ -219,3 +219,22 @@ def check(estimate, what, advice, max_nodes=MAX_GRAPH_NODES, max_bytes=None):
             else f"{what} would visit {estimate.nodes:,} nodes (limit {max_nodes:,}); {advice}"
         )
     return estimate
+
+
+def check_lecture(model, extra_bytes=0, walks=1):
+    """Refuse at once a lecture model too large to build (TooLarge, with the numbers).
+
+    `model`: `lecture.build`'s options (cell, steps, hidden, ...; others are ignored);
+    `extra_bytes`: what an analysis keeps besides the graph; `walks`: how many times it walks
+    the whole graph (bptt: once per row of dh_T/dh_k), checked against MAX_VISITS.
+    """
+    sizes = ("cell", "steps", "hidden", "input_size", "layers", "bidirectional", "loss")
+    estimate = lecture_size(**{k: model[k] for k in sizes if k in model})
+    estimate.bytes += extra_bytes
+    advice = "use fewer --steps or --layers, or a smaller --hidden"
+    check(estimate, "the unrolled model", advice)
+    if walks > 1:
+        visits = Estimate(estimate.nodes * walks, 0, 0)
+        what = f"the analysis ({walks} walks of {estimate.nodes:,} nodes)"
+        check(visits, what, advice, max_nodes=MAX_VISITS)
+    return estimate

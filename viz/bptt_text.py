@@ -9,12 +9,13 @@ Columns and the lecture's factors (for E_T and a weight W used at every step k):
     share           |term_k| / sum_j |term_j|; the bar is scaled to the largest share
 """
 
+import json
+
 from tinygrad_rnn.analysis.bptt import STABLE_BAND
+from tinygrad_rnn.analysis.bptt_sweep import DIRECTIONS
 from tinygrad_rnn.nn.recurrent import layer_class
 
 from .terminal import bar, percent, sci, table
-
-DIRECTIONS = ("forward", "reverse")
 
 
 def with_article(name):
@@ -159,3 +160,31 @@ def clip_text(max_norm, param, before, after, param_before, param_after):
         f"(x {scale:.3g}); |dE/d{param}| {sci(param_before)} -> {sci(param_after)}; every "
         "term_k is scaled alike, so the shares (the direction) do not change"
     )
+
+
+def clip_notes(measured, max_norm):
+    """`clip_text` for every `bptt_sweep.Measured` that was clipped, labelled when several."""
+    notes = []
+    for m in measured:
+        if m.clip is not None:
+            text = clip_text(max_norm, m.report.param, *m.clip)
+            notes.append(text if len(measured) == 1 else f"{m.label}: {text}")
+    return notes
+
+
+def sweep_text(measured, scalar=False):
+    """The `bptt` command's output for a list of `bptt_sweep.Measured`: one model's header,
+    rows and summary (and its chain of scalar factors), or several side by side."""
+    if len(measured) > 1:
+        return compare_table([(m.label, m.report) for m in measured])
+    report = measured[0].report
+    parts = [header(report), rows_table(report), summary(report)]
+    if scalar:
+        parts.append(scalar_table(report))
+    return "\n".join(parts)
+
+
+def sweep_json(measured):
+    """`bptt --json`: one report's dict, or a list of them for several models."""
+    dicts = [m.report.to_dict() for m in measured]
+    return json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2)

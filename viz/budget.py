@@ -10,6 +10,7 @@ not as the limit itself).
 
 from tinygrad_rnn import lecture
 
+from .dot import GraphTooLarge
 from .graph import GraphView
 from .scene import Scene
 
@@ -51,3 +52,16 @@ def picture_nodes(model, detail="op", params=True, window=None):
     a = count[2, 1] - 2 * b - c - 2 * d
     layers = model.get("layers", 1)
     return a + b * steps + c * layers + d * steps * layers
+
+
+def check_picture(model, detail="op", params=True, window=None, max_nodes=2000):
+    """Refuse (GraphTooLarge, with the way out) a picture predicted to have more than 1.25 x
+    `max_nodes` nodes, before the model is built; `to_dot` checks the exact count later."""
+    drawn = picture_nodes(model, detail, params, window)
+    if drawn > 1.25 * max_nodes:
+        raise GraphTooLarge(
+            f"the picture would have about {drawn:,} nodes (limit --max-nodes "
+            f"{max_nodes}); use --detail cell, --window A:B (e.g. --window 0:9), "
+            "a larger --max-nodes, or --force"
+        )
+    return drawn

@@ -88,6 +88,16 @@ def format_for(path, format=None):
     return format
 
 
+def output_for(out=None, format=None):
+    """(path, format) of a picture to write: the format from `format`, else from the suffix
+    of `out`, else svg; the path `out`, else graph.FORMAT. RenderError for an unknown
+    format or suffix."""
+    if format is None:
+        format = format_for(out) if out is not None else "svg"
+    format = format_for(out or "graph", format)
+    return (f"graph.{format}" if out is None else out), format
+
+
 def _with_defaults(dot_source, attrs):
     """Insert `graph [attrs]` right after the graph's opening brace.
 

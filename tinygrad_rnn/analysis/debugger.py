@@ -22,7 +22,16 @@ from ..display import format_tags, quoted
 from ..tensor import Tensor
 from .breakpoints import Breakpoint, label_matches, positive_int, resolve_label, unquote
 
-__all__ = ["Breakpoint", "Session", "SessionError", "break_at", "run", "typed_lines"]
+__all__ = [
+    "Breakpoint",
+    "Session",
+    "SessionError",
+    "break_at",
+    "command_lines",
+    "interact",
+    "run",
+    "typed_lines",
+]
 
 
 def break_at(node):
@@ -386,6 +395,39 @@ def run(session, lines, write, echo=False, before=()):
             write(text)
         if session.quit:
             return
+
+
+def interact(session, write, commands=None, stdin=None, breaks=()):
+    """`tinygrad-rnn step`'s session: set the breakpoints `breaks` (specs like "h_1", "t=2"),
+    then `run` the commands of `command_lines(session, commands, stdin)`, writing with
+    `write(text)`. Raises ValueError when scripted commands failed (each said 'error:')."""
+    added = [session.add_breakpoint(spec) for spec in breaks]
+    lines, echo = command_lines(session, commands, stdin)
+    run(session, lines, write, echo=echo, before=added)
+    if not echo and not session.quit:
+        write("")  # end of input (Ctrl-D) left the cursor after a prompt
+    if echo and session.errors:
+        raise ValueError(f"{session.errors} of the scripted commands failed (see 'error:' above)")
+
+
+def command_lines(session, commands=None, stdin=None):
+    """(lines, echo): where a session's commands come from, and whether `run` echoes them.
+
+    `commands`: a script, commands separated by ';' (echoed); else `stdin` when it is not a
+    terminal (echoed); else `typed_lines` at a prompt (with readline's line editing and
+    history where Python has it). ValueError when there is nothing to read from.
+    """
+    if commands is not None:
+        return commands.split(";"), True
+    if stdin is None or stdin.closed:
+        raise ValueError("no commands to run: stdin is closed (give --commands 'n 5; q')")
+    if not stdin.isatty():
+        return stdin, True
+    try:
+        import readline  # noqa: F401  (line editing and history for input())
+    except ImportError:
+        pass
+    return typed_lines(session), False
 
 
 def typed_lines(session, read=input):

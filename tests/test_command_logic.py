@@ -1,0 +1,206 @@
+"""The logic behind the CLI's commands, called directly: what `cli.py` hands to the library
+(tinygrad_rnn) and to viz, each piece with its own contract."""
+
+import io
+
+import numpy as np
+import pytest
+
+from tinygrad_rnn import lecture, limits
+from tinygrad_rnn.analysis import bptt_sweep, debugger, unrolled
+from tinygrad_rnn.train import Run, make_config
+
+
+@pytest.fixture(scope="module")
+def echo_ckpt(tmp_path_factory):
+    run = Run(make_config(task="echo", hidden=4, embed=3, eval_batch=4, steps=1, length=6))
+    run.fit()
+    return str(run.save(tmp_path_factory.mktemp("ckpt") / "echo.npz"))
+
+
+# ----- limits.check_lecture -------------------------------------------------------------------
+
+
+def test_check_lecture_passes_small_models_and_refuses_large_ones_with_numbers():
+    small = limits.check_lecture({"cell": "lstm", "steps": 3, "hidden": 2, "seed": 9})
+    assert small.nodes == limits.lecture_size("lstm", steps=3, hidden=2).nodes
+    with pytest.raises(limits.TooLarge, match=r"unrolled model would have [\d,]+ nodes"):
+        limits.check_lecture({"cell": "rnn", "steps": 10**6})
+    with pytest.raises(limits.TooLarge, match=r"the analysis \(10000 walks of [\d,]+ nodes\)"):
+        limits.check_lecture({"cell": "rnn", "steps": 50}, walks=10_000)
+    with pytest.raises(limits.TooLarge, match="of memory"):
+        limits.check_lecture({"cell": "rnn"}, extra_bytes=10**18)
+
+
+# ----- analysis.unrolled ----------------------------------------------------------------------
+
+
+def test_unrolled_build_is_the_lecture_model_without_load():
+    model = {"cell": "gru", "steps": 3, "hidden": 2, "loss": "all"}
+    run = unrolled.build(model, seed=4)
+    again = lecture.build(seed=4, **model)
+    assert run.loss.label == "E" and np.array_equal(run.loss.data, again.loss.data)
+    assert unrolled.load_trained(None) is None
+
+
+def test_unrolled_refuses_input_without_load_and_lecture_options_with_it(echo_ckpt):
+    with pytest.raises(ValueError, match="--input and --sample .* add --load"):
+        unrolled.build({"cell": "rnn"}, sample=2)
+    with pytest.raises(ValueError, match="^--steps, --input-size: lecture-model options"):
+        unrolled.load_trained(echo_ckpt, given=["seed", "input_size", "steps", "loss"])
+
+
+def test_unrolled_trained_loss_follows_loss_only_when_given(echo_ckpt):
+    from tinygrad_rnn.analysis.trained import load
+
+    trained = unrolled.load_trained(echo_ckpt, sample=1, loss="2")
+    assert trained.loss.label == load(echo_ckpt, sample=1).loss.label  # not given: training's
+    chosen = unrolled.load_trained(echo_ckpt, sample=1, loss="2", given=["loss"])
+    assert chosen.loss is chosen.losses[2]
+    last = unrolled.build({"loss": "last"}, load=echo_ckpt, sample=1, given=["loss"])
+    assert last.loss is last.losses[-1] and last.config["source"] == "test sequence 1"
+
+
+# ----- analysis.bptt_sweep --------------------------------------------------------------------
+
+
+def test_sweep_measures_every_cell_and_radius_like_analyze():
+    found = bptt_sweep.sweep(compare=["rnn", "lstm"], radii=[0.5, 1.5], steps=3, max_norm=0.01)
+    assert [m.label for m in found] == ["rnn r=0.5", "rnn r=1.5", "lstm r=0.5", "lstm r=1.5"]
+    run = lecture.build("lstm", steps=3, radius=1.5)
+    expected = bptt_sweep.bptt.analyze(run)
+    assert found[3].report.to_dict() == expected.to_dict()
+    before, after, _, _ = found[0].clip
+    assert before > 0.01 and after == pytest.approx(0.01, rel=1e-4)
+
+
+def test_sweep_scalar_and_options_checked_before_building():
+    (one,) = bptt_sweep.sweep(scalar=True, steps=5)
+    assert one.report.scalar is not None and one.clip is None
+    for options, words in [
+        ({"scalar": True, "cell": "gru"}, "--scalar follows"),
+        ({"forget_bias": 1.0}, "--forget-bias applies to the lstm cell only"),
+        ({"steps": 10**6}, "would have"),
+        ({"param": "nope"}, "unknown parameter 'nope'"),
+        ({"direction": "sideways"}, "direction must be forward or reverse, got 'sideways'"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            bptt_sweep.sweep(**options)
+
+
+def test_sweep_on_a_trained_model(echo_ckpt):
+    (m,) = bptt_sweep.sweep(load=echo_ckpt, sample=0)
+    assert m.label == "echo" and m.report.steps == 6
+    with pytest.raises(ValueError, match="--compare, --radii and --scalar"):
+        bptt_sweep.sweep(load=echo_ckpt, radii=[1.0])
+
+
+# ----- debugger.command_lines and interact ----------------------------------------------------
+
+
+class Stdin(io.StringIO):
+    def __init__(self, text, tty=False):
+        super().__init__(text)
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+def test_command_lines_script_then_piped_stdin_then_prompt():
+    session = debugger.Session(lecture.build(steps=2).loss)
+    assert command_lines_of(session, "n; p h_1", None) == (["n", " p h_1"], True)
+    lines, echo = debugger.command_lines(session, None, Stdin("n\nq\n"))
+    assert list(lines) == ["n\n", "q\n"] and echo
+    lines, echo = debugger.command_lines(session, None, Stdin("", tty=True))
+    assert not echo and hasattr(lines, "__next__")  # typed at a prompt
+    closed = Stdin("")
+    closed.close()
+    for stdin in (None, closed):
+        with pytest.raises(ValueError, match="stdin is closed"):
+            debugger.command_lines(session, None, stdin)
+
+
+def command_lines_of(session, commands, stdin):
+    lines, echo = debugger.command_lines(session, commands, stdin)
+    return list(lines), echo
+
+
+def test_interact_sets_breakpoints_runs_and_counts_failed_commands():
+    out = []
+    session = debugger.Session(lecture.build(steps=2).loss)
+    debugger.interact(session, out.append, "c; p h_0; q", breaks=["h_0"])
+    text = "\n".join(out)
+    assert "breakpoint 1: " in text and "(step 9/19) p h_0" in text and session.quit
+    with pytest.raises(ValueError, match="1 of the scripted commands failed"):
+        debugger.interact(debugger.Session(lecture.build().loss), out.append, "p nosuch")
+
+
+# ----- viz: the bptt text, the picture budget, the output name, the walks ---------------------
+
+
+def test_bptt_text_of_a_sweep_matches_its_parts():
+    import json
+
+    from viz import bptt_text
+
+    one = bptt_sweep.sweep(steps=3, scalar=True, max_norm=1e-3)
+    r = one[0].report
+    parts = [bptt_text.header(r), bptt_text.rows_table(r), bptt_text.summary(r)]
+    assert bptt_text.sweep_text(one) == "\n".join(parts)
+    assert bptt_text.sweep_text(one, scalar=True).endswith(bptt_text.scalar_table(r))
+    assert json.loads(bptt_text.sweep_json(one)) == json.loads(json.dumps(r.to_dict()))
+    assert bptt_text.clip_notes(one, 1e-3) == [bptt_text.clip_text(1e-3, r.param, *one[0].clip)]
+    two = bptt_sweep.sweep(radii=[0.5, 2.0], steps=3, max_norm=1e-3)
+    assert bptt_text.sweep_text(two).startswith("|dh_T/dh_k|_2, T = 2")
+    assert [n.split(":")[0] for n in bptt_text.clip_notes(two, 1e-3)] == ["rnn r=0.5", "rnn r=2"]
+    assert len(json.loads(bptt_text.sweep_json(two))) == 2
+    assert bptt_text.clip_notes(bptt_sweep.sweep(steps=2), 1.0) == []
+
+
+def test_check_picture_refuses_above_a_quarter_over_the_limit():
+    from viz.budget import check_picture, picture_nodes
+    from viz.dot import GraphTooLarge
+
+    model = {"cell": "lstm", "steps": 6}
+    drawn = picture_nodes(model)
+    assert check_picture(model, max_nodes=int(drawn / 1.25) + 1) == drawn
+    with pytest.raises(GraphTooLarge, match=f"about {drawn:,} nodes .*--max-nodes 10\\)"):
+        check_picture(model, max_nodes=10)
+    assert check_picture(model, "cell", False, (0, 1), 10**4) < drawn
+
+
+def test_output_for_names_the_file_and_format():
+    from viz.render import RenderError, output_for
+
+    assert output_for() == ("graph.svg", "svg")
+    assert output_for(None, "PNG") == ("graph.png", "png")
+    assert output_for("a/b.pdf") == ("a/b.pdf", "pdf")
+    assert output_for("b.pdf", "dot") == ("b.pdf", "dot")
+    for out, fmt in [("b.txt", None), (None, "jpg")]:
+        with pytest.raises(RenderError):
+            output_for(out, fmt)
+
+
+def test_write_walks_writes_the_page_and_a_gif_of_a_fresh_graph(tmp_path, monkeypatch):
+    from viz import walk
+
+    built, gifs = [], []
+
+    def rebuild():
+        built.append(lecture.build(steps=2, hidden=1, input_size=1))
+        return built[-1]
+
+    def fake_gif(root, path, **options):  # the real one takes seconds: test_step_cli runs it
+        gifs.append((root, root.grad, options))
+        return 4
+
+    monkeypatch.setattr(walk, "write_gif", fake_gif)
+    page, gif = tmp_path / "w.html", tmp_path / "w.gif"
+    lines = walk.write_walks(rebuild(), rebuild, "t", html_path=page, gif_path=gif, per="step")
+    assert lines == [f"wrote {page}", f"wrote {gif} (4 frames)"] and len(built) == 2
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    ((root, grad, options),) = gifs
+    assert root is built[1].loss and grad is None  # a graph the page did not run backward on
+    assert options == {"per": "step", "notation": "pytorch", "detail": "op"}
+    assert walk.write_walks(rebuild(), rebuild, "t") == [] and len(built) == 3

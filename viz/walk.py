@@ -1,0 +1,41 @@
+"""`tinygrad-rnn step --html/--gif`: an unrolled model's backward walk, as a page and a GIF.
+
+    lines = write_walks(run, rebuild, html_path="walk.html", gif_path="walk.gif")
+
+The page (viz.html) lets a reader step through the forward pass, then the backward pass,
+in any browser; the GIF (viz.gif) shows the backward walk a frame per node or per step.
+Each runs backward on its own graph, so `rebuild()` gives the GIF a fresh one.
+"""
+
+from .gif import write_gif
+from .html import write_page
+
+__all__ = ["write_walks"]
+
+
+def write_walks(
+    run, rebuild, title, html_path=None, gif_path=None, per="node", detail="op",
+    lang="en", notation="pytorch", grad_range=None,
+):  # fmt: skip
+    """Write `run`'s walk as a page to `html_path` and as a GIF to `gif_path` (either may be
+    None); returns the lines to print ('wrote walk.html', 'wrote walk.gif (12 frames)').
+
+    The page's BPTT panel follows layer 0's W_hh (of a model that has one); `per`: a GIF
+    frame per "node" or per time "step"; `lang`: the page's language; `grad_range`: a fixed
+    colour scale (lo, hi) for both.
+    """
+    lines = []
+    if html_path:
+        weight = run.model.layer_parameters(0, 0)[1] if run.model is not None else None
+        write_page(
+            run.loss, html_path, bptt_param=weight, notation=notation, lang=lang, title=title,
+            detail=detail, grad_range=grad_range,
+        )  # fmt: skip
+        lines.append(f"wrote {html_path}")
+    if gif_path:
+        if html_path:
+            run = rebuild()  # a fresh graph: the page ran backward
+        fixed = {} if grad_range is None else {"grad_range": grad_range}
+        count = write_gif(run.loss, gif_path, per=per, notation=notation, detail=detail, **fixed)
+        lines.append(f"wrote {gif_path} ({count} frames)")
+    return lines
