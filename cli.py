@@ -8,8 +8,7 @@ every one into one line on stderr (`tinygrad-rnn --debug ...` or TINYGRAD_RNN_DE
 shows the traceback instead).
 """
 
-import contextlib
-import itertools
+import functools
 import os
 import sys
 
@@ -367,24 +366,11 @@ def bptt_command(load, input_text, sample, plot_path, as_json, **options):
 from tinygrad_rnn.tasks import TASKS as _TASKS  # noqa: E402  (names for --task's choices)
 
 
-def _explicit(ctx, values):
+def _explicit(values):
     """Only the options given on the command line (None for defaults): resuming a
     checkpoint keeps its own config except where the user asked for something else."""
-    from click.core import ParameterSource
-
-    return {
-        k: (None if ctx.get_parameter_source(k) == ParameterSource.DEFAULT else v)
-        for k, v in values.items()
-    }
-
-
-def _finite(x):
-    """JSON-safe number: non-finite values (a diverged run) become null."""
-    import math
-
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return x  # flags and names ("metric") as they are
-    return x if math.isfinite(x) else None
+    given = _given_names()
+    return {k: (v if k in given else None) for k, v in values.items()}
 
 
 @main.command("train", short_help="Train a model on a task (optimizers, clipping, truncated BPTT).")
@@ -454,8 +440,7 @@ def _finite(x):
 @click.option("--save", type=T.OutFile(), help="Write a checkpoint (.npz) here.")
 @click.option("--load", type=T.InFile(), help="Resume from this checkpoint.")
 @click.option("--log", type=T.OutFile(), help="One JSON line per step (.jsonl).")
-@click.pass_context
-def train_command(ctx, save, load, log, sample_every, **options):
+def train_command(save, load, log, sample_every, **options):
     """Train a recurrent model on a task and evaluate it against the task's baseline.
 
     Shows a progress bar with the loss, the gradient norm and how many steps were
@@ -471,96 +456,21 @@ def train_command(ctx, save, load, log, sample_every, **options):
       tinygrad-rnn train --task adding --cell rnn --k1 10 --k2 20 --clip 1.0 --log run.jsonl
       tinygrad-rnn train --task text --steps 500 --sample-every 100 --eval-every 100
     """
-    import json
-    import time
-
     from tinygrad_rnn.analysis import watch
     from tinygrad_rnn.train import Run, make_config
 
-    given = _explicit(ctx, {**options})
-    run = Run.resume(load, **given) if load else Run(make_config(**options))
-    config, task = run.config, run.task
-    if sample_every is not None:
-        watch.check_samplable(task)
-    truncation = "full BPTT" if config["k1"] is None else f"BPTT({config['k1']}, {config['k2']})"
-    click.echo(
-        f"{task.name} ({task.shape}, {task.metric}): {config['cell']} hidden {config['hidden']} "
-        f"x{config['layers']}{' bidirectional' if config['bidirectional'] else ''}, "
-        f"{config['optim']} lr {config['lr']:g}, clip {config['clip'] or '-'}, {truncation}, "
-        f"batch {config['batch']}, {config['dtype']}, seed {config['seed']}"
-    )
-    if load:
-        click.echo(f"resuming {load} at step {run.step} of {config['steps']}")
-    todo = max(0, config["steps"] - run.step)
-    counts, records = {"clipped": 0}, []
-    # line-buffered: every finished step's line is on disk, even after a crash or Ctrl-C
-    log_file = open(log, "a" if load else "w", encoding="utf-8", buffering=1) if log else None
-
-    def show(record):
-        if record is None:
-            return ""
-        return (
-            f"loss {record['loss']:.4g}  |grad| {record['grad_norm']:.3g}  "
-            f"clipped {counts['clipped']}"
-        )
-
-    start = time.perf_counter()
+    run = Run.resume(load, **_explicit(options)) if load else Run(make_config(**options))
+    progress = watch.Progress(run, log, append=bool(load), sample_every=sample_every)
+    click.echo(watch.start_text(run, load))
     try:
-        with (
-            _interrupt_between_steps() as interrupted,
-            click.progressbar(
-                length=todo, label="training", item_show_func=show, file=sys.stderr
-            ) as bar,
-        ):
-
-            def on_step(record):
-                records.append(record)
-                counts["clipped"] += record["clipped"]
-                if log_file:
-                    line = {k: _finite(v) for k, v in record.items()}
-                    log_file.write(json.dumps(line) + "\n")
-                lines = []
-                if "eval" in record:
-                    lines.append(
-                        f"step {record['step']}: test {task.metric} {record['eval']:.4g} "
-                        f"(baseline {task.baseline:.4g})"
-                    )
-                if sample_every and record["step"] % sample_every == 0 and not run.diverged:
-                    lines.append(watch.sample_line(run, config["seed"]))
-                if lines and sys.stderr.isatty():
-                    click.echo("\r\033[K", nl=False, err=True)  # clear the bar's line first
-                for text in lines:
-                    click.echo(text)
-                bar.update(1, record)
-                if interrupted:
-                    raise KeyboardInterrupt
-
-            run.fit(on_step=on_step)
+        with progress:
+            _fit_with_bar(run, progress)
     except KeyboardInterrupt:
         # the weights are those of the last completed step (run.step): keep them
-        where = f"interrupted after step {run.step}"
-        if save:
-            run.save(save)
-            click.echo(f"{where}: saved {save} (step {run.step})", err=True)
-        else:
-            click.echo(f"{where}: nothing saved (no --save)", err=True)
+        click.echo(progress.interrupted(save), err=True)
         raise click.exceptions.Exit(130) from None
-    finally:
-        if log_file:
-            log_file.close()
-    seconds = time.perf_counter() - start
-    per_step = 1000 * seconds / len(records) if records else 0.0
-    click.echo(
-        f"{len(records)} steps in {seconds:.1f} s ({per_step:.1f} ms/step), "
-        f"{counts['clipped']} clipped; last loss {records[-1]['loss']:.4g}"
-        if records
-        else "nothing to do: the run has already taken --steps steps"
-    )
-    if run.diverged is not None:
-        click.echo(
-            f"diverged at step {run.diverged}: the loss or the gradient norm is not finite "
-            "(the update was not applied; try --clip 1.0 or a smaller --lr)"
-        )
+    for line in progress.summary():
+        click.echo(line)
     if save:  # before evaluating: an evaluation that fails must not lose the run
         run.save(save)
         click.echo(f"saved {save} (step {run.step})")
@@ -569,28 +479,27 @@ def train_command(ctx, save, load, log, sample_every, **options):
         click.echo(run.stopping_line())
 
 
-@contextlib.contextmanager
-def _interrupt_between_steps():
-    """Ctrl-C during training finishes the step under way, then stops (the list it yields
-    becomes non-empty); a second Ctrl-C stops at once. Outside the main thread, no change."""
-    import signal
-    import threading
+def _fit_with_bar(run, progress):
+    """`run.fit()` under a progress bar on stderr, printing `progress`'s lines as it goes;
+    Ctrl-C finishes the step under way, then raises KeyboardInterrupt."""
+    from tinygrad_rnn.analysis.watch import interrupt_between_steps
 
-    interrupted = []
-    if threading.current_thread() is not threading.main_thread():
-        yield interrupted
-        return
+    bar = click.progressbar(
+        length=progress.todo, label="training", item_show_func=progress.bar_text, file=sys.stderr
+    )
+    with interrupt_between_steps() as interrupted, bar:
 
-    def handler(signum, frame):
-        if interrupted:
-            raise KeyboardInterrupt
-        interrupted.append(signum)
+        def on_step(record):
+            lines = progress.add(record)
+            if lines and sys.stderr.isatty():
+                click.echo("\r\033[K", nl=False, err=True)  # clear the bar's line first
+            for text in lines:
+                click.echo(text)
+            bar.update(1, record)
+            if interrupted:
+                raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield interrupted
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        run.fit(on_step=on_step)
 
 
 @main.command("sample", short_help="Generate from a trained text or 1-vs-N model.")
@@ -615,38 +524,12 @@ def sample_command(seed, load, length, prime, temperature, classes):
       tinygrad-rnn train --task generate --steps 300 --save spell.npz
       tinygrad-rnn sample --load spell.npz --class three --class seven
     """
-    import numpy as np
-
-    from tinygrad_rnn.tasks.models import stream_text
+    from tinygrad_rnn.analysis.watch import generated_text
     from tinygrad_rnn.train import Run
 
     run = Run.resume(load, need_data=False)
-    task, model, rng = run.task, run.model, np.random.default_rng(seed)
-    if task.name == "text":
-        if prime is None:
-            text = task.decode(task.data[:200])
-            prime = text.split("\n")[0] or text[:1]
-        temperature = 1.0 if temperature is None else temperature
-        chars = stream_text(model, task, prime, length, temperature, rng)
-        click.echo(prime, nl=False)
-        for chunk in iter(lambda: "".join(itertools.islice(chars, 64)), ""):
-            click.echo(chunk, nl=False)  # streamed: a long sample never sits in memory
-        click.echo()
-    elif task.name == "generate":
-        names = list(classes) or task.words
-        unknown = [c for c in names if c not in task.words]
-        if unknown:
-            raise ValueError(f"unknown class {unknown[0]!r} (classes: {', '.join(task.words)})")
-        ids = np.array([task.words.index(c) for c in names])
-        temperature = 0.0 if temperature is None else temperature
-        tokens = model.sample(ids, task.length, temperature, rng)
-        for k, name in enumerate(names):
-            click.echo(f"{name} -> {task.decode(tokens[:, k])}")
-    else:
-        raise ValueError(
-            f"{load} is a '{task.name}' model: sample needs a 'text' (character) model "
-            "or a 'generate' (1-vs-N) model"
-        )
+    for piece in generated_text(run, seed, length, prime, temperature, classes, name=load):
+        click.echo(piece, nl=False)  # streamed: a long sample never sits in memory
 
 
 # ----- render and demo ----------------------------------------------------------------------
@@ -952,8 +835,6 @@ def step_command(load, input_text, sample, seed, breaks, commands, out, **option
       tinygrad-rnn step --notation lecture --html walk.html
       tinygrad-rnn step --cell lstm --steps 3 --gif walk.gif --per step
     """
-    import functools
-
     from tinygrad_rnn.analysis import debugger
     from viz.demo import describe
     from viz.frames import render_frame

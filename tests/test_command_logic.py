@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tinygrad_rnn import lecture, limits
-from tinygrad_rnn.analysis import bptt_sweep, debugger, unrolled
+from tinygrad_rnn.analysis import bptt_sweep, debugger, unrolled, watch
 from tinygrad_rnn.train import Run, make_config
 
 
@@ -204,3 +204,95 @@ def test_write_walks_writes_the_page_and_a_gif_of_a_fresh_graph(tmp_path, monkey
     assert root is built[1].loss and grad is None  # a graph the page did not run backward on
     assert options == {"per": "step", "notation": "pytorch", "detail": "op"}
     assert walk.write_walks(rebuild(), rebuild, "t") == [] and len(built) == 3
+
+
+# ----- analysis.watch: a training run as it goes, and generating -------------------------------
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("text")
+    corpus = folder / "c.txt"
+    corpus.write_text("first line\nto be or not to be " * 20, encoding="utf-8")
+    config = make_config(task="text", text=str(corpus), hidden=4, embed=3, eval_batch=4, steps=2)
+    return Run(config)
+
+
+def test_start_text_says_what_is_trained_how(text_run):
+    line = watch.start_text(text_run)
+    assert line.startswith("text (") and "lstm hidden 4 x1" in line and "full BPTT" in line
+    assert "\n" not in line
+    resumed = watch.start_text(text_run, "t.npz").split("\n")[1]
+    assert resumed == f"resuming t.npz at step {text_run.step} of 2"
+
+
+def test_progress_counts_logs_and_prints(tmp_path, text_run):
+    import json
+
+    log = tmp_path / "run.jsonl"
+    with pytest.raises(ValueError, match="--sample-every .* not to 'adding'"):
+        watch.Progress(Run(make_config(task="adding", length=6, steps=1)), sample_every=1)
+    progress = watch.Progress(text_run, log, sample_every=2)
+    assert progress.todo == 2 - text_run.step and progress.bar_text(None) == ""
+    with progress:
+        quiet = progress.add({"step": 1, "loss": float("nan"), "grad_norm": 2.0, "clipped": 1})
+        loud = progress.add({"step": 2, "loss": 1.5, "grad_norm": 0.5, "clipped": 0, "eval": 3})
+    assert quiet == [] and loud[0].startswith("step 2: test ") and loud[1].startswith("step ")
+    assert progress.clipped == 1 and progress.bar_text(progress.records[-1]).endswith("clipped 1")
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines[0]["loss"] is None and lines[1]["eval"] == 3
+    assert (
+        progress.summary()[0].startswith("2 steps in ") and "last loss 1.5" in progress.summary()[0]
+    )
+    assert watch.json_number(float("inf")) is None and watch.json_number(True) is True
+    with watch.Progress(text_run, log, append=True):
+        pass
+    assert len(log.read_text().splitlines()) == 2  # appended nothing, kept everything
+
+
+def test_progress_interrupted_saves_only_when_asked(tmp_path, text_run):
+    progress = watch.Progress(text_run)
+    assert (
+        progress.interrupted()
+        == f"interrupted after step {text_run.step}: nothing saved (no --save)"
+    )
+    path = tmp_path / "i.npz"
+    assert progress.interrupted(str(path)).endswith(f"saved {path} (step {text_run.step})")
+    assert path.exists()
+    assert watch.Progress(text_run).summary() == [
+        "nothing to do: the run has already taken --steps steps"
+    ]
+
+
+def test_interrupt_between_steps_defers_the_first_ctrl_c():
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    with watch.interrupt_between_steps() as interrupted:
+        signal.raise_signal(signal.SIGINT)
+        assert interrupted == [signal.SIGINT]
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_generated_text_streams_a_text_model_and_checks_first(text_run):
+    pieces = list(watch.generated_text(text_run, seed=1, length=150, temperature=0.5))
+    assert pieces[0] == "first line" and pieces[-1] == "\n"
+    assert [len(p) for p in pieces[1:-1]] == [64, 64, 22]
+    again = "".join(watch.generated_text(text_run, seed=1, length=150, temperature=0.5))
+    assert again == "".join(pieces)
+    with pytest.raises(ValueError, match="prime is empty"):
+        watch.generated_text(text_run, prime="")
+    with pytest.raises(ValueError, match="x.npz is a 'adding' model: sample needs"):
+        watch.generated_text(Run(make_config(task="adding", length=6, steps=1)), name="x.npz")
+
+
+def test_generated_text_spells_each_class_of_a_generate_model():
+    run = Run(make_config(task="generate", hidden=4, embed=3, eval_batch=4, steps=1))
+    words = run.task.words
+    lines = list(watch.generated_text(run, classes=[words[2], words[0]]))
+    assert [line.split(" -> ")[0] for line in lines] == [words[2], words[0]]
+    assert all(line.endswith("\n") for line in lines)
+    with pytest.raises(ValueError, match="unknown class 'zebra'"):
+        watch.generated_text(run, classes=["zebra"])
