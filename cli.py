@@ -1,11 +1,12 @@
 """`tinygrad-rnn`: the command line, a thin layer over the library (and viz).
 
 Each command is one function block below: `@main.command("name")`, `@seed_option`, a
-docstring whose last paragraph is an example, and a body that calls the library and prints.
+docstring whose last paragraph is an example, and a body (at most 40 lines with its signature
+and docstring) that calls the library or viz and prints: logic lives there, with its tests.
 Option values are checked as click parses them, with the shared types of `cli_types.py`
-(use them for every new option). Errors need no handling in the command: `Group` turns
-every one into one line on stderr (`tinygrad-rnn --debug ...` or TINYGRAD_RNN_DEBUG=1
-shows the traceback instead).
+(use them for every new option), which also declares once the options several commands
+share. Errors need no handling in the command: `Group` turns every one into one line on
+stderr (`tinygrad-rnn --debug ...` or TINYGRAD_RNN_DEBUG=1 shows the traceback instead).
 """
 
 import functools
@@ -21,6 +22,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import click  # noqa: E402
 
 import cli_types as T  # noqa: E402
+from cli_types import (  # noqa: E402
+    grad_range_option,
+    lang_option,
+    model_options,
+    notation_option,
+    seed_option,
+    trained_options,
+    view_options,
+)
 from tinygrad_rnn import __version__, limits  # noqa: E402
 from tinygrad_rnn.analysis import unrolled  # noqa: E402
 from tinygrad_rnn.anomaly import AnomalyError  # noqa: E402
@@ -102,24 +112,6 @@ class Group(click.Group):
             raise OneLine(
                 f"{what}; run again with --debug (or {DEBUG_ENV}=1) to see the traceback"
             ) from None
-
-
-def seed_option(fn):
-    """`--seed N`: every command has one, so every run can be repeated exactly."""
-    return click.option(
-        "--seed", type=T.SEED, default=0, show_default=True, help="Random seed for everything."
-    )(fn)
-
-
-def notation_option(fn):
-    """`--notation lecture`: draw with the lecture's symbols (s_t, U, W, V, C~_t)."""
-    return click.option(
-        "--notation",
-        type=T.Name(["pytorch", "lecture"]),
-        default="pytorch",
-        show_default=True,
-        help="Labels in pictures: PyTorch's (h_t, weight_hh_l0) or the lecture's (s_t, U, W, V).",
-    )(fn)
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -206,35 +198,8 @@ def gradcheck_command(seed, pattern, list_only):
 
 # ----- a trained model on a real input (render, bptt, step) ---------------------------------
 
-# the lecture model's options (`_model_options`), what lecture.build takes
+# the lecture model's options (`model_options`), what lecture.build takes
 MODEL_OPTIONS = (*unrolled.LECTURE_OPTIONS, "loss")
-
-
-def _trained_options(fn):
-    """--load CKPT with --input TEXT or --sample N: a trained model on one real input."""
-    options = [
-        click.option(
-            "--load",
-            type=T.InFile(),
-            metavar="CKPT",
-            help="A trained model (from train --save) instead of the lecture's model.",
-        ),
-        click.option(
-            "--input",
-            "input_text",
-            metavar="TEXT",
-            help="With --load: the input, text or tokens ('hello', '3 1 4 1 5', 'what time is it')",
-        ),
-        click.option(
-            "--sample",
-            type=T.NON_NEGATIVE,
-            metavar="N",
-            help="With --load: the N-th sequence of the task's seeded test set.  [default: 0]",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
 
 
 def _given_names():
@@ -325,7 +290,7 @@ def _given_names():
     help="Draw log |dh_T/dh_k| against T-k with the bound dashed (needs the plot extra).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@_trained_options
+@trained_options
 def bptt_command(load, input_text, sample, plot_path, as_json, **options):
     """Measure every term of the lecture's BPTT sum on the unrolled model.
 
@@ -535,64 +500,6 @@ def sample_command(seed, load, length, prime, temperature, classes):
 # ----- render and demo ----------------------------------------------------------------------
 
 
-def _grad_range_option():
-    return click.option(
-        "--grad-range",
-        type=T.GradRange(),
-        metavar="LO:HI",
-        help="Fix the colour scale to |grad| in [LO, HI], e.g. 1e-6:1, to compare pictures "
-        "(outside: clamped and marked).",
-    )
-
-
-def _model_options(fn):
-    """The lecture model's options (`render` builds it with lecture.build)."""
-    options = [
-        click.option("--cell", type=T.CELL, default="rnn", show_default=True, help="The cell."),
-        click.option("--steps", type=T.POSITIVE, default=4, show_default=True, help="Time steps."),
-        click.option("--hidden", type=T.POSITIVE, default=3, show_default=True, help="Hidden."),
-        click.option("--input-size", type=T.POSITIVE, default=2, show_default=True, help="Input."),
-        click.option("--layers", type=T.POSITIVE, default=1, show_default=True, help="Layers."),
-        click.option("--bidirectional", is_flag=True, help="Run a reverse direction too."),
-        click.option(
-            "--activation",
-            type=T.ACTIVATION,
-            default="tanh",
-            show_default=True,
-            help="The plain RNN's nonlinearity: tanh, relu, sigmoid or linear.",
-        ),
-        click.option(
-            "--radius",
-            type=T.POSITIVE_NUMBER,
-            help="Set W_hh to RADIUS x a random orthogonal matrix (its spectral norm).",
-        ),
-        click.option(
-            "--init",
-            type=T.INIT,
-            default="orthogonal",
-            show_default=True,
-            help="orthogonal, or random: a Gaussian matrix scaled to spectral norm RADIUS.",
-        ),
-        click.option(
-            "--loss",
-            type=T.LOSS,
-            default="last",
-            show_default=True,
-            help="last (E_{T-1}, the lecture's E_3), all (E = sum_t E_t) or a step t (E_t).",
-        ),
-        click.option(
-            "--forget-bias",
-            type=T.Finite(),
-            metavar="B",
-            help="LSTM: every forget gate's total bias (f rests near sigmoid(B)).",
-        ),
-        _grad_range_option(),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
 def _wrote(result, max_pixels):
     """'wrote FILE', and when the png size cap shrank the picture, by how much."""
     if not getattr(result, "shrunk", False):
@@ -606,7 +513,7 @@ def _wrote(result, max_pixels):
 
 @main.command("render", short_help="Draw the unrolled graph, gradients as colours.")
 @seed_option
-@_model_options
+@model_options
 @click.option(
     "--color",
     type=T.Name(["grad", "none"]),
@@ -669,7 +576,7 @@ def _wrote(result, max_pixels):
 )
 @click.option("-o", "--out", type=T.OutFile(), help="Output file [graph.FORMAT].")
 @notation_option
-@_trained_options
+@trained_options
 def render_command(load, input_text, sample, seed, out, fmt, dpi, max_pixels, **options):
     """Draw the lecture's unrolled model after backward, coloured by gradient.
 
@@ -724,7 +631,7 @@ def render_command(load, input_text, sample, seed, out, fmt, dpi, max_pixels, **
     metavar="B",
     help="The LSTM's forget-gate bias (f rests near sigmoid(B)).",
 )
-@_grad_range_option()
+@grad_range_option
 @click.option("--json", "as_json", is_flag=True, help="Print the gradients and files as JSON.")
 @notation_option
 def demo_command(seed, out, forget_bias, grad_range, as_json, notation):
@@ -759,7 +666,7 @@ def demo_command(seed, out, forget_bias, grad_range, as_json, notation):
 
 @main.command("step", short_help="Step through the backward pass node by node, like pdb.")
 @seed_option
-@_model_options
+@model_options
 @click.option(
     "--break",
     "breaks",
@@ -816,7 +723,7 @@ def demo_command(seed, out, forget_bias, grad_range, as_json, notation):
     help="--html: the page's language (buttons, panel).",
 )
 @notation_option
-@_trained_options
+@trained_options
 def step_command(load, input_text, sample, seed, breaks, commands, out, **options):
     """Step through the backward pass of the lecture's unrolled model, one node at a time.
 
@@ -871,31 +778,6 @@ def _path_inside(directory, name):
 # ----- trained-model views: connectivity and gates -------------------------------------------
 
 
-def _view_options(fn):
-    """--load (required), --input/--sample, -o FILE.png, --json: a view of a trained model."""
-    options = [
-        click.option(
-            "--load",
-            required=True,
-            type=T.InFile(),
-            metavar="CKPT",
-            help="A trained model (from train --save).",
-        ),
-        click.option("--input", "input_text", metavar="TEXT", help="The input, text or tokens."),
-        click.option(
-            "--sample",
-            type=T.NON_NEGATIVE,
-            metavar="N",
-            help="The N-th sequence of the task's seeded test set.  [default: 0]",
-        ),
-        click.option("-o", "--out", type=T.OutFile(), metavar="FILE.png", help="Draw it."),
-        click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
 def _show_table(rows, columns, table, name):
     """A small text table: one row per `rows` entry, one column per input token."""
     width = max(6, *(len(c) for c in columns))
@@ -907,7 +789,7 @@ def _show_table(rows, columns, table, name):
 
 @main.command("connectivity", short_help="Which inputs each output of a trained model depends on.")
 @seed_option
-@_view_options
+@view_options
 @click.option("--compare", type=T.InFile(), metavar="CKPT2", help="Side by side.")
 def connectivity_command(seed, load, input_text, sample, out, as_json, compare):
     """The matrix ||d o_t / d x_k|| of a trained model on one input: rows are output steps t,
@@ -945,7 +827,7 @@ def connectivity_command(seed, load, input_text, sample, out, as_json, compare):
 
 @main.command("gates", short_help="Unit x time heatmaps of a trained model's gates and states.")
 @seed_option
-@_view_options
+@view_options
 @click.option(
     "--layer", type=T.Count(), default=-1, show_default=True, help="Which layer (-1: top)."
 )
@@ -1060,13 +942,8 @@ def _exercise(number):
         raise click.BadParameter(str(exc), param_hint="N") from None
 
 
-_LANG = click.option(
-    "--lang", type=T.Name(["en", "zh"]), default="en", show_default=True, help="en or zh."
-)
-
-
 @exercise_group.command("list", short_help="Every exercise, in the lecture's order.")
-@_LANG
+@lang_option
 def exercise_list(lang):
     """Every exercise: number, title and the lecture topic it belongs to.
 
@@ -1083,7 +960,7 @@ def exercise_list(lang):
 
 @exercise_group.command("show", short_help="The task, with its formulas.")
 @click.argument("number", metavar="N", type=T.POSITIVE)
-@_LANG
+@lang_option
 def exercise_show(number, lang):
     """Print exercise N: what it teaches, the task and its formulas (--lang zh: in Chinese).
 

@@ -1,4 +1,5 @@
-"""Option types for `cli.py`: every value is checked when click parses it, before any work.
+"""Option types for `cli.py`, and the options several commands share (at the end): every
+value is checked when click parses it, before any work.
 
 Each type fails with `OptionError`, whose one-line message names the option, the rule and
 the value (`--k1 must be >= 1, got 0`); `cli.Group` prints it as `Error: <message>`, exit
@@ -289,3 +290,142 @@ CELL = Name(CELLS)
 ACTIVATION = Name(["tanh", "relu", "sigmoid", "linear"])
 INIT = Name(["orthogonal", "random"])
 LOSS = Loss()
+
+
+# ----- options several commands share, declared once (cli.py stacks them) ---------------------
+#
+#     @main.command("render")
+#     @seed_option            --seed
+#     @model_options          --cell --steps --hidden ... --forget-bias --grad-range
+#     @notation_option        --notation
+#     @trained_options        --load --input --sample
+#     def render_command(...): ...
+#
+# A shared option means the same everywhere (DESIGN §7).
+
+
+def stack(*options):
+    """One decorator applying the click `options` (decorators) as if written one above the
+    other in this order: --help lists them in this order."""
+
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+# `--seed N`: every command has one, so every run can be repeated exactly
+seed_option = click.option(
+    "--seed", type=SEED, default=0, show_default=True, help="Random seed for everything."
+)
+
+# `--notation lecture`: draw with the lecture's symbols (s_t, U, W, V, C~_t)
+notation_option = click.option(
+    "--notation",
+    type=Name(["pytorch", "lecture"]),
+    default="pytorch",
+    show_default=True,
+    help="Labels in pictures: PyTorch's (h_t, weight_hh_l0) or the lecture's (s_t, U, W, V).",
+)
+
+grad_range_option = click.option(
+    "--grad-range",
+    type=GradRange(),
+    metavar="LO:HI",
+    help="Fix the colour scale to |grad| in [LO, HI], e.g. 1e-6:1, to compare pictures "
+    "(outside: clamped and marked).",
+)
+
+lang_option = click.option(
+    "--lang", type=Name(["en", "zh"]), default="en", show_default=True, help="en or zh."
+)
+
+# --load CKPT with --input TEXT or --sample N: a trained model on one real input, instead of
+# the lecture's model (render, bptt, step)
+trained_options = stack(
+    click.option(
+        "--load",
+        type=InFile(),
+        metavar="CKPT",
+        help="A trained model (from train --save) instead of the lecture's model.",
+    ),
+    click.option(
+        "--input",
+        "input_text",
+        metavar="TEXT",
+        help="With --load: the input, text or tokens ('hello', '3 1 4 1 5', 'what time is it')",
+    ),
+    click.option(
+        "--sample",
+        type=NON_NEGATIVE,
+        metavar="N",
+        help="With --load: the N-th sequence of the task's seeded test set.  [default: 0]",
+    ),
+)
+
+# the lecture model's options (render and step build it with lecture.build), and the colour
+# scale of its pictures
+model_options = stack(
+    click.option("--cell", type=CELL, default="rnn", show_default=True, help="The cell."),
+    click.option("--steps", type=POSITIVE, default=4, show_default=True, help="Time steps."),
+    click.option("--hidden", type=POSITIVE, default=3, show_default=True, help="Hidden."),
+    click.option("--input-size", type=POSITIVE, default=2, show_default=True, help="Input."),
+    click.option("--layers", type=POSITIVE, default=1, show_default=True, help="Layers."),
+    click.option("--bidirectional", is_flag=True, help="Run a reverse direction too."),
+    click.option(
+        "--activation",
+        type=ACTIVATION,
+        default="tanh",
+        show_default=True,
+        help="The plain RNN's nonlinearity: tanh, relu, sigmoid or linear.",
+    ),
+    click.option(
+        "--radius",
+        type=POSITIVE_NUMBER,
+        help="Set W_hh to RADIUS x a random orthogonal matrix (its spectral norm).",
+    ),
+    click.option(
+        "--init",
+        type=INIT,
+        default="orthogonal",
+        show_default=True,
+        help="orthogonal, or random: a Gaussian matrix scaled to spectral norm RADIUS.",
+    ),
+    click.option(
+        "--loss",
+        type=LOSS,
+        default="last",
+        show_default=True,
+        help="last (E_{T-1}, the lecture's E_3), all (E = sum_t E_t) or a step t (E_t).",
+    ),
+    click.option(
+        "--forget-bias",
+        type=Finite(),
+        metavar="B",
+        help="LSTM: every forget gate's total bias (f rests near sigmoid(B)).",
+    ),
+    grad_range_option,
+)
+
+# --load (required), --input/--sample, -o FILE.png, --json: a view of a trained model
+# (connectivity, gates)
+view_options = stack(
+    click.option(
+        "--load",
+        required=True,
+        type=InFile(),
+        metavar="CKPT",
+        help="A trained model (from train --save).",
+    ),
+    click.option("--input", "input_text", metavar="TEXT", help="The input, text or tokens."),
+    click.option(
+        "--sample",
+        type=NON_NEGATIVE,
+        metavar="N",
+        help="The N-th sequence of the task's seeded test set.  [default: 0]",
+    ),
+    click.option("-o", "--out", type=OutFile(), metavar="FILE.png", help="Draw it."),
+    click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON."),
+)
