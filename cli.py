@@ -778,15 +778,6 @@ def _path_inside(directory, name):
 # ----- trained-model views: connectivity and gates -------------------------------------------
 
 
-def _show_table(rows, columns, table, name):
-    """A small text table: one row per `rows` entry, one column per input token."""
-    width = max(6, *(len(c) for c in columns))
-    lines = [f"{name:>10} " + " ".join(f"{c[:width]:>{width}}" for c in columns)]
-    for label, values in zip(rows, table):
-        lines.append(f"{label[:10]:>10} " + " ".join(f"{v:>{width}.2g}" for v in values))
-    return "\n".join(lines)
-
-
 @main.command("connectivity", short_help="Which inputs each output of a trained model depends on.")
 @seed_option
 @view_options
@@ -807,6 +798,7 @@ def connectivity_command(seed, load, input_text, sample, out, as_json, compare):
 
     from tinygrad_rnn.analysis.connectivity import connectivity
     from tinygrad_rnn.analysis.trained import load as load_trained
+    from viz.terminal import grid
 
     results = [connectivity(load_trained(load, input=input_text, sample=sample))]
     if compare is not None:
@@ -817,7 +809,7 @@ def connectivity_command(seed, load, input_text, sample, out, as_json, compare):
     else:
         for r in results:
             click.echo(r.title)
-            click.echo(_show_table(r.rows, r.inputs, r.matrix, "t \\ k"))
+            click.echo(grid(r.rows, r.inputs, r.matrix, "t \\ k"))
     if out is not None:
         from viz.heatmaps import connectivity_figure
 
@@ -854,6 +846,7 @@ def gates_command(seed, load, input_text, sample, out, as_json, layer, direction
 
     from tinygrad_rnn.analysis.gates import gates
     from tinygrad_rnn.analysis.trained import load as load_trained
+    from viz.terminal import grid
 
     result = gates(load_trained(load, input=input_text, sample=sample), layer, direction)
     if as_json:
@@ -862,7 +855,7 @@ def gates_command(seed, load, input_text, sample, out, as_json, layer, direction
         click.echo(result.title)
         for name, table in result.tables.items():
             units = [f"{name}[{u}]" for u in range(table.shape[0])]
-            click.echo(_show_table(units, result.inputs, table, name))
+            click.echo(grid(units, result.inputs, table, name))
     if out is not None:
         from viz.heatmaps import gates_figure
 
@@ -901,15 +894,7 @@ def plot_command(seed, logs, out, title):
     runs = [read_log(path) for path in logs]
     training_figure(runs, out, title)
     for run in runs:
-        last = next((v for v in reversed(run.loss) if v is not None), None)
-        evals = f", last {run.metric} {run.eval[-1]:.4g}" if run.eval else ""
-        baseline = f" (baseline {run.baseline:.4g})" if run.baseline is not None else ""
-        click.echo(
-            f"{run.name}: {len(run.steps)} steps, last loss {last:.4g}{evals}{baseline}, "
-            f"{len(run.clipped)} clipped"
-            if last is not None
-            else f"{run.name}: {len(run.steps)} steps, no finite loss"
-        )
+        click.echo(run.summary())
     click.echo(f"wrote {out}")
 
 

@@ -296,3 +296,32 @@ def test_generated_text_spells_each_class_of_a_generate_model():
     assert all(line.endswith("\n") for line in lines)
     with pytest.raises(ValueError, match="unknown class 'zebra'"):
         watch.generated_text(run, classes=["zebra"])
+
+
+# ----- text of the views and of training logs ---------------------------------------------------
+
+
+def test_grid_lays_out_a_labelled_matrix():
+    from viz.terminal import grid
+
+    text = grid(["h[0]", "a-very-long-label"], ["'t'", "x"], [[0.5, 1e-5], [2, -3]], "t \\ k")
+    assert text.split("\n") == [
+        "     t \\ k    't'      x",
+        "      h[0]    0.5  1e-05",
+        "a-very-lon      2     -3",
+    ]
+    wide = grid(["r"], ["longtoken"], [[1.0]])
+    assert wide.split("\n")[0] == "           longtoken"
+
+
+def test_runlog_summary_line(tmp_path):
+    from tinygrad_rnn.analysis.runlog import RunLog
+
+    records = [
+        {"step": 1, "loss": 2.0, "clipped": True},
+        {"step": 2, "loss": None, "eval": 0.25, "metric": "mse", "baseline": 0.17},
+    ]
+    assert RunLog("a", records).summary() == (
+        "a: 2 steps, last loss 2, last mse 0.25 (baseline 0.17), 1 clipped"
+    )
+    assert RunLog("b", [{"step": 1, "loss": None}]).summary() == "b: 1 steps, no finite loss"

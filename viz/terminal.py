@@ -45,3 +45,14 @@ def table(headers, rows, align=None, gap=2):
         ]
         lines.append((" " * gap).join(parts).rstrip())
     return "\n".join(lines)
+
+
+def grid(rows, columns, values, corner=""):
+    """A matrix as text: one line per `rows` label (cut to 10 characters), one column per
+    `columns` label (cut to the column width, at least 6), values in `.2g`; `corner` heads
+    the label column (e.g. "t \\ k")."""
+    width = max(6, *(len(c) for c in columns))
+    lines = [f"{corner:>10} " + " ".join(f"{c[:width]:>{width}}" for c in columns)]
+    for label, row in zip(rows, values):
+        lines.append(f"{label[:10]:>10} " + " ".join(f"{v:>{width}.2g}" for v in row))
+    return "\n".join(lines)

@@ -29,6 +29,19 @@ class RunLog:
         self.metric = next((r["metric"] for r in evaluated if "metric" in r), "eval metric")
         self.baseline = next((r["baseline"] for r in evaluated if "baseline" in r), None)
 
+    def summary(self):
+        """One line: steps, the last finite loss, the last evaluation and its baseline,
+        how many steps were clipped."""
+        last = next((v for v in reversed(self.loss) if v is not None), None)
+        if last is None:
+            return f"{self.name}: {len(self.steps)} steps, no finite loss"
+        evals = f", last {self.metric} {self.eval[-1]:.4g}" if self.eval else ""
+        baseline = f" (baseline {self.baseline:.4g})" if self.baseline is not None else ""
+        return (
+            f"{self.name}: {len(self.steps)} steps, last loss {last:.4g}{evals}{baseline}, "
+            f"{len(self.clipped)} clipped"
+        )
+
 
 def _number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
