@@ -743,7 +743,6 @@ def step_command(load, input_text, sample, seed, breaks, commands, out, **option
       tinygrad-rnn step --cell lstm --steps 3 --gif walk.gif --per step
     """
     from tinygrad_rnn.analysis import debugger
-    from viz.demo import describe
     from viz.frames import render_frame
 
     model = {k: options.pop(k) for k in MODEL_OPTIONS}
@@ -755,8 +754,7 @@ def step_command(load, input_text, sample, seed, breaks, commands, out, **option
     if options["html_path"] or options["gif_path"]:
         from viz.walk import write_walks
 
-        title = describe(run) if load is None else f"{load}: loss {run.loss.label}"
-        for line in write_walks(run, build, title, **options):
+        for line in write_walks(run, build, load, **options):
             click.echo(line)
         return
     drawing = {k: options[k] for k in ("notation", "grad_range")}

@@ -197,13 +197,13 @@ def test_write_walks_writes_the_page_and_a_gif_of_a_fresh_graph(tmp_path, monkey
 
     monkeypatch.setattr(walk, "write_gif", fake_gif)
     page, gif = tmp_path / "w.html", tmp_path / "w.gif"
-    lines = walk.write_walks(rebuild(), rebuild, "t", html_path=page, gif_path=gif, per="step")
+    lines = walk.write_walks(rebuild(), rebuild, "x.npz", html_path=page, gif_path=gif, per="step")
     assert lines == [f"wrote {page}", f"wrote {gif} (4 frames)"] and len(built) == 2
-    assert page.read_text().startswith("<!DOCTYPE html>")
+    assert page.read_text().startswith("<!DOCTYPE html>") and "x.npz: loss E_1" in page.read_text()
     ((root, grad, options),) = gifs
     assert root is built[1].loss and grad is None  # a graph the page did not run backward on
     assert options == {"per": "step", "notation": "pytorch", "detail": "op"}
-    assert walk.write_walks(rebuild(), rebuild, "t") == [] and len(built) == 3
+    assert walk.write_walks(rebuild(), rebuild) == [] and len(built) == 3
 
 
 # ----- analysis.watch: a training run as it goes, and generating -------------------------------

@@ -7,6 +7,7 @@ in any browser; the GIF (viz.gif) shows the backward walk a frame per node or pe
 Each runs backward on its own graph, so `rebuild()` gives the GIF a fresh one.
 """
 
+from .demo import describe
 from .gif import write_gif
 from .html import write_page
 
@@ -14,18 +15,21 @@ __all__ = ["write_walks"]
 
 
 def write_walks(
-    run, rebuild, title, html_path=None, gif_path=None, per="node", detail="op",
+    run, rebuild, checkpoint=None, html_path=None, gif_path=None, per="node", detail="op",
     lang="en", notation="pytorch", grad_range=None,
 ):  # fmt: skip
     """Write `run`'s walk as a page to `html_path` and as a GIF to `gif_path` (either may be
     None); returns the lines to print ('wrote walk.html', 'wrote walk.gif (12 frames)').
 
-    The page's BPTT panel follows layer 0's W_hh (of a model that has one); `per`: a GIF
+    The page's title describes the lecture model, or names the `checkpoint` a trained model
+    came from and its loss. Its BPTT panel follows layer 0's W_hh (of a model that has one);
+    `per`: a GIF
     frame per "node" or per time "step"; `lang`: the page's language; `grad_range`: a fixed
     colour scale (lo, hi) for both.
     """
     lines = []
     if html_path:
+        title = describe(run) if checkpoint is None else f"{checkpoint}: loss {run.loss.label}"
         weight = run.model.layer_parameters(0, 0)[1] if run.model is not None else None
         write_page(
             run.loss, html_path, bptt_param=weight, notation=notation, lang=lang, title=title,
