@@ -196,7 +196,7 @@ def gradcheck_command(seed, pattern, list_only):
     click.echo(f"\nall {len(results)} op cases pass (seed {seed})")
 
 
-# ----- a trained model on a real input (render, bptt, step) ---------------------------------
+# ----- the model render, bptt and step read: the lecture's, or a trained one (--load) ----
 
 # the lecture model's options (`model_options`), what lecture.build takes
 MODEL_OPTIONS = (*unrolled.LECTURE_OPTIONS, "loss")
