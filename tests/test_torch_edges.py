@@ -272,3 +272,50 @@ def test_ignored_targets_ignore_infinite_and_nan_scores(smoothing, reduction):
         return _fn(lib).nll_loss(inputs[0], target, ignore_index=7, reduction=reduction)
 
     _both(nll, [logp])
+
+
+# ----- bad arguments: a clear error naming the function and the argument, never numpy's ----------
+
+X = Tensor(np.ones((2, 2)), requires_grad=True)
+NAN = float("nan")
+BAD_ARGUMENTS = [
+    (lambda: F.softplus(X, beta=NAN), ValueError, "softplus: beta must be a number, got nan"),
+    (lambda: F.softplus(X, threshold=NAN), ValueError, "threshold must be a number, got nan"),
+    (lambda: F.leaky_relu(X, NAN), ValueError, "negative_slope must be a number, got nan"),
+    (lambda: F.elu(X, alpha=NAN), ValueError, "elu: alpha must be a number, got nan"),
+    (lambda: F.smooth_l1_loss(X, X, beta=NAN), ValueError, "beta must be a number, got nan"),
+    (lambda: nn.Embedding(3, 2, norm_type=NAN), ValueError, "norm_type must be a number"),
+    (lambda: X.norm(p=NAN), ValueError, "norm: p must be a number"),
+    (lambda: X.norm(p=np.ones(2)), ValueError, "norm: p must be a number"),
+    (lambda: X.var(correction=NAN), ValueError, "var: correction must be a number, got nan"),
+    (lambda: X.var(correction="a"), TypeError, "var: correction must be a number"),
+    (lambda: X.logsumexp(1.5), TypeError, "logsumexp: dim must be an integer"),
+    (lambda: X.sum(dim="a"), TypeError, "sum: dim must be an integer"),
+    (lambda: X.amax(dim=np.zeros(2)), TypeError, "amax: dim must be an integer"),
+    (lambda: X.pow("a"), TypeError, "pow: exponent must be a number or a tensor, got 'a'"),
+    (lambda: X.pow(np.ones(3)), ValueError, "pow: exponent of shape (3,) does not broadcast"),
+    (lambda: X.clamp(min="a"), TypeError, "clamp: min must be a number or a tensor"),
+    (lambda: X.clamp(max=[1.0, 2.0, 3.0]), ValueError, "clamp: max of shape (3,) does not"),
+    (lambda: X.clamp(min=Tensor(np.ones(3))), ValueError, "clamp: min of shape (3,)"),
+    (lambda: X.masked_fill(np.ones((2, 2), bool), [1, 2]), TypeError, "value must be a number"),
+    (lambda: F.linear(X, "a"), TypeError, "linear: weight: Tensor: dtype <U1"),
+    (lambda: F.linear(X, np.ones((3, 2)), 1j), TypeError, "linear: bias: Tensor: dtype complex"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BAD_ARGUMENTS)))
+def test_bad_arguments_are_refused_by_name(case):
+    call, error, words = BAD_ARGUMENTS[case]
+    with pytest.raises(error) as info:
+        call()
+    assert type(info.value) is error and words in str(info.value), str(info.value)
+
+
+@torch_only
+def test_array_bounds_and_exponents_work_as_torchs_tensors():
+    """clamp and pow took only numbers or Tensors; numpy arrays gave numpy's errors."""
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    _both(lambda x, lib: x[0].pow(np.array([2.0, 0.5]) if lib is np else lib.tensor([2.0, 0.5],
+          dtype=lib.float64)), [a])  # fmt: skip
+    _both(lambda x, lib: x[0].clamp(min=np.array([1.5, 2.5]) if lib is np else lib.tensor(
+          [1.5, 2.5], dtype=lib.float64)), [a])  # fmt: skip

@@ -8,6 +8,7 @@ gradient is whatever the chain rule makes of theirs, and its graph shows the pie
 gradient at 0 (as torch does) instead of 0 * inf = nan.
 """
 
+import numbers
 from collections import namedtuple
 
 import numpy as np
@@ -51,6 +52,8 @@ def _dims(name, dim, keepdim, axis, keepdims):
         dim = axis
     if isinstance(dim, list):
         dim = tuple(dim)
+    if not (dim is None or _whole(dim) or (isinstance(dim, tuple) and all(map(_whole, dim)))):
+        raise TypeError(f"{name}: dim must be an integer or a tuple of integers, got {dim!r:.40}")
     return dim, bool(keepdim if keepdims is None else keepdims)
 
 
@@ -83,7 +86,7 @@ _dim = check_dim
 
 
 def _whole(value):
-    return hasattr(value, "__index__") and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def sizes(args):
@@ -417,6 +420,10 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
         correction = 1 if unbiased is None or unbiased else 0
     elif unbiased is not None:
         raise TypeError("var: give unbiased or correction, not both")
+    elif isinstance(correction, bool) or not isinstance(correction, numbers.Real):
+        raise TypeError(f"var: correction must be a number, got {correction!r:.40}")
+    elif not correction == correction:
+        raise ValueError("var: correction must be a number, got nan")
     return ops.Var.apply(x, axis=dim, keepdims=keepdim, correction=correction)
 
 
@@ -445,10 +452,12 @@ def _root0(v, p):
 def norm(x, p="fro", dim=None, keepdim=False):
     """The p-norm over `dim` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any number."""
     dim, keepdim = _dims("norm", dim, keepdim, None, None)
+    if not (p == "fro" if isinstance(p, str) else isinstance(p, numbers.Real)) or p != p:
+        raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r:.40}")
+    if isinstance(p, bool):
+        raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r}")
     if p in ("fro", 2, 2.0):
         return _sqrt0((x * x).sum(dim, keepdim=keepdim), select=False)
-    if not isinstance(p, (int, float)) or isinstance(p, bool):
-        raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r}")
     a = x.abs()
     if p in (np.inf, -np.inf):
         return _norm_inf(x, a, dim, keepdim, amax if p > 0 else amin)
@@ -523,6 +532,55 @@ def square(x):
     return x**2
 
 
+def power(x, exponent):
+    """x ** exponent: a number (the `pow` op), or a tensor or array (elementwise exponents)."""
+    if _is_tensor(exponent):
+        return ops.PowTensor.apply(x, exponent)
+    if isinstance(exponent, numbers.Real):
+        return ops.Pow.apply(x, exponent=float(exponent))
+    array = _numeric("pow", "exponent", exponent)
+    return ops.PowTensor.apply(x, _lift(_fits("pow", "exponent", array, x.shape), x))
+
+
+def clamp(x, low=None, high=None):
+    """x clamped to [low, high]: numbers (the `clip` op), or tensors or arrays (`clamp_tensor`)."""
+    if low is None and high is None:
+        raise ValueError("clamp: give min, max or both")
+    if not any(
+        _is_tensor(b) or not (b is None or isinstance(b, numbers.Real)) for b in (low, high)
+    ):
+        return ops.Clip.apply(x, low=low, high=high)
+    bounds = []
+    for name, b in (("min", low), ("max", high)):
+        if b is not None and not _is_tensor(b):
+            b = _lift(_numeric("clamp", name, b).astype(x.dtype, copy=False), x)
+        bounds.append(None if b is None else _fits("clamp", name, b, x.shape))
+    return clamp_tensor(x, *bounds)
+
+
+def _numeric(fn, name, value):
+    """`value` as a real numeric array, or a TypeError naming the argument."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        array = np.asarray(None)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: {name} must be a number or a tensor, got {value!r:.40}")
+    return array
+
+
+def _fits(fn, name, value, shape):
+    """`value` (an array or tensor) when its shape broadcasts with `shape`, else a ValueError."""
+    try:
+        np.broadcast_shapes(np.shape(value.data if _is_tensor(value) else value), shape)
+    except ValueError:
+        raise ValueError(
+            f"{fn}: {name} of shape {np.shape(_raw(value))} does not broadcast with the "
+            f"input's shape {shape}"
+        ) from None
+    return value
+
+
 def clamp_tensor(x, low=None, high=None):
     """clamp with tensor bounds: where(x < low, low, x), then where(. > high, high, .); x keeps
     the gradient on the bounds, a bound gets it where it wins (torch's rule)."""
@@ -545,6 +603,8 @@ def masked_fill(x, mask, value):
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to {x.shape}")
     if _is_tensor(value) and value.ndim != 0:
         raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got {value.shape}")
+    if not _is_tensor(value) and not isinstance(value, numbers.Real):
+        raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {value!r:.40}")
     return ops.Where.apply(_lift(value, x), x, condition=mask)
 
 

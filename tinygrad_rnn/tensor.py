@@ -317,9 +317,7 @@ class Tensor:
     matmul = __matmul__
 
     def pow(self, exponent):
-        if isinstance(exponent, Tensor):
-            return _ops.PowTensor.apply(self, exponent)
-        return _ops.Pow.apply(self, exponent=float(exponent))
+        return _c.power(self, exponent)
 
     def exp(self):
         return _ops.Exp.apply(self)
@@ -343,9 +341,7 @@ class Tensor:
         return _ops.Sqrt.apply(self)
 
     def clip(self, min=None, max=None):
-        if isinstance(min, Tensor) or isinstance(max, Tensor):
-            return _c.clamp_tensor(self, min, max)
-        return _ops.Clip.apply(self, low=min, high=max)
+        return _c.clamp(self, min, max)
 
     clamp = clip
 

@@ -262,7 +262,7 @@ def pad(input, pad, mode="constant", value=None):
         axis = x.ndim - 1 - k
         left, right = pad[2 * k], pad[2 * k + 1]
         if left or right:
-            fill = 0.0 if value is None else number("pad", "value", value)
+            fill = 0.0 if value is None else number("pad", "value", value, nan=True)
             x = _pad_axis(x, axis, left, right, mode, fill)
     return x
 

@@ -48,11 +48,8 @@ def linear(input, weight, bias=None):
     x (..., in), W (out, in) (or x and W both (in,): a scalar), b broadcastable to y's
     last axis: (out,), (1,) or () (its gradient keeps the bias's own shape).
     """
-    x = input if isinstance(input, Tensor) else Tensor(input)
-    if not isinstance(weight, Tensor):
-        weight = Tensor(weight)
-    if bias is not None and not isinstance(bias, Tensor):
-        bias = Tensor(bias)
+    x, weight = _operand("input", input), _operand("weight", weight)
+    bias = None if bias is None else _operand("bias", bias)
     if weight.ndim == 1:  # torch: x (in,) and w (in,) give the scalar x . w (+ b)
         if x.ndim != 1:
             raise ValueError(
@@ -73,6 +70,16 @@ def linear(input, weight, bias=None):
         # a broadcast bias: its gradient is summed back to its own shape by `add`
         return _LinearOp.apply(x, weight) + bias
     return _LinearOp.apply(x, weight, bias)
+
+
+def _operand(name, value):
+    """`value` as a Tensor, or the conversion's TypeError naming linear's argument."""
+    if isinstance(value, Tensor):
+        return value
+    try:
+        return Tensor(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"linear: {name}: {error}") from None
 
 
 class Embedding(Module):
@@ -116,6 +123,8 @@ class Embedding(Module):
         _check_flags("Embedding", _freeze=_freeze)
         if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.number)):
             raise TypeError(f"Embedding: norm_type must be a number, got {norm_type!r:.40}")
+        if norm_type != norm_type:
+            raise ValueError("Embedding: norm_type must be a number, got nan")
         if scale_grad_by_freq:
             raise ValueError("Embedding: scale_grad_by_freq=True is not supported")
         if sparse:

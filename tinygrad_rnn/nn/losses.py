@@ -70,10 +70,13 @@ def _broadcast_to_input(fn, what, w, input):
     return w
 
 
-def number(fn, name, value):
-    """A real-number option, or a TypeError naming the function and the option."""
+def number(fn, name, value, nan=False):
+    """A real-number option, or a TypeError naming the function and the option; nan is a
+    ValueError unless `nan` (a fill value may be nan, a hyperparameter may not)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{fn}: {name} must be a number, got {value!r}")
+        raise TypeError(f"{fn}: {name} must be a number, got {value!r:.40}")
+    if not nan and value != value:
+        raise ValueError(f"{fn}: {name} must be a number, got nan")
     return float(value)
 
 
