@@ -117,14 +117,13 @@ def test_exercise_cli_picture_as_png(tmp_path):
 def test_exercise_picture_scale_covers_every_step_share():
     import math
 
-    from viz import colors
-    from viz.side_by_side import shared_range
+    from viz.style import grad_norm, shared_range
 
     path_result = exercises.check(3, _solution_file(3))
     lo, hi = shared_range(path_result.graphs)
     for root in path_result.graphs:
         step_nodes = [n for n in _nodes(root) if n.op is not None and n.op.name == "RNNStep"]
-        shares = [colors.grad_norm(g) for n in step_nodes for g in n.edge_grads() if g is not None]
+        shares = [grad_norm(g) for n in step_nodes for g in n.edge_grads() if g is not None]
         assert all(10**lo <= s <= 10**hi for s in shares if s and math.isfinite(s))
 
 

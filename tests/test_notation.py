@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from cli import main
 from tinygrad_rnn import lecture, notation
 from tinygrad_rnn.autograd import topo_order
-from viz.dot import namer, to_dot
+from viz.dot import to_dot
+from viz.style import namer
 
 
 def built(cell="rnn", steps=3, **options):

@@ -130,7 +130,7 @@ def test_highlight_keeps_lighter_means_smaller():
     dot = Dot(to_dot(run.loss, highlight=("E_7", "h_0"), params=False))
     [proj] = dot.find("X W_ih^T")
     [h0] = dot.find("h_0")
-    from viz.colors import luminance
+    from viz.style import luminance
 
     assert luminance(dot.nodes[proj]["fillcolor"]) < luminance(dot.nodes[h0]["fillcolor"])
 

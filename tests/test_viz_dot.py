@@ -17,9 +17,9 @@ import pytest
 from dotparse import Dot
 
 from tinygrad_rnn import Tensor, lecture
-from viz import colors
+from viz import style
 from viz.dot import GraphTooLarge, to_dot
-from viz.graph import GraphView
+from viz.scene import GraphView
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("TINYGRAD_RNN_REGEN_GOLDEN") == "1"
@@ -225,21 +225,21 @@ def test_to_dot_highlight_errors_name_what_exists():
 
 
 def test_colour_ramp_gets_darker_monotonically():
-    lum = [colors.luminance(colors.ramp(x / 20)) for x in range(21)]
+    lum = [style.luminance(style.ramp(x / 20)) for x in range(21)]
     assert all(a > b for a, b in zip(lum, lum[1:]))
-    specials = {colors.ZERO, colors.NAN, colors.INF, colors.NO_GRAD}
-    assert len(specials) == 4 and not specials & {colors.ramp(x / 50) for x in range(51)}
+    specials = {style.ZERO, style.NAN, style.INF, style.NO_GRAD}
+    assert len(specials) == 4 and not specials & {style.ramp(x / 50) for x in range(51)}
 
 
 def test_colour_fading_rnn_h0_is_lighter_than_h3():
     dot = Dot(to_dot(build("rnn", 4, radius=0.5).loss))
-    lum = [colors.luminance(fill(dot, f"h_{k}")) for k in range(4)]
+    lum = [style.luminance(fill(dot, f"h_{k}")) for k in range(4)]
     assert lum[0] > lum[1] > lum[2] > lum[3]
 
 
 def test_colour_exploding_linear_rnn_h0_is_darker_than_h3():
     dot = Dot(to_dot(build("rnn", 6, radius=1.5, activation="linear").loss))
-    lum = [colors.luminance(fill(dot, f"h_{k}")) for k in range(6)]
+    lum = [style.luminance(fill(dot, f"h_{k}")) for k in range(6)]
     assert lum[0] < lum[5]
 
 
@@ -252,29 +252,29 @@ def test_colour_nan_inf_and_zero_gradients_are_marked_distinctly():
     assert np.isnan(a.grad[0]) and np.all(b.grad == 0)
     text = to_dot(loss)
     dot = Dot(text)
-    assert fill(dot, "a") == colors.NAN and dot.nodes[dot.find("a")[0]]["peripheries"] == "2"
+    assert fill(dot, "a") == style.NAN and dot.nodes[dot.find("a")[0]]["peripheries"] == "2"
     assert "NaN" in dot.label_text(dot.find("a")[0])
-    assert fill(dot, "b") == colors.ZERO and "dotted" in dot.nodes[dot.find("b")[0]]["style"]
+    assert fill(dot, "b") == style.ZERO and "dotted" in dot.nodes[dot.find("b")[0]]["style"]
     inf = Dot(to_dot(loss, grads={s: np.array([np.inf, 1.0])}))
-    assert fill(inf, "s") == colors.INF and fill(inf, "a") == colors.NO_GRAD
-    assert colors.NAN in text and ">NaN<" in text  # the legend's swatch
+    assert fill(inf, "s") == style.INF and fill(inf, "a") == style.NO_GRAD
+    assert style.NAN in text and ">NaN<" in text  # the legend's swatch
 
 
 def test_colour_legend_shows_the_numeric_range():
     text = to_dot(build("rnn", 4).loss, grad_range=(-5, 1))
     legend = Dot(text).nodes["legend"]["label"]
     for k in range(-5, 2):
-        assert f">{colors.decade_text(k)}<" in legend
+        assert f">{style.decade_text(k)}<" in legend
 
 
 def test_grads_mapping_and_current_node_for_a_debugger():
     run = build("rnn", 3)
     h1 = run.hidden_states()[1]
     dot = Dot(to_dot(run.loss, grads={run.loss: np.array(1.0)}, current=run.loss))
-    assert fill(dot, "h_1") == colors.NO_GRAD
+    assert fill(dot, "h_1") == style.NO_GRAD
     (e,) = dot.find("E_2")
     assert dot.nodes[e]["penwidth"] == "3.5" and dot.nodes[e]["color"] != "#111111"
-    assert fill(Dot(to_dot(run.loss, grads={h1: h1.grad})), "h_1") != colors.NO_GRAD
+    assert fill(Dot(to_dot(run.loss, grads={h1: h1.grad})), "h_1") != style.NO_GRAD
 
 
 # ----- zoom: detail, window, node limit ------------------------------------------------------

@@ -22,11 +22,15 @@ from .tensor import Tensor
 # ----- graph order ----------------------------------------------------------------------
 
 
-def topo_order(roots):
-    """Nodes that require grad, each after all of its inputs (explicit stack, no recursion)."""
+def topo_order(roots, every_node=False):
+    """Nodes that require grad, each after all of its inputs (explicit stack, no recursion).
+
+    every_node=True: every node, data and constants too, each node's inputs visited first
+    to last (the order in which the pictures number the nodes they draw).
+    """
     order = []
     visited = set()
-    stack = [(r, False) for r in reversed(roots) if r.requires_grad]
+    stack = [(r, False) for r in reversed(roots) if every_node or r.requires_grad]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -36,8 +40,8 @@ def topo_order(roots):
             continue
         visited.add(node)
         stack.append((node, True))
-        for inp in node.inputs:
-            if inp.requires_grad and inp not in visited:
+        for inp in reversed(node.inputs) if every_node else node.inputs:
+            if (every_node or inp.requires_grad) and inp not in visited:
                 stack.append((inp, False))
     return order
 

@@ -11,8 +11,7 @@ not as the limit itself).
 from tinygrad_rnn import lecture
 
 from .dot import GraphTooLarge
-from .graph import GraphView
-from .scene import Scene
+from .scene import GraphView, Scene
 
 
 def _drawn(run, detail, params):

@@ -9,7 +9,7 @@ from tinygrad_rnn import lecture
 from tinygrad_rnn.nn.recurrent import layer_class
 from tinygrad_rnn.notation import label
 
-from . import colors, terminal
+from . import style, terminal
 from .dot import to_dot
 from .render import render
 
@@ -42,21 +42,7 @@ def forget_text(bias):
 
 def state_grad_norms(run):
     """|dE/dh_k| for k = 0..T-1 (last layer, forward direction)."""
-    return [colors.grad_norm(h.grad) for h in run.hidden_states()]
-
-
-def shared_range(runs):
-    """One colour scale for several pictures, so their colours can be compared: whole
-    decades over every gradient in every run's graph (at most 12 of them)."""
-    from tinygrad_rnn.autograd import topo_order
-
-    norms = []
-    for run in runs:
-        for node in topo_order([run.loss]):
-            norms.append(colors.grad_norm(node.grad))
-            if node.inputs:
-                norms.extend(colors.grad_norm(g) for g in node.edge_grads() if g is not None)
-    return colors.decade_range(norms, span=12)
+    return [style.grad_norm(h.grad) for h in run.hidden_states()]
 
 
 DEMO_FORGET_BIAS = 2.0
@@ -85,7 +71,7 @@ def run_demo(out_dir, seed=0, notation="pytorch", forget_bias=DEMO_FORGET_BIAS, 
         run = lecture.build(cell=cell, steps=DEMO_STEPS, seed=seed, forget_bias=bias)
         run.loss.backward()
         runs.append(run)
-    scale = grad_range if grad_range is not None else shared_range(runs)
+    scale = grad_range if grad_range is not None else style.shared_range([r.loss for r in runs])
     last = DEMO_STEPS - 1
     paths = []
     for (cell, _), run in zip(DEMO_CELLS, runs):
@@ -112,7 +98,7 @@ def grad_norms(run):
 
 def cell_grad_norms(run):
     """|dE/dc_k| for k = 0..T-1 (LSTM, last layer, forward direction)."""
-    return [colors.grad_norm(c.grad) for c in run.cell_states()]
+    return [style.grad_norm(c.grad) for c in run.cell_states()]
 
 
 def demo_table(runs, last, forget_bias=DEMO_FORGET_BIAS):

@@ -20,11 +20,9 @@ import math
 
 from tinygrad_rnn import notation as notation_module
 
-from . import colors
-from .graph import GraphView, find, path_between
-from .legend import legend_node
-from .scene import Scene
-from .sceneitems import quote
+from . import style as styles
+from .scene import GraphView, Scene, find, path_between
+from .style import Style, edge_attrs, legend_node, namer, node_attrs
 
 DEFAULT_MAX_NODES = 2000
 DETAILS = ("op", "cell")
@@ -57,7 +55,7 @@ def to_dot(
     """DOT text for the graph behind `roots` (a tensor or a list of tensors).
 
     detail      "op": every op; "cell": one box per step (layer, direction) with its states.
-    color       "grad": fill by log10 |grad| (see viz.colors); "none": plain.
+    color       "grad": fill by log10 |grad| (see viz.style); "none": plain.
     params      False hides parameters (and their edges).
     highlight   (A, B): emphasise every edge on a path between the nodes named A and B
                 (labels like "E_3", "h_0", or "h_0@0" for the node tagged t=0; tensors
@@ -108,14 +106,14 @@ def to_dot(
             "or force=True (--force)"
         )
     norms = [n.norm for n in scene.nodes] + [e.norm for e in scene.edges]
-    lo, hi = grad_range if grad_range is not None else colors.decade_range(norms, span=12)
+    lo, hi = grad_range if grad_range is not None else styles.decade_range(norms, span=12)
     if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
         raise ValueError(f"grad_range must be (lo, hi) with hi > lo, got {grad_range!r}")
-    style = _Style(color == "grad", lo, hi, on, current, view, scene.node_norm)
+    style = Style(color == "grad", lo, hi, on, current, view, scene.node_norm)
     style.fixed_range = grad_range is not None
     style.name = namer(view.nodes, notation)
     lines = _header(title)
-    lines += scene.emit(style)
+    lines += emit(scene, style)
     if legend:
         if highlight is not None and notation != "pytorch":
             highlight = tuple(style.name(view.nodes[find(view, n)[0]]) for n in highlight)
@@ -134,15 +132,6 @@ def to_dot(
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def namer(nodes, notation):
-    """node -> the label to draw, in `notation`; parameters take the graph's one cell type."""
-    if notation == "pytorch":
-        return lambda node: node.label
-    cells = {n.tags["cell"] for n in nodes if "cell" in n.tags}
-    cell = cells.pop() if len(cells) == 1 else None
-    return lambda node: notation_module.label(node, notation, cell)
 
 
 def _pair(value, name):
@@ -179,52 +168,134 @@ def _header(title):
     return lines
 
 
-class _Style:
-    """Turns a scene item (its norm, kind, whether it is on the highlighted path) into attrs."""
+def quote(text):
+    """A DOT double-quoted string."""
+    text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
 
-    def __init__(self, colored, lo, hi, on, current, view, norms):
-        self.colored = colored
-        self.view = view
-        self.norms = norms
-        self.lo, self.hi = lo, hi
-        self.fixed_range = False
-        self.on_node, self.on_edge, self.source = on if on is not None else (None, None, ())
-        self.highlighting = on is not None
-        self.current = view.index.get(current) if current is not None else None
-        self.name = lambda node: node.label
 
-    def fill(self, norm):
-        if not self.colored:
-            return "#ffffff"
-        return colors.norm_color(norm, self.lo, self.hi)
+def attr_list(attrs):
+    parts = []
+    for k, v in attrs.items():
+        if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
+            parts.append(f"{k}={v}")
+        elif isinstance(v, float):
+            parts.append(f"{k}={v:.2f}")
+        else:
+            parts.append(f"{k}={quote(v)}")
+    return ", ".join(parts)
 
-    def node_on(self, members):
-        if not self.highlighting:
-            return True
-        return any(self.on_node[i] for i in members)
 
-    def edge_on(self, under):
-        if not self.highlighting:
-            return True
-        for v, k in under:
-            if k is None:
-                if self.on_node[v] and v not in self.source:
-                    return True
-            elif (v, k) in self.on_edge:
-                return True
-        return False
+def emit(scene, style):
+    """The node, cluster and edge statements of a scene, as lines."""
+    lines = []
+    clusters = {}
+    for item in scene.nodes:
+        if item.key is None:
+            lines.append(f"  {item.id} [{attr_list(node_attrs(item, style))}];")
+        else:
+            clusters.setdefault(item.key[0], {}).setdefault(item.key[1:], []).append(item)
+    for t in sorted(clusters, key=step_order):
+        groups = clusters[t]
+        cluster, title = step_name(t)
+        lines.append(f"  subgraph cluster_{cluster} {{")
+        lines.append(
+            f'    label="{title}"; style="rounded,filled"; fillcolor="{styles.CLUSTER_FILL}"; '
+            'color="#b4b4b4"; fontsize=14; fontname="Helvetica-Bold";'
+        )
+        for item in groups.get((), []):
+            lines.append(f"    {item.id} [{attr_list(node_attrs(item, style))}];")
+        subs = sorted((k for k in groups if k), key=_sub_order)
+        for layer, direction in subs:
+            lines.append(f"    subgraph cluster_{cluster}_l{layer}_{direction} {{")
+            name = f"layer {layer}, {direction}"
+            lines.append(
+                f'      label="{name}"; style="rounded,filled"; fillcolor="{styles.SUB_FILL}"; '
+                'color="#c4c4d4"; fontsize=10; fontname="Helvetica";'
+            )
+            for item in groups[(layer, direction)]:
+                lines.append(f"      {item.id} [{attr_list(node_attrs(item, style))}];")
+            lines.append("    }")
+        lines.append("  }")
+    lines += _anchor_edges(clusters)
+    step_of = {item.id: item.key[0] for item in scene.nodes if item.key is not None}
+    for edge in scene.edges:
+        tail, head = edge.tail, edge.head
+        flat = scene.detail == "cell"
+        attrs = edge_attrs(edge, style, flat)
+        if edge.kind == "recurrent" and not flat:
+            tail, head = head, tail
+        elif edge.kind == "recurrent" and step_order(step_of.get(tail, 0)) > step_order(
+            step_of.get(head, 0)
+        ):
+            # a reverse direction's state flows from t+1 back to t; a flat edge puts its
+            # tail on the left, so it is written from t to t+1 and drawn backwards
+            tail, head = head, tail
+            attrs["dir"] = "back"
+        lines.append(f"  {tail} -> {head} [{attr_list(attrs)}];")
+    return lines
 
-    def edge_color(self, norm):
-        if not self.colored or norm is None:
-            return "#555555"
-        if norm == 0.0:
-            return colors.ZERO_EDGE  # a white line would vanish: grey, and dotted (below)
-        if math.isnan(norm) or math.isinf(norm):
-            return colors.norm_color(norm, self.lo, self.hi)
-        # the palest end of the ramp is invisible as a thin line on white: start edges a bit in
-        position = colors.norm_position(norm, self.lo, self.hi)
-        return colors.ramp(0.22 + 0.78 * position)
 
-    def edge_width(self, norm):
-        position = colors.norm_position(norm, self.lo, self.hi) if self.colored else None
-        return 1.0 if position is None else 0.8 + 1.6 * position
+def _anchor_edges(clusters):
+    """Invisible edges that keep the steps in time order from left to right.
+
+    Each cluster's first op (ties broken by the order of the graph) is joined to the same
+    cluster's op at the next step by a zero-length edge: Graphviz puts both on one rank and
+    the tail to the left of the head.
+    """
+    lines = []
+    chains = {}
+    for t in sorted(clusters, key=step_order):
+        for sub in sorted(clusters[t], key=_sub_order):
+            anchor = _anchor(clusters[t][sub])
+            if anchor is not None:
+                chains.setdefault(sub, []).append(anchor)
+    for sub in sorted(chains, key=_sub_order):
+        chain = [c.id for c in chains[sub]]
+        for a, b in zip(chain, chain[1:]):
+            lines.append(f"  {a} -> {b} [style=invis, minlen=0, weight=20];")
+    # A time axis: one invisible point per step on one rank, in order. Flat edges between
+    # nodes outside clusters keep their order; flat edges between clusters need not
+    # (the layout orders whole clusters by crossings). An edge from each point up into its
+    # step's clusters makes any other order of the clusters cross them.
+    steps = sorted(clusters, key=step_order)
+    if len(steps) > 1:
+        point = {t: "time_" + step_name(t)[0] for t in steps}
+        lines.append("  { rank=same; " + " ".join(f"{point[t]};" for t in steps) + " }")
+        for t in steps:
+            lines.append(f'  {point[t]} [shape=point, style=invis, width=0.01, label=""];')
+        for a, b in zip(steps, steps[1:]):
+            lines.append(f"  {point[a]} -> {point[b]} [style=invis, minlen=1, weight=20];")
+        for t in steps:
+            for sub in sorted(clusters[t], key=_sub_order):
+                anchor = _anchor(clusters[t][sub])
+                if anchor is not None:
+                    lines.append(f"  {point[t]} -> {anchor.id} [style=invis, weight=5];")
+    return lines
+
+
+def step_order(key):
+    """Sort key of a step: t, or (stage, t) for an encoder-decoder (encoder first)."""
+    return key if isinstance(key, tuple) else (-1, key)
+
+
+def step_name(key):
+    """(cluster name, title) of a step: ("t3", "t = 3"), ("enc_t3", "encoder t = 3")."""
+    if isinstance(key, tuple):
+        stage, t = key
+        role = ("encoder", "decoder")[stage]
+        return f"{role[:3]}_t{t}", f"{role} t = {t}"
+    return f"t{key}", f"t = {key}"
+
+
+def _anchor(items):
+    """The item that stands for its step in the chains: the lowest op of the recurrence
+    (an output head or a loss exists only at some steps, so it never anchors)."""
+    ops = [it for it in items if it.kind in ("op", "result", "unit")]
+    inner = [it for it in ops if it.node is None or it.node.tags.get("role") != "output"]
+    return min(inner or ops, key=lambda it: it.level) if ops else None
+
+
+def _sub_order(key):
+    """Inner clusters of a step: by layer, then forward before reverse."""
+    return (key[0], key[1] != "forward", key[1]) if key else ()

@@ -14,11 +14,10 @@ import io
 from tinygrad_rnn.analysis.debugger import Session
 from tinygrad_rnn.files import write_atomic
 
-from . import colors
-from .dot import namer
 from .frames import step_frame
-from .graph import GraphView
 from .render import draw_at, positions
+from .scene import GraphView
+from .style import decade_range, grad_norm, namer
 
 PER = ("node", "step")
 MAX_FRAMES = 120
@@ -49,8 +48,8 @@ def walk_frames(root, per="node", max_frames=MAX_FRAMES, notation="pytorch", **o
             )
     if cuts[-1] != len(session.steps):
         cuts.append(len(session.steps))
-    norms = [colors.grad_norm(s.grad) for s in session.steps]
-    options.setdefault("grad_range", colors.decade_range(norms, span=12))
+    norms = [grad_norm(s.grad) for s in session.steps]
+    options.setdefault("grad_range", decade_range(norms, span=12))
     label = namer(GraphView(root).nodes, notation)
 
     def name(node):

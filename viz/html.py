@@ -24,11 +24,10 @@ from tinygrad_rnn.analysis.bptt import step_terms
 from tinygrad_rnn.autograd import backward_steps, topo_order
 from tinygrad_rnn.files import write_atomic
 
-from . import colors
-from .dot import namer, to_dot
-from .graph import GraphView
+from .dot import to_dot
 from .render import layout
-from .scene import Scene
+from .scene import GraphView, Scene
+from .style import grad_norm, namer
 
 ENTRIES = 16  # tensors with at most this many elements show every entry
 LANGS = ("en", "zh")
@@ -52,7 +51,7 @@ def _numbers(array):
     if array is None:
         return None
     a = np.asarray(array, dtype=float)
-    norm = colors.grad_norm(a)
+    norm = grad_norm(a)
     out = {"norm": _num(norm)}
     if a.size <= ENTRIES:
         out["entries"] = np.array2string(
@@ -196,7 +195,7 @@ def page_data(
     for edge in scene.edges:
         tail, head = edge.tail, edge.head
         if edge.kind == "recurrent" and detail == "op":
-            tail, head = head, tail  # drawn reversed (see viz/sceneitems.emit)
+            tail, head = head, tail  # drawn reversed (see viz/dot.emit)
         edges[f"{tail}->{head}"] = sorted({v for v, _ in edge.under})
     index = {node: i for i, node in enumerate(view.nodes)}
     data = {

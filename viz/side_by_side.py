@@ -11,27 +11,15 @@ import os
 import re
 import tempfile
 
-from tinygrad_rnn import topo_order
 from tinygrad_rnn.files import write_atomic
 
-from . import colors
 from .dot import to_dot
 from .render import RenderError, render
+from .style import shared_range
 
 _SIZE = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"', re.S)
 GAP = 24.0  # points (svg) or pixels (png) between the two drawings
 FORMATS = (".svg", ".png")
-
-
-def shared_range(roots):
-    """Whole decades covering every node's |grad| and every edge's (a parameter's share at
-    one step, drawn on its per-step copy) in all the graphs."""
-    norms = []
-    for node in topo_order(list(roots)):
-        norms.append(colors.grad_norm(node.grad))
-        if node.op is not None:
-            norms.extend(colors.grad_norm(g) for g in node.edge_grads())
-    return colors.decade_range(norms, span=12)
 
 
 def side_by_side(left, right, path, titles=("left", "right"), **options):
