@@ -13,7 +13,7 @@ from cli import main
 from tinygrad_rnn import lecture, notation
 from tinygrad_rnn.autograd import topo_order
 from viz.dot import to_dot
-from viz.style import namer
+from viz.graph import namer
 
 
 def built(cell="rnn", steps=3, **options):

@@ -17,9 +17,9 @@ from tinygrad_rnn import Tensor, lecture, where
 from tinygrad_rnn.analysis.debugger import Session
 from tinygrad_rnn.autograd import topo_order
 from tinygrad_rnn.nn import fused
+from viz.graph import GraphView
 from viz.html import forward_order, page, page_data
 from viz.render import RenderError, find_engine
-from viz.scene import GraphView
 
 render = importlib.import_module("viz.render")  # the module (viz.render is also a function)
 

@@ -17,9 +17,10 @@ import pytest
 from dotparse import Dot
 
 from tinygrad_rnn import Tensor, lecture
+from tinygrad_rnn.autograd import topo_order
 from viz import style
 from viz.dot import GraphTooLarge, to_dot
-from viz.scene import GraphView
+from viz.graph import GraphView
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("TINYGRAD_RNN_REGEN_GOLDEN") == "1"
@@ -275,6 +276,19 @@ def test_grads_mapping_and_current_node_for_a_debugger():
     (e,) = dot.find("E_2")
     assert dot.nodes[e]["penwidth"] == "3.5" and dot.nodes[e]["color"] != "#111111"
     assert fill(Dot(to_dot(run.loss, grads={h1: h1.grad})), "h_1") != style.NO_GRAD
+
+
+def test_graph_view_is_the_library_walk_over_every_node():
+    run = build("lstm", 2)
+    nodes = GraphView(run.loss).nodes
+    assert nodes == topo_order([run.loss], every_node=True)  # one walk, not a copy
+    assert any(not n.requires_grad for n in nodes) and set(topo_order([run.loss])) < set(nodes)
+    position = {n: i for i, n in enumerate(nodes)}
+    assert all(position[inp] < position[n] for n in nodes for inp in n.inputs)
+    chain = Tensor([1.0], requires_grad=True)
+    for _ in range(5000):  # no recursion: deeper than Python's limit
+        chain = chain * 1.0
+    assert len(topo_order([chain], every_node=True)) == 5001 + 5000
 
 
 # ----- zoom: detail, window, node limit ------------------------------------------------------

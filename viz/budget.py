@@ -11,7 +11,8 @@ not as the limit itself).
 from tinygrad_rnn import lecture
 
 from .dot import GraphTooLarge
-from .scene import GraphView, Scene
+from .graph import GraphView
+from .scene import Scene
 
 
 def _drawn(run, detail, params):

@@ -12,8 +12,10 @@ reversed so that every step puts its nodes at the same heights; ranked forwards 
 a staircase, which with fanned-out parameters takes Graphviz minutes to lay out at 50
 steps (docs/rendering.md has the measurements).
 
-Everything is derived from the graph's structure and tags, never from ids or hashes, so the
-same graph and options give the same text byte for byte.
+`to_dot` reads the graph (viz.graph), decides what is drawn (viz.scene), styles it
+(viz.style) and prints it here: clusters per step, the edges that keep time left to right,
+DOT quoting. Everything is derived from the graph's structure and tags, never from ids or
+hashes, so the same graph and options give the same text byte for byte.
 """
 
 import math
@@ -21,8 +23,9 @@ import math
 from tinygrad_rnn import notation as notation_module
 
 from . import style as styles
-from .scene import GraphView, Scene, find, path_between
-from .style import Style, edge_attrs, legend_node, namer, node_attrs
+from .graph import GraphView, find, namer, path_between
+from .scene import Scene
+from .style import Style, edge_attrs, legend_node, node_attrs
 
 DEFAULT_MAX_NODES = 2000
 DETAILS = ("op", "cell")
@@ -109,27 +112,14 @@ def to_dot(
     lo, hi = grad_range if grad_range is not None else styles.decade_range(norms, span=12)
     if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
         raise ValueError(f"grad_range must be (lo, hi) with hi > lo, got {grad_range!r}")
-    style = Style(color == "grad", lo, hi, on, current, view, scene.node_norm)
-    style.fixed_range = grad_range is not None
-    style.name = namer(view.nodes, notation)
+    fixed, name = grad_range is not None, namer(view.nodes, notation)
+    style = Style(color == "grad", lo, hi, on, current, view, scene.node_norm, fixed, name)
     lines = _header(title)
     lines += emit(scene, style)
     if legend:
         if highlight is not None and notation != "pytorch":
             highlight = tuple(style.name(view.nodes[find(view, n)[0]]) for n in highlight)
-        lines.append(
-            "  "
-            + legend_node(
-                color == "grad",
-                lo,
-                hi,
-                highlight,
-                scene.has_recurrent,
-                params,
-                detail,
-                fixed=grad_range is not None,
-            )
-        )
+        lines.append("  " + legend_node(style, highlight, scene.has_recurrent, params, detail))
     lines.append("}")
     return "\n".join(lines) + "\n"
 

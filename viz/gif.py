@@ -15,9 +15,9 @@ from tinygrad_rnn.analysis.debugger import Session
 from tinygrad_rnn.files import write_atomic
 
 from .frames import step_frame
+from .graph import GraphView, namer
 from .render import draw_at, positions
-from .scene import GraphView
-from .style import decade_range, grad_norm, namer
+from .style import decade_range, grad_norm
 
 PER = ("node", "step")
 MAX_FRAMES = 120

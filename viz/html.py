@@ -25,9 +25,10 @@ from tinygrad_rnn.autograd import backward_steps, topo_order
 from tinygrad_rnn.files import write_atomic
 
 from .dot import to_dot
+from .graph import GraphView, namer
 from .render import layout
-from .scene import GraphView, Scene
-from .style import grad_norm, namer
+from .scene import Scene
+from .style import grad_norm
 
 ENTRIES = 16  # tensors with at most this many elements show every entry
 LANGS = ("en", "zh")

@@ -1,156 +1,17 @@
-"""What is drawn: the graph behind the roots, and its nodes as boxes, ellipses, ghosts and
-clusters.
+"""What is drawn: the graph's nodes as boxes, ellipses, ghosts and clusters.
 
-`GraphView` is every node behind the roots (`tinygrad_rnn.autograd.topo_order`), with its
-consumers; `find` names nodes ("h_3", "s_2", "h_0@2") and `path_between` finds the paths a
-highlight draws thick. A `Scene` decides, for each node, what appears (op ellipse, tensor
-box, parameter ghost per step, one box per cell step), in which cluster, and which drawn
-edges stand for which graph edges (`under`: (consumer, input slot) pairs, or (node, None)
-for the op-to-tensor edge inside one node). `viz.style` gives each item its attributes and
-`viz.dot` prints the scene.
-
-All walks use explicit stacks (a 100,000-node chain must not hit Python's recursion limit),
-and every order is derived from the graph's own structure, so the same graph always gives
-the same picture byte for byte.
+A `Scene` decides, for each node of a `GraphView` (viz.graph), what appears (op ellipse,
+tensor box, parameter ghost per step, one box per cell step), in which cluster, and which
+drawn edges stand for which graph edges (`under`: (consumer, input slot) pairs, or (node,
+None) for the op-to-tensor edge inside one node). `viz.style` gives each item its attributes
+and `viz.dot` prints the scene.
 """
 
 import re
 
 import numpy as np
 
-from tinygrad_rnn.analysis.breakpoints import base_label
-from tinygrad_rnn.autograd import topo_order
-from tinygrad_rnn.tensor import Tensor
-
 from . import style
-
-
-class GraphView:
-    """The nodes reachable from `roots` through `inputs`, each after all of its inputs.
-
-    `nodes[i]` is a tensor, `index[tensor]` its position, `consumers[i]` the list of
-    (consumer position, input slot) pairs reading node i, in a fixed order.
-    """
-
-    def __init__(self, roots):
-        if isinstance(roots, Tensor):
-            roots = [roots]
-        roots = list(roots)
-        for r in roots:
-            if not isinstance(r, Tensor):
-                raise TypeError(f"to_dot: roots must be tensors, got {type(r).__name__}")
-        self.roots = roots
-        self.nodes = topo_order(roots, every_node=True)
-        self.index = {node: i for i, node in enumerate(self.nodes)}
-        self.consumers = [[] for _ in self.nodes]
-        for i, node in enumerate(self.nodes):
-            for k, inp in enumerate(node.inputs):
-                self.consumers[self.index[inp]].append((i, k))
-
-    def __len__(self):
-        return len(self.nodes)
-
-
-# ----- naming nodes: "h_3", "E_3", "s_2" (the lecture's name for h_2), "h_0@2" --------------
-
-_SPEC = re.compile(r"^(?P<label>.+?)(?:@(?P<t>-?\d+))?$")
-
-
-def find(view, spec):
-    """Positions of the nodes a spec names: a Tensor, a label, or `label@t` (t tag).
-
-    `s_k` is accepted for `h_k` (the lecture writes s for the state). Raises ValueError
-    with the labels that do exist when nothing matches.
-    """
-    if isinstance(spec, Tensor):
-        if spec not in view.index:
-            raise ValueError(f"{spec.label or 'the given tensor'} is not in the drawn graph")
-        return [view.index[spec]]
-    match = _SPEC.match(str(spec).strip())
-    if not match:
-        raise ValueError(f"cannot read the node name {spec!r}; write a label like h_0 or h_0@0")
-    label, t = match.group("label"), match.group("t")
-    wanted = {label}
-    if re.fullmatch(r"s_-?\d+", label):
-        wanted.add("h_" + label[2:])
-    found = []
-    for loose in (False, True):  # exact labels first, else every layer's and direction's
-        for i, node in enumerate(view.nodes):
-            name = node.label
-            if loose and name is not None:
-                name = base_label(name)
-            if name in wanted and (t is None or node.tags.get("t") == int(t)):
-                found.append(i)
-        if found:
-            break
-    if not found:
-        loss = re.fullmatch(r"E_(\d+)", label)
-        if loss:
-            drawn = ", ".join(n.label for n in view.roots if n.label) or "another loss"
-            raise ValueError(
-                f"no node labelled {spec!r}: the picture backpropagates {drawn}; "
-                f"draw E_{loss.group(1)} with --loss {loss.group(1)} (or --loss all)"
-            )
-        raise ValueError(f"no node labelled {spec!r} in the graph; {_some_labels(view)}")
-    return found
-
-
-def _some_labels(view):
-    labels = []
-    # the roots (losses) first, then the rest from the loss downwards
-    for node in list(view.roots) + view.nodes[::-1]:
-        if node.label is not None and node.label not in labels and node.op is not None:
-            labels.append(node.label)
-    shown = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
-    return f"labels drawn: {shown}"
-
-
-# ----- paths --------------------------------------------------------------------------------
-
-
-def _reach(view, start, forward):
-    """Positions reachable from `start` along edges (forward: towards consumers)."""
-    seen = [False] * len(view)
-    stack = list(start)
-    for i in start:
-        seen[i] = True
-    while stack:
-        i = stack.pop()
-        if forward:
-            nxt = [c for c, _ in view.consumers[i]]
-        else:
-            nxt = [view.index[inp] for inp in view.nodes[i].inputs]
-        for j in nxt:
-            if not seen[j]:
-                seen[j] = True
-                stack.append(j)
-    return seen
-
-
-def path_between(view, a, b):
-    """Nodes and edges on any path between the node sets `a` and `b` (either direction).
-
-    Returns (on_node, on_edge): on_node[i] is True for nodes on a path; on_edge is the
-    set of (consumer position, input slot) pairs whose edge lies on a path. An edge u -> v
-    is on a path from s to d exactly when s reaches u and v reaches d.
-    """
-    for source, sink in ((b, a), (a, b)):
-        below = _reach(view, source, forward=True)
-        above = _reach(view, sink, forward=False)
-        on_node = [x and y for x, y in zip(below, above)]
-        if any(on_node[i] for i in source):
-            on_edge = set()
-            for v, node in enumerate(view.nodes):
-                if not above[v]:
-                    continue
-                for k, inp in enumerate(node.inputs):
-                    if below[view.index[inp]]:
-                        on_edge.add((v, k))
-            return on_node, on_edge, source
-    return None
-
-
-# ----- what is drawn ------------------------------------------------------------------------
 
 
 class Item:
@@ -205,6 +66,10 @@ class Scene:
             for n in nodes
         ]
         self.visible = self._visibility()
+        # drawn as nodes of their own (parameters are drawn per consumer, constants inline)
+        self.shown = [
+            v and not p and not c for v, p, c in zip(self.visible, self.is_param, self.is_const)
+        ]
         self.nodes, self.edges = [], []
         self._items, self._edge_at, self._param_keys = {}, {}, {}
         self.has_recurrent = False
@@ -314,6 +179,8 @@ class Scene:
             self._build_cells()
         else:
             self._build_ops()
+        for edge in self.edges:
+            edge.norm = self.edge_norm(edge.under)
         if self.window is not None:
             self._add_markers()
         for item in self.nodes:
@@ -329,12 +196,9 @@ class Scene:
         """One drawn edge per (tail, head, kind); repeated graph edges add to its `under`."""
         at = (tail, head, kind)
         if at not in self._edge_at:
-            edge = Edge(tail, head, list(under), kind)
-            self._edge_at[at] = edge
-            self.edges.append(edge)
-            return edge
+            self._edge_at[at] = Edge(tail, head, [], kind)
+            self.edges.append(self._edge_at[at])
         self._edge_at[at].under.extend(under)
-        return self._edge_at[at]
 
     def out_id(self, j):
         node = self.view.nodes[j]
@@ -343,7 +207,7 @@ class Scene:
     def _build_ops(self):
         view = self.view
         for i, node in enumerate(view.nodes):
-            if not self.visible[i] or self.is_param[i] or self.is_const[i]:
+            if not self.shown[i]:
                 continue
             key = self.key(i)
             if node.op is None:
@@ -378,8 +242,6 @@ class Scene:
         for item in self.nodes:
             if item.kind == "ghost":
                 item.norm = style.grad_norm(self._ghost_grad(item))
-        for edge in self.edges:
-            edge.norm = self.edge_norm(edge.under)
 
     def _param_item(self, j, key):
         """The drawn node of parameter j for a consumer in cluster `key`: a ghost when the
@@ -415,7 +277,7 @@ class Scene:
     def _edges_to_hidden(self, id_of):
         """Edges from drawn nodes into nodes the window leaves out go to the elision marker."""
         for j in range(len(self.view)):
-            if not self.visible[j] or self.is_param[j] or self.is_const[j] or self.t[j] is None:
+            if not self.shown[j] or self.t[j] is None:
                 continue
             for c, k in self.view.consumers[j]:
                 if not self.visible[c] and self.t[c] is not None:
@@ -426,7 +288,7 @@ class Scene:
         key = self.key(i)
         if key is None:
             # the running sum E = E_0 + E_1 + ... is one box, not a staircase of additions
-            return "loss" if self.view.nodes[i].tags.get("role") == "loss" else f"n{i}"
+            return "loss" if self._is_loss(i) else f"n{i}"
         role = "out" if self.view.nodes[i].tags.get("role") == "output" else "cell"
         return (key, role)
 
@@ -434,7 +296,7 @@ class Scene:
         view = self.view
         unit_id = {}
         for i, node in enumerate(view.nodes):
-            if not self.visible[i] or self.is_param[i] or self.is_const[i]:
+            if not self.shown[i]:
                 continue
             unit = self._unit(i)
             if unit not in unit_id:
@@ -457,7 +319,7 @@ class Scene:
             return unit_id[self._unit(j)]
 
         for i, node in enumerate(view.nodes):
-            if not self.visible[i] or self.is_param[i] or self.is_const[i]:
+            if not self.shown[i]:
                 continue
             for k, inp in enumerate(node.inputs):
                 j = view.index[inp]
@@ -473,8 +335,6 @@ class Scene:
                 self.has_recurrent |= kind in ("recurrent", "initial")
                 self._add_edge(id_of(j), id_of(i), [(i, k)], kind)
         self._edges_to_hidden(id_of)
-        for edge in self.edges:
-            edge.norm = self.edge_norm(edge.under)
 
     def _states(self, item, unit_id):
         """A cell box's states: h_t, c_t and labelled results read outside the box (or by

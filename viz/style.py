@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 
-from tinygrad_rnn import notation as notation_module
 from tinygrad_rnn.autograd import topo_order
 
 # (position, (r, g, b)): lightness decreases monotonically from the first to the last
@@ -163,14 +162,7 @@ def scale_marks(lo, hi):
     marks = [(0.0, lo)]
     marks += [((k - lo) / (hi - lo), k) for k in range(math.floor(lo) + 1, math.ceil(hi))]
     marks.append((1.0, hi))
-    return [(x, exponent_text(k)) for x, k in marks]
-
-
-def exponent_text(k):
-    """10^k as text: decade_text for whole k, else the value (3e-05, 0.25)."""
-    if float(k).is_integer():
-        return decade_text(int(k))
-    return f"{10.0**k:.2g}"
+    return [(x, decade_text(k)) for x, k in marks]
 
 
 def format_norm(norm):
@@ -187,12 +179,10 @@ def format_norm(norm):
 
 
 def decade_text(k):
-    """10^k as '1e-3', '1', '10' style text for the legend."""
-    if k == 0:
-        return "1"
-    if k == 1:
-        return "10"
-    return f"1e{k}"
+    """10^k as the legend writes it: '1e-3', '1', '10' for whole k, else the value (0.25)."""
+    if not float(k).is_integer():
+        return f"{10.0**k:.2g}"
+    return {0: "1", 1: "10"}.get(int(k), f"1e{int(k)}")
 
 
 def shared_range(roots):
@@ -208,15 +198,6 @@ def shared_range(roots):
 
 
 # ----- labels and attributes --------------------------------------------------------------
-
-
-def namer(nodes, notation):
-    """node -> the label to draw, in `notation`; parameters take the graph's one cell type."""
-    if notation == "pytorch":
-        return lambda node: node.label
-    cells = {n.tags["cell"] for n in nodes if "cell" in n.tags}
-    cell = cells.pop() if len(cells) == 1 else None
-    return lambda node: notation_module.label(node, notation, cell)
 
 
 def html(text):
@@ -363,16 +344,16 @@ def edge_attrs(edge, style, flat=False):
 class Style:
     """Turns a scene item (its norm, kind, whether it is on the highlighted path) into attrs."""
 
-    def __init__(self, colored, lo, hi, on, current, view, norms):
+    def __init__(self, colored, lo, hi, on, current, view, norms, fixed_range, name):
         self.colored = colored
         self.view = view
         self.norms = norms
         self.lo, self.hi = lo, hi
-        self.fixed_range = False
+        self.fixed_range = fixed_range
         self.on_node, self.on_edge, self.source = on if on is not None else (None, None, ())
         self.highlighting = on is not None
         self.current = view.index.get(current) if current is not None else None
-        self.name = lambda node: node.label
+        self.name = name
 
     def fill(self, norm):
         if not self.colored:
@@ -414,65 +395,51 @@ class Style:
 # ----- the legend -------------------------------------------------------------------------
 
 
-def _row(cells, colspan=None):
-    return "<tr>" + "".join(cells) + "</tr>"
-
-
-def _text(text, span, bold=False):
-    body = f"<b>{html(text)}</b>" if bold else html(text)
-    return f'<td colspan="{span}" align="left">{body}</td>'
-
-
-def _swatch(fill, text, border=1, style=None):
-    font = text_color(fill)
-    extra = f' style="{style}"' if style else ""
+def _swatch(fill, text):
     return (
-        f'<td bgcolor="{fill}" border="{border}"{extra}>'
-        f'<font color="{font}" point-size="9">{html(text)}</font></td>'
+        f'<td bgcolor="{fill}" border="1">'
+        f'<font color="{text_color(fill)}" point-size="9">{html(text)}</font></td>'
     )
 
 
-def legend_node(colored, lo, hi, highlight, has_recurrent, params, detail, fixed=False):
+def legend_node(style, highlight, has_recurrent, params, detail):
     """A DOT statement for the legend: one borderless HTML table, no edges."""
-    span = max(len(scale_marks(lo, hi)), 4)
-    rows = [_row([_text("How to read this picture", span, bold=True)])]
+    marks = scale_marks(style.lo, style.hi)
+    span = max(len(marks), 4)
+    rows = []
+
+    def line(text, bold=False):
+        body = f"<b>{html(text)}</b>" if bold else html(text)
+        rows.append(f'<tr><td colspan="{span}" align="left">{body}</td></tr>')
+
+    def swatches(pairs):
+        cells = [_swatch(fill, text) for fill, text in pairs]
+        rows.append("<tr>" + "".join(cells + ["<td></td>"] * (span - len(cells))) + "</tr>")
+
+    line("How to read this picture", bold=True)
     if detail == "cell":
-        rows.append(_row([_text("box: one step of a cell, its states and |grad|", span)]))
+        line("box: one step of a cell, its states and |grad|")
     else:
-        rows.append(_row([_text("rounded box: a tensor (label, shape, |grad|)", span)]))
-        rows.append(_row([_text("ellipse: the op that made the tensor above it", span)]))
+        line("rounded box: a tensor (label, shape, |grad|)")
+        line("ellipse: the op that made the tensor above it")
         if params:
-            rows.append(
-                _row([_text("dashed box: a parameter, one copy per step it is used in;", span)])
-            )
-            rows.append(_row([_text("   its |grad| is that step's share of the gradient", span)]))
-    rows.append(_row([_text("plain box: data (inputs, targets, initial states)", span)]))
+            line("dashed box: a parameter, one copy per step it is used in;")
+            line("   its |grad| is that step's share of the gradient")
+    line("plain box: data (inputs, targets, initial states)")
     if has_recurrent:
-        rows.append(_row([_text("double line: recurrent edge, state t-1 -> step t", span)]))
+        line("double line: recurrent edge, state t-1 -> step t")
     if highlight is not None:
-        a, b = highlight
-        rows.append(_row([_text(f"thick lines: every path between {a} and {b}", span)]))
-    if colored:
-        rows.append(_row([_text("|grad| = L2 norm of dE/d(node), log scale:", span)]))
-        cells = []
-        for x, text in scale_marks(lo, hi):
-            cells.append(_swatch(ramp(x), text))
-        cells += ["<td></td>"] * (span - len(cells))
-        rows.append(_row(cells))
-        specials = [
-            _swatch(ZERO, "0"),
-            _swatch(NAN, "NaN"),
-            _swatch(INF, "Inf"),
-            _swatch(NO_GRAD, "none"),
-        ]
-        specials += ["<td></td>"] * (span - len(specials))
-        rows.append(_row(specials))
-        rows.append(_row([_text("lighter = smaller; dotted border or line: exactly 0", span)]))
-        if fixed:
-            ends = f"{exponent_text(lo)} .. {exponent_text(hi)}"
-            rows.append(_row([_text(f"scale fixed at {ends}: values outside are clamped", span)]))
-            rows.append(_row([_text("   to its ends and marked (below/above range)", span)]))
-        rows.append(_row([_text("edges: the gradient that flowed along them", span)]))
+        line(f"thick lines: every path between {highlight[0]} and {highlight[1]}")
+    if style.colored:
+        line("|grad| = L2 norm of dE/d(node), log scale:")
+        swatches([(ramp(x), text) for x, text in marks])
+        swatches([(ZERO, "0"), (NAN, "NaN"), (INF, "Inf"), (NO_GRAD, "none")])
+        line("lighter = smaller; dotted border or line: exactly 0")
+        if style.fixed_range:
+            ends = f"{decade_text(style.lo)} .. {decade_text(style.hi)}"
+            line(f"scale fixed at {ends}: values outside are clamped")
+            line("   to its ends and marked (below/above range)")
+        line("edges: the gradient that flowed along them")
     table = (
         '<table border="1" color="#b4b4b4" cellborder="0" cellspacing="2" cellpadding="2"'
         ' bgcolor="#ffffff">' + "".join(rows) + "</table>"
