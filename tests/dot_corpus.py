@@ -173,8 +173,10 @@ def _frames():
     # the page's map from drawn items and edges to graph nodes comes from the scene too
     scene = {"items": data["items"], "edges": data["edges"]}
     texts["html-lstm-scene"] = json.dumps(scene, sort_keys=True, indent=0)
-    run = lecture.build(cell="rnn", steps=3, bidirectional=True)
-    _, texts["html-rnn-cell"] = page_data(run.loss, detail="cell")
+    run = lecture.build(cell="rnn", steps=3, bidirectional=True, layers=2)
+    data, texts["html-rnn-cell"] = page_data(run.loss, detail="cell")
+    scene = {"items": data["items"], "edges": data["edges"]}
+    texts["html-rnn-cell-scene"] = json.dumps(scene, sort_keys=True, indent=0)
     return texts
 
 

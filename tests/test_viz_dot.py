@@ -291,6 +291,20 @@ def test_graph_view_is_the_library_walk_over_every_node():
     assert len(topo_order([chain], every_node=True)) == 5001 + 5000
 
 
+@pytest.mark.parametrize("detail", ["op", "cell"])
+def test_stepper_page_names_every_edge_as_the_dot_text_writes_it(detail):
+    # a stacked bidirectional cell picture writes the reverse direction's state edges from t
+    # to t+1 (drawn back); the page once keyed them the other way and lost their colours
+    from viz.html import page_data
+
+    run = lecture.build(cell="gru", steps=3, bidirectional=True, layers=2)
+    data, text = page_data(run.loss, detail=detail)
+    written = {
+        f"{a}->{b}" for a, b in re.findall(r"^  (\w+) -> (\w+) \[(?!style=invis)", text, re.M)
+    }
+    assert set(data["edges"]) <= written and len(data["edges"]) > 10
+
+
 # ----- zoom: detail, window, node limit ------------------------------------------------------
 
 

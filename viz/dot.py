@@ -208,22 +208,32 @@ def emit(scene, style):
             lines.append("    }")
         lines.append("  }")
     lines += _anchor_edges(clusters)
-    step_of = {item.id: item.key[0] for item in scene.nodes if item.key is not None}
-    for edge in scene.edges:
-        tail, head = edge.tail, edge.head
-        flat = scene.detail == "cell"
-        attrs = edge_attrs(edge, style, flat)
-        if edge.kind == "recurrent" and not flat:
-            tail, head = head, tail
-        elif edge.kind == "recurrent" and step_order(step_of.get(tail, 0)) > step_order(
-            step_of.get(head, 0)
-        ):
-            # a reverse direction's state flows from t+1 back to t; a flat edge puts its
-            # tail on the left, so it is written from t to t+1 and drawn backwards
-            tail, head = head, tail
+    for edge, tail, head, back in drawn_edges(scene):
+        attrs = edge_attrs(edge, style, scene.detail == "cell")
+        if back:
             attrs["dir"] = "back"
         lines.append(f"  {tail} -> {head} [{attr_list(attrs)}];")
     return lines
+
+
+def drawn_edges(scene):
+    """(edge, tail, head, back) of each scene edge as the DOT text writes it.
+
+    A recurrent edge between op nodes is written from the reader to the state (laid out
+    reversed, `edge_attrs` draws it back); in cell detail a reverse direction's state flows
+    from t+1 back to t, and a flat edge puts its tail on the left, so it is written from t
+    to t+1 with `back` True.
+    """
+    step_of = {item.id: item.key[0] for item in scene.nodes if item.key is not None}
+    for edge in scene.edges:
+        tail, head, back = edge.tail, edge.head, False
+        if edge.kind == "recurrent" and scene.detail != "cell":
+            tail, head = head, tail
+        elif edge.kind == "recurrent":
+            back = step_order(step_of.get(tail, 0)) > step_order(step_of.get(head, 0))
+            if back:
+                tail, head = head, tail
+        yield edge, tail, head, back
 
 
 def _anchor_edges(clusters):

@@ -24,7 +24,7 @@ from tinygrad_rnn.analysis.bptt import step_terms
 from tinygrad_rnn.autograd import backward_steps, topo_order
 from tinygrad_rnn.files import write_atomic
 
-from .dot import to_dot
+from .dot import drawn_edges, to_dot
 from .graph import GraphView, namer
 from .render import layout
 from .scene import Scene
@@ -193,10 +193,7 @@ def page_data(
         uses = [c for c, _ in item.uses] if item.kind == "ghost" else []
         items[item.id] = {"members": list(item.members), "uses": uses, "kind": item.kind}
     edges = {}
-    for edge in scene.edges:
-        tail, head = edge.tail, edge.head
-        if edge.kind == "recurrent" and detail == "op":
-            tail, head = head, tail  # drawn reversed (see viz/dot.emit)
+    for edge, tail, head, _ in drawn_edges(scene):  # as the svg names them
         edges[f"{tail}->{head}"] = sorted({v for v, _ in edge.under})
     index = {node: i for i, node in enumerate(view.nodes)}
     data = {
