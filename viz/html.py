@@ -21,6 +21,7 @@ import re
 import numpy as np
 
 from tinygrad_rnn.analysis.bptt import step_terms
+from tinygrad_rnn.analysis.jacobians import consumer_map
 from tinygrad_rnn.autograd import backward_steps, topo_order
 from tinygrad_rnn.files import write_atomic
 
@@ -95,16 +96,6 @@ def _formula(node, name):
     return call if head is None or head == call else f"{head} = {call}"
 
 
-def _consumers(order):
-    """{node: [(consumer, input slot), ...]} for the nodes that need a gradient."""
-    found = {}
-    for node in order:
-        for slot, inp in enumerate(node.inputs):
-            if inp.requires_grad:
-                found.setdefault(inp, []).append((node, slot))
-    return found
-
-
 def bptt_sum(root, param, backward_index):
     """The running sum of term_k for `param`, as the walk passes each step k.
 
@@ -112,7 +103,7 @@ def bptt_sum(root, param, backward_index):
     complete), term, sum} (norms, entries when small) and the engine's gradient.
     """
     order = topo_order([root])
-    consumers = _consumers(order)
+    consumers = consumer_map(order)
     terms = step_terms(root, param, order, consumers)
     done_at = {}
     region, stack = {param}, [param]
