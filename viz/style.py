@@ -231,21 +231,14 @@ def node_attrs(item, style):
     fill = style.fill(norm)
     attrs = {}
     if kind in ("op", "result"):
-        attrs["shape"] = "ellipse"
-        attrs["fontsize"] = "9"
-        attrs["height"] = "0.22"
-        attrs["width"] = "0.3"
-        attrs["margin"] = "0.03,0.01"
-        attrs["label"] = item.text
-        attrs["style"] = "filled"
-        attrs["fillcolor"] = fill if kind == "result" else "#ffffff"
-        attrs["color"] = "#777777"
+        attrs.update(shape="ellipse", fontsize="9", height="0.22", width="0.3")
+        attrs.update(margin="0.03,0.01", label=item.text, style="filled")
+        attrs.update(fillcolor=fill if kind == "result" else "#ffffff", color="#777777")
         grad = _grad_text(norm, style)
         attrs["tooltip"] = f"{item.text} {shape_text(node.shape)} {grad}".strip()
     elif kind == "marker":
         attrs.update(shape="box", style="dashed", color="#999999", fontcolor="#666666")
-        attrs["label"] = item.text
-        return attrs
+        return {**attrs, "label": item.text}
     elif kind == "input":
         attrs.update(shape="box", style="filled", fillcolor="#ffffff", color="#8a8a8a")
         attrs["margin"] = "0.1,0.06"
@@ -272,18 +265,15 @@ def node_attrs(item, style):
     if item.kind == "ghost":
         on = style.highlighting and any(style.edge_on([u]) for u in item.uses)
     else:
-        on = style.node_on(members)
+        on = not style.highlighting or any(style.on_node[i] for i in members)
     # fill means |grad| and nothing else: a highlight changes outlines only, so a node off
     # the path keeps its colour (lighter is still smaller) and only its border recedes
     if style.highlighting and not on:
-        attrs["color"] = "#c8c8c8"
-        attrs["penwidth"] = "0.6"
+        attrs.update(color="#c8c8c8", penwidth="0.6")
     elif style.highlighting:
-        attrs["penwidth"] = "2.6"
-        attrs["color"] = "#111111"
+        attrs.update(penwidth="2.6", color="#111111")
     if style.current is not None and style.current in members:
-        attrs["color"] = CURRENT
-        attrs["penwidth"] = "3.5"
+        attrs.update(color=CURRENT, penwidth="3.5")
     return attrs
 
 
@@ -336,8 +326,7 @@ def edge_attrs(edge, style, flat=False):
         attrs["style"] = "dotted"
     if edge.kind == "internal":
         attrs["arrowsize"] = "0.45"
-    attrs["penwidth"] = width
-    attrs["class"] = " ".join(classes)
+    attrs.update(penwidth=width, **{"class": " ".join(classes)})
     return attrs
 
 
@@ -359,11 +348,6 @@ class Style:
         if not self.colored:
             return "#ffffff"
         return norm_color(norm, self.lo, self.hi)
-
-    def node_on(self, members):
-        if not self.highlighting:
-            return True
-        return any(self.on_node[i] for i in members)
 
     def edge_on(self, under):
         if not self.highlighting:
