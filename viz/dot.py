@@ -25,7 +25,7 @@ from tinygrad_rnn import notation as notation_module
 from . import style as styles
 from .graph import GraphView, find, namer, path_between
 from .scene import Scene
-from .style import Style, edge_attrs, legend_node, node_attrs
+from .style import Style, legend_node
 
 DEFAULT_MAX_NODES = 2000
 DETAILS = ("op", "cell")
@@ -182,7 +182,7 @@ def emit(scene, style):
     clusters = {}
     for item in scene.nodes:
         if item.key is None:
-            lines.append(f"  {item.id} [{attr_list(node_attrs(item, style))}];")
+            lines.append(f"  {item.id} [{attr_list(style.node(item))}];")
         else:
             clusters.setdefault(item.key[0], {}).setdefault(item.key[1:], []).append(item)
     for t in sorted(clusters, key=step_order):
@@ -194,7 +194,7 @@ def emit(scene, style):
             'color="#b4b4b4"; fontsize=14; fontname="Helvetica-Bold";'
         )
         for item in groups.get((), []):
-            lines.append(f"    {item.id} [{attr_list(node_attrs(item, style))}];")
+            lines.append(f"    {item.id} [{attr_list(style.node(item))}];")
         subs = sorted((k for k in groups if k), key=_sub_order)
         for layer, direction in subs:
             lines.append(f"    subgraph cluster_{cluster}_l{layer}_{direction} {{")
@@ -204,12 +204,12 @@ def emit(scene, style):
                 'color="#c4c4d4"; fontsize=10; fontname="Helvetica";'
             )
             for item in groups[(layer, direction)]:
-                lines.append(f"      {item.id} [{attr_list(node_attrs(item, style))}];")
+                lines.append(f"      {item.id} [{attr_list(style.node(item))}];")
             lines.append("    }")
         lines.append("  }")
     lines += _anchor_edges(clusters)
     for edge, tail, head, back in drawn_edges(scene):
-        attrs = edge_attrs(edge, style, scene.detail == "cell")
+        attrs = style.edge(edge, scene.detail == "cell")
         if back:
             attrs["dir"] = "back"
         lines.append(f"  {tail} -> {head} [{attr_list(attrs)}];")
@@ -220,7 +220,7 @@ def drawn_edges(scene):
     """(edge, tail, head, back) of each scene edge as the DOT text writes it.
 
     A recurrent edge between op nodes is written from the reader to the state (laid out
-    reversed, `edge_attrs` draws it back); in cell detail a reverse direction's state flows
+    reversed, `Style.edge` draws it back); in cell detail a reverse direction's state flows
     from t+1 back to t, and a flat edge puts its tail on the left, so it is written from t
     to t+1 with `back` True.
     """

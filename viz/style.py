@@ -37,7 +37,6 @@ NO_GRAD = "#ececec"  # grey: not on the backward path, or not computed yet
 DIM_EDGE = "#d4d4d4"
 TEXT_DARK = "#1a1a1a"
 TEXT_LIGHT = "#ffffff"
-TEXT_DIM = "#9a9a9a"
 CURRENT = "#0a6cff"
 CLUSTER_FILL = "#f6f6f6"
 SUB_FILL = "#ececf4"
@@ -215,121 +214,6 @@ def _lines(title, rest, bold=True):
     return f'<{head}<br/><font point-size="9">{html(rest)}</font>>'
 
 
-def _grad_text(norm, style):
-    if not style.colored or norm is None:
-        return ""
-    text = f"|grad| {format_norm(norm)}"
-    if style.fixed_range:
-        position = range_side(norm, style.lo, style.hi)
-        if position:
-            text += f" ({position} range)"  # clamped to the scale's end: say so
-    return text
-
-
-def node_attrs(item, style):
-    kind, node, norm = item.kind, item.node, item.norm
-    fill = style.fill(norm)
-    attrs = {}
-    if kind in ("op", "result"):
-        attrs.update(shape="ellipse", fontsize="9", height="0.22", width="0.3")
-        attrs.update(margin="0.03,0.01", label=item.text, style="filled")
-        attrs.update(fillcolor=fill if kind == "result" else "#ffffff", color="#777777")
-        grad = _grad_text(norm, style)
-        attrs["tooltip"] = f"{item.text} {shape_text(node.shape)} {grad}".strip()
-    elif kind == "marker":
-        attrs.update(shape="box", style="dashed", color="#999999", fontcolor="#666666")
-        return {**attrs, "label": item.text}
-    elif kind == "input":
-        attrs.update(shape="box", style="filled", fillcolor="#ffffff", color="#8a8a8a")
-        attrs["margin"] = "0.1,0.06"
-        name = style.name(node) if node.label is not None else (item.text or "const")
-        attrs["label"] = _lines(name, shape_text(node.shape), bold=False)
-    elif kind == "unit":
-        attrs.update(shape="box", style="rounded,filled", fillcolor=fill)
-        attrs["label"] = _unit_label(item, style)
-    else:  # tensor, param, ghost
-        dashed = kind in ("param", "ghost")
-        attrs.update(shape="box", style="rounded,filled" + (",dashed" if dashed else ""))
-        attrs["fillcolor"] = fill
-        name = style.name(node) if node.label is not None else (item.text or "?")
-        rest = shape_text(node.shape)
-        grad = _grad_text(norm, style)
-        attrs["label"] = _lines(name, f"{rest}  {grad}" if grad else rest)
-    if kind != "op":
-        attrs["fontcolor"] = text_color(attrs["fillcolor"])
-    if style.colored and norm is not None and norm == 0.0 and kind != "op":
-        attrs["style"] = attrs["style"].replace(",dashed", "") + ",dotted"
-    if style.colored and norm is not None and not math.isfinite(norm):
-        attrs["peripheries"] = "2"
-    members = item.members
-    if item.kind == "ghost":
-        on = style.highlighting and any(style.edge_on([u]) for u in item.uses)
-    else:
-        on = not style.highlighting or any(style.on_node[i] for i in members)
-    # fill means |grad| and nothing else: a highlight changes outlines only, so a node off
-    # the path keeps its colour (lighter is still smaller) and only its border recedes
-    if style.highlighting and not on:
-        attrs.update(color="#c8c8c8", penwidth="0.6")
-    elif style.highlighting:
-        attrs.update(penwidth="2.6", color="#111111")
-    if style.current is not None and style.current in members:
-        attrs.update(color=CURRENT, penwidth="3.5")
-    return attrs
-
-
-def _unit_label(item, style):
-    rows = []
-    for i in item.states or item.members[-1:]:
-        node = style.view.nodes[i]
-        name = style.name(node) if node.label is not None else node.op.name
-        grad = _grad_text(style.norms[i], style)
-        small = f' <font point-size="9">{html(grad)}</font>' if grad else ""
-        rows.append(f"<b>{html(name)}</b>{small}")
-    return "<" + "<br/>".join(rows) + ">"
-
-
-def edge_attrs(edge, style, flat=False):
-    norm = edge.norm
-    color = style.edge_color(norm)
-    width = style.edge_width(norm)
-    on = style.edge_on(edge.under)
-    classes = [edge.kind]
-    attrs = {}
-    if style.highlighting and on and edge.kind != "elided":
-        classes.append("highlight")
-        width = max(width, 2.2) + 0.8
-        if not style.colored:
-            color = HIGHLIGHT_PLAIN
-    elif style.highlighting:
-        classes.append("dim")
-        color, width = DIM_EDGE, 0.8
-    if edge.kind in ("recurrent", "initial"):
-        attrs["color"] = f"{color}:invis:{color}"
-        if edge.kind == "recurrent" and flat:
-            # one box per step: the state goes sideways, same rank, tail on the left
-            attrs["minlen"] = "0"
-        elif edge.kind == "recurrent":
-            # laid out reversed (the state sits above the op that reads it at the next step),
-            # so every step's nodes stay at the same heights instead of climbing a staircase
-            attrs["dir"] = "back"
-        else:
-            classes.insert(0, "recurrent")
-        width = max(width, 1.3)
-    elif edge.kind == "sum":
-        # the total loss's additions run along the top, left to right, not up a staircase
-        attrs.update(color=color, minlen="0")
-    elif edge.kind == "elided":
-        attrs.update(color="#999999", style="dashed", constraint="false")
-    else:
-        attrs["color"] = color
-    if style.colored and norm == 0.0 and "style" not in attrs:
-        attrs["style"] = "dotted"
-    if edge.kind == "internal":
-        attrs["arrowsize"] = "0.45"
-    attrs.update(penwidth=width, **{"class": " ".join(classes)})
-    return attrs
-
-
 class Style:
     """Turns a scene item (its norm, kind, whether it is on the highlighted path) into attrs."""
 
@@ -374,6 +258,119 @@ class Style:
     def edge_width(self, norm):
         position = norm_position(norm, self.lo, self.hi) if self.colored else None
         return 1.0 if position is None else 0.8 + 1.6 * position
+
+    def _grad_text(self, norm):
+        if not self.colored or norm is None:
+            return ""
+        text = f"|grad| {format_norm(norm)}"
+        if self.fixed_range:
+            position = range_side(norm, self.lo, self.hi)
+            if position:
+                text += f" ({position} range)"  # clamped to the scale's end: say so
+        return text
+
+    def node(self, item):
+        """The DOT attributes of a drawn node, in the order they are printed."""
+        kind, node, norm = item.kind, item.node, item.norm
+        fill = self.fill(norm)
+        attrs = {}
+        if kind in ("op", "result"):
+            attrs.update(shape="ellipse", fontsize="9", height="0.22", width="0.3")
+            attrs.update(margin="0.03,0.01", label=item.text, style="filled")
+            attrs.update(fillcolor=fill if kind == "result" else "#ffffff", color="#777777")
+            grad = self._grad_text(norm)
+            attrs["tooltip"] = f"{item.text} {shape_text(node.shape)} {grad}".strip()
+        elif kind == "marker":
+            attrs.update(shape="box", style="dashed", color="#999999", fontcolor="#666666")
+            return {**attrs, "label": item.text}
+        elif kind == "input":
+            attrs.update(shape="box", style="filled", fillcolor="#ffffff", color="#8a8a8a")
+            attrs["margin"] = "0.1,0.06"
+            name = self.name(node) if node.label is not None else (item.text or "const")
+            attrs["label"] = _lines(name, shape_text(node.shape), bold=False)
+        elif kind == "unit":
+            attrs.update(shape="box", style="rounded,filled", fillcolor=fill)
+            attrs["label"] = self._unit_label(item)
+        else:  # tensor, param, ghost
+            dashed = kind in ("param", "ghost")
+            attrs.update(shape="box", style="rounded,filled" + (",dashed" if dashed else ""))
+            attrs["fillcolor"] = fill
+            name = self.name(node) if node.label is not None else (item.text or "?")
+            rest = shape_text(node.shape)
+            grad = self._grad_text(norm)
+            attrs["label"] = _lines(name, f"{rest}  {grad}" if grad else rest)
+        if kind != "op":
+            attrs["fontcolor"] = text_color(attrs["fillcolor"])
+        if self.colored and norm is not None and norm == 0.0 and kind != "op":
+            attrs["style"] = attrs["style"].replace(",dashed", "") + ",dotted"
+        if self.colored and norm is not None and not math.isfinite(norm):
+            attrs["peripheries"] = "2"
+        members = item.members
+        if item.kind == "ghost":
+            on = self.highlighting and any(self.edge_on([u]) for u in item.uses)
+        else:
+            on = not self.highlighting or any(self.on_node[i] for i in members)
+        # fill means |grad| and nothing else: a highlight changes outlines only, so a node off
+        # the path keeps its colour (lighter is still smaller) and only its border recedes
+        if self.highlighting and not on:
+            attrs.update(color="#c8c8c8", penwidth="0.6")
+        elif self.highlighting:
+            attrs.update(penwidth="2.6", color="#111111")
+        if self.current is not None and self.current in members:
+            attrs.update(color=CURRENT, penwidth="3.5")
+        return attrs
+
+    def _unit_label(self, item):
+        rows = []
+        for i in item.states or item.members[-1:]:
+            node = self.view.nodes[i]
+            name = self.name(node) if node.label is not None else node.op.name
+            grad = self._grad_text(self.norms[i])
+            small = f' <font point-size="9">{html(grad)}</font>' if grad else ""
+            rows.append(f"<b>{html(name)}</b>{small}")
+        return "<" + "<br/>".join(rows) + ">"
+
+    def edge(self, edge, flat=False):
+        """The DOT attributes of a drawn edge (`flat`: one box per step, states sideways)."""
+        norm = edge.norm
+        color = self.edge_color(norm)
+        width = self.edge_width(norm)
+        on = self.edge_on(edge.under)
+        classes = [edge.kind]
+        attrs = {}
+        if self.highlighting and on and edge.kind != "elided":
+            classes.append("highlight")
+            width = max(width, 2.2) + 0.8
+            if not self.colored:
+                color = HIGHLIGHT_PLAIN
+        elif self.highlighting:
+            classes.append("dim")
+            color, width = DIM_EDGE, 0.8
+        if edge.kind in ("recurrent", "initial"):
+            attrs["color"] = f"{color}:invis:{color}"
+            if edge.kind == "recurrent" and flat:
+                # one box per step: the state goes sideways, same rank, tail on the left
+                attrs["minlen"] = "0"
+            elif edge.kind == "recurrent":
+                # laid out reversed (the state sits above the op that reads it at the next step),
+                # so every step's nodes stay at the same heights instead of climbing a staircase
+                attrs["dir"] = "back"
+            else:
+                classes.insert(0, "recurrent")
+            width = max(width, 1.3)
+        elif edge.kind == "sum":
+            # the total loss's additions run along the top, left to right, not up a staircase
+            attrs.update(color=color, minlen="0")
+        elif edge.kind == "elided":
+            attrs.update(color="#999999", style="dashed", constraint="false")
+        else:
+            attrs["color"] = color
+        if self.colored and norm == 0.0 and "style" not in attrs:
+            attrs["style"] = "dotted"
+        if edge.kind == "internal":
+            attrs["arrowsize"] = "0.45"
+        attrs.update(penwidth=width, **{"class": " ".join(classes)})
+        return attrs
 
 
 # ----- the legend -------------------------------------------------------------------------
