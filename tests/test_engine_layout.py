@@ -278,3 +278,15 @@ def test_engine_layout_private_import_finder_sees_each_form():
     }
     for code, expected in forms.items():
         assert private_imports(ast.parse(code).body[0], "tinygrad_rnn") == expected, code
+
+
+def test_engine_layout_no_function_is_called_just_run():
+    """Four different things were once called `run`; each now says what it does
+    (debugger.execute_lines, Group.bptt_pass, exercises' call_engine, models' `unrolled`)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path, _ in project_files()
+        for node in ast.walk(parsed(path))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "run"
+    ]
+    assert not found, found

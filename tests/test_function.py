@@ -391,7 +391,7 @@ def test_function_in_the_step_debugger_is_named():
     y = ScaledSoftplus.apply(x, 1.0).named("y")
     lines = []
     session = debugger.Session(y.sum())
-    debugger.run(session, ["n", "n", "w", "q"], lines.append)
+    debugger.execute_lines(session, ["n", "n", "w", "q"], lines.append)
     assert "ScaledSoftplus" in "\n".join(lines)
 
 

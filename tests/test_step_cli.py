@@ -148,7 +148,7 @@ def test_step_typed_lines_prompt_repeat_on_enter_and_stop_at_end_of_input():
             raise EOFError from None
 
     written = []
-    debugger.run(session, debugger.typed_lines(session, read), written.append)
+    debugger.execute_lines(session, debugger.typed_lines(session, read), written.append)
     # Enter repeats the last `n`, also after a `w` in between; then the input ended
     assert prompts == [f"(step {k}/19) " for k in (0, 1, 2, 2, 3)]
     assert written[1].startswith("step 1/19  mean 'E_1'")

@@ -10,9 +10,9 @@ from .analysis.debugger import (
     SessionError,
     break_at,
     command_lines,
+    execute_lines,
     interact,
     node_name,
-    run,
     typed_lines,
 )
 
@@ -25,6 +25,6 @@ __all__ = [
     "command_lines",
     "interact",
     "node_name",
-    "run",
+    "execute_lines",
     "typed_lines",
 ]

@@ -23,10 +23,10 @@ import weakref
 
 
 class Group:
-    """Base class of a fused layer: `inputs` (external), `run(...)` and step materialising.
+    """Base class of a fused layer: `inputs` (external), `bptt_pass(...)` and step materialising.
 
     Subclasses fill `self.inputs`, `self.states[k]` (weak references to step k's state
-    nodes) and implement `run(entered_grads)` and `seeds(k)`.
+    nodes) and implement `bptt_pass(entered_grads)` and `seeds(k)`.
     """
 
     is_group = True
@@ -69,7 +69,7 @@ class Group:
         self.used = True
         self.accumulate = accumulate
         self.check_versions()
-        for inp, g in self.run(entered):
+        for inp, g in self.bptt_pass(entered):
             if g is not None and inp.requires_grad:
                 accumulate(grads, owned, inp, g)
         self.done = True
@@ -104,7 +104,8 @@ class Group:
     def check_versions(self):
         """Raise, as the per-node walk would, if data the fused pass reads has changed."""
 
-    def run(self, entered):
+    def bptt_pass(self, entered):
+        """Backward through time of every step at once: yields (external input, gradient)."""
         raise NotImplementedError
 
     def seeds(self, k):

@@ -174,7 +174,7 @@ def backward_batch(model, task, batch, k1=None, k2=None, keep=None):
         c1 = min(c0 + k1, T)
         if model.per_step or c1 == T:
             w0 = max(0, c1 - k2)
-            prediction, run = model.read(batch.x[w0:c1], kept.get(w0 - 1))
+            prediction, unrolled = model.read(batch.x[w0:c1], kept.get(w0 - 1))
             if model.per_step:
                 mask = None if batch.mask is None else batch.mask[c0:c1]
                 loss = sequence_loss(task, prediction[c0 - w0 :], batch.y[c0:c1], mask, count)
@@ -187,12 +187,12 @@ def backward_batch(model, task, batch, k1=None, k2=None, keep=None):
         else:
             w0 = c0
             with no_grad():
-                _, run = model.read(batch.x[c0:c1], kept.get(c0 - 1))
+                _, unrolled = model.read(batch.x[c0:c1], kept.get(c0 - 1))
         if c1 < T:
             # a later chunk's graph may start anywhere in the last k2 steps: keep them all
             for t in range(max(w0, c1 - k2), c1):
                 if t not in kept:
-                    kept[t] = state_after(run, t - w0)
+                    kept[t] = state_after(unrolled, t - w0)
     return total
 
 

@@ -29,7 +29,7 @@ __all__ = [
     "break_at",
     "command_lines",
     "interact",
-    "run",
+    "execute_lines",
     "typed_lines",
 ]
 
@@ -378,7 +378,7 @@ class Session:
         return "\n".join(lines)
 
 
-def run(session, lines, write, echo=False, before=()):
+def execute_lines(session, lines, write, echo=False, before=()):
     """Feed command lines to `session` until `q` or the lines run out; `write(text)`.
 
     `echo` prints each command after the prompt, so a scripted run reads like a typed one;
@@ -403,7 +403,7 @@ def interact(session, write, commands=None, stdin=None, breaks=()):
     `write(text)`. Raises ValueError when scripted commands failed (each said 'error:')."""
     added = [session.add_breakpoint(spec) for spec in breaks]
     lines, echo = command_lines(session, commands, stdin)
-    run(session, lines, write, echo=echo, before=added)
+    execute_lines(session, lines, write, echo=echo, before=added)
     if not echo and not session.quit:
         write("")  # end of input (Ctrl-D) left the cursor after a prompt
     if echo and session.errors:

@@ -132,7 +132,7 @@ def call(module, name, *args):
         raise learner_error(exc, module, name) from None
 
 
-def run(module, what, fn, *args):
+def call_engine(module, what, fn, *args):
     """fn(*args) where fn reaches into the learner's code (e.g. a backward walk through their
     Function): an exception raised in their file names its line; one raised by the engine's
     own checks (a gradient of the wrong shape) is passed on as its first line."""

@@ -6,7 +6,7 @@ from .. import nn
 from ..analysis import bptt
 from ..autograd import scope
 from ..tensor import Tensor
-from .base import Exercise, compare, require, run, verdict
+from .base import Exercise, call_engine, compare, require, verdict
 
 TEXT_EN = """
 Write truncated backpropagation through time, BPTT(k1, k2) (截断式的BPTT): every k1 steps,
@@ -140,7 +140,7 @@ def check(module, seed=0):
     for k1, k2 in CASES:
         expected = expected_grads(k1, k2, 7 + seed)
         cell, x, h0, loss_at = _setup(7 + seed)
-        run(module, "truncated_bptt", fn, cell, x, h0, loss_at, k1, k2)
+        call_engine(module, "truncated_bptt", fn, cell, x, h0, loss_at, k1, k2)
         problems = []
         for name, p in cell.named_parameters():
             if p.grad is None:

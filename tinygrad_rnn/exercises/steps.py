@@ -17,7 +17,7 @@ from ..autograd import enable_grad, grad, scope
 from ..function import Function
 from ..nn.recurrent import layer_class
 from ..tensor import Tensor
-from .base import LearnerError, call, compare, run, verdict
+from .base import LearnerError, call, call_engine, compare, verdict
 
 T = 4  # steps of the unrolled check
 # the lecture's names: 输入门, 遗忘门, 输出门 (LSTM); the GRU's reset and update gates
@@ -260,7 +260,7 @@ def unroll_both(spec, module, seed=0):
     yours, your_nodes, _ = unroll(spec, _learner_function(spec, module), seed)
     true, true_nodes, _ = unroll(spec, _true_function(spec), seed)
     true.backward()
-    run(module, spec.backward, yours.backward)
+    call_engine(module, spec.backward, yours.backward)
     departure = []
     names = [f"d{a}" for a in spec.args]
     for t in range(T - 1, -1, -1):

@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd import grad
 from ..function import Function
 from ..tensor import Tensor
-from .base import LearnerError, compare, require, run, verdict
+from .base import LearnerError, call_engine, compare, require, verdict
 
 
 def sample_input(seed=0):
@@ -28,11 +28,11 @@ def check_unary(module, number, title, class_name, engine_op, numpy_fn, seed=0):
     x_data = sample_input(number + seed)
     v = np.random.default_rng(number + 100 + seed).uniform(0.5, 1.5, size=x_data.shape)
     x = Tensor(x_data.copy(), requires_grad=True)
-    y = run(module, f"{class_name}.forward", cls.apply, x)
+    y = call_engine(module, f"{class_name}.forward", cls.apply, x)
     problems = compare(f"{class_name}.forward: y", numpy_fn(x_data), y.data)
     if problems:
         return verdict(number, title, problems)
-    got = run(module, f"{class_name}.backward", lambda: grad(y, [x], grad_outputs=v)[0])
+    got = call_engine(module, f"{class_name}.backward", lambda: grad(y, [x], grad_outputs=v)[0])
     x_ref = Tensor(x_data.copy(), requires_grad=True)
     expected = grad(engine_op(x_ref), [x_ref], grad_outputs=v)[0]
     eps = 1e-6

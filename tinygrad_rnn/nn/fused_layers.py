@@ -1,7 +1,7 @@
 """The three fused layers: the numpy of one step of each cell, and its BPTT pass.
 
 Each `step` computes the step into the layer's buffers and builds the nodes the cell's own
-`step` (nn/recurrent.py) builds, in the same order; each `run` is the backward through
+`step` (nn/recurrent.py) builds, in the same order; each `bptt_pass` is the backward through
 time of all steps at once. The machinery they share (buffers, the walk's contract, the
 node builders) is in fused.py.
 """
@@ -56,7 +56,7 @@ class RNNLayer(Layer):
         h.label = f"h{suffix}"
         return self.states_made(h)
 
-    def run(self, entered):
+    def bptt_pass(self, entered):
         buf, W, T = self.buf, self.buf["W"], self.steps
         S, dA, dH, R, D = buf["S"], buf["dA"], buf["dH"], buf["R"], buf["D"]
         # the activation's local derivative for all steps at once, as its op's rule has it
@@ -148,7 +148,7 @@ class LSTMLayer(ColumnLayer):
         h = mul_node(member, o, tc, buf["S"][k + 1, :H].T, f"h{suffix}")
         return self.states_made(h, c)
 
-    def run(self, entered):
+    def bptt_pass(self, entered):
         buf, W, H, T = self.buf, self.buf["W"][:, : self.hidden], self.hidden, self.steps
         G, dA, OT, TC = buf["G"], buf["dA"], buf["OT"], buf["TC"]
         dH, dCout, R, dc, carry = (buf[n] for n in ("dH", "dCout", "R", "dc", "carry"))
@@ -236,7 +236,7 @@ class GRULayer(Layer):
         h = add_node(member, m1, m2, buf["S"][k + 1], f"h{suffix}")
         return self.states_made(h)
 
-    def run(self, entered):
+    def bptt_pass(self, entered):
         buf, W, H, T = self.buf, self.buf["W"], self.hidden, self.steps
         S, RZ, N, OMZ, HW = buf["S"], buf["RZ"], buf["N"], buf["OMZ"], buf["HW"]
         dH, dXW, dHW, R, tmp = buf["dH"], buf["dXW"], buf["dHW"], buf["R"], buf["tmp"]

@@ -21,21 +21,22 @@ from ..tensor import Tensor
 class _Remembering:
     """Mixin for the readers: keep the last `rnn.unroll` result (it holds every h_t)."""
 
-    last_run = None
+    last_unrolled = None
 
     def unroll(self, x, hx=None):
-        run = super().unroll(x, hx)
-        object.__setattr__(self, "last_run", run)  # not a module or parameter: no registration
-        return run
+        unrolled = super().unroll(x, hx)
+        # not a module or parameter: set past Module.__setattr__, so nothing registers it
+        object.__setattr__(self, "last_unrolled", unrolled)
+        return unrolled
 
     def read(self, x, hx=None):
         """(prediction, unroll) for inputs x (floats cast to the model's dtype, or tokens)."""
         if self.vocab_size is None:
             x = Tensor(np.asarray(x, dtype=self.head.weight.data.dtype))
         prediction = self(x, hx)
-        run = self.last_run
-        object.__setattr__(self, "last_run", None)  # don't keep the graph alive
-        return prediction, run
+        unrolled = self.last_unrolled
+        object.__setattr__(self, "last_unrolled", None)  # don't keep the graph alive
+        return prediction, unrolled
 
     def predict(self, batch):
         with no_grad():
@@ -50,10 +51,10 @@ class Classifier(_Remembering, nn.SequenceClassifier):
     per_step = False
 
 
-def state_after(run, t):
+def state_after(unrolled, t):
     """The state after step t of a unidirectional unroll, as the next unroll's `hx`:
     h (L, B, H) or the LSTM's (h, c), detached (plain arrays: truncation cuts here)."""
-    per_layer = [layer[0][t] for layer in run.states]
+    per_layer = [layer[0][t] for layer in unrolled.states]
     arrays = [np.stack([s[k].data for s in per_layer]) for k in range(len(per_layer[0]))]
     return tuple(Tensor(a) for a in arrays) if len(arrays) == 2 else Tensor(arrays[0])
 
@@ -125,13 +126,13 @@ def stream_text(model, task, prime, length, temperature=1.0, rng=None):
 
 def _stream(model, task, ids, length, temperature, rng):
     with no_grad():
-        logits, run = model.read(ids[:, None])
-        state = state_after(run, -1)
+        logits, unrolled = model.read(ids[:, None])
+        state = state_after(unrolled, -1)
         for _ in range(length):
             token = pick(logits.data[-1], temperature, rng)
             yield task.decode(token[:1])
-            logits, run = model.read(token[None, :], state)
-            state = state_after(run, -1)
+            logits, unrolled = model.read(token[None, :], state)
+            state = state_after(unrolled, -1)
 
 
 def build_model(
