@@ -32,6 +32,7 @@ from .scene import Scene
 from .style import grad_norm
 
 ENTRIES = 16  # tensors with at most this many elements show every entry
+PANEL_COLUMNS = 34  # characters of the panel's monospace column (stepper.css: 380 px, 12 px)
 LANGS = ("en", "zh")
 _ASSETS = os.path.dirname(os.path.abspath(__file__))
 
@@ -56,12 +57,19 @@ def _numbers(array):
     norm = grad_norm(a)
     out = {"norm": _num(norm)}
     if a.size <= ENTRIES:
-        out["entries"] = np.array2string(
-            a.squeeze() if a.ndim > 1 and a.size > 1 else a, precision=4, suppress_small=True
-        )
+        out["entries"] = _entries(a.squeeze() if a.ndim > 1 and a.size > 1 else a)
     elif a.size:
         out["stats"] = [_num(a.min()), _num(a.max()), _num(a.mean())]
     return out
+
+
+def _entries(a):
+    """The entries to 3 significant digits, aligned, in lines that fit the panel's column: a
+    gradient of 1e-5 reads 1e-05, not a rounded -0."""
+    width = max(len(f"{v:.3g}") for v in a.ravel())
+    return np.array2string(
+        a, max_line_width=PANEL_COLUMNS, formatter={"float_kind": lambda v: f"{v:>{width}.3g}"}
+    )
 
 
 def _num(x):
@@ -84,16 +92,47 @@ def _where(tags):
 
 
 def _formula(node, name):
-    """'s_2 = tanh(a_2)': what the op computed, with its inputs' names."""
+    """'c_2 = f_2 × c_1 + i_2 × g_2': what the op computed, in its inputs' names; an input
+    without a name is written out (four levels deep, then ...), a scalar constant as its value."""
     if node.op is None:
         return None
-    args = [name(inp) or (inp.op.name if inp.op else "const") for inp in node.inputs]
-    params = node.op.params()
-    if params:
-        args += [f"{k}={v}" for k, v in params.items()]
-    call = f"{node.op.name}({', '.join(args)})"
+    call = _expression(node, name, 4, top=True)[0]
     head = name(node)
     return call if head is None or head == call else f"{head} = {call}"
+
+
+_INFIX = {"add": ("+", 1), "sub": ("\u2212", 1), "mul": ("\u00d7", 2), "div": ("/", 2)}
+_ATOM = 3  # a name, a value, a call: never needs parentheses
+
+
+def _expression(node, name, depth, top=False):
+    """(text, precedence) of `node` as an operand."""
+    label = None if top else name(node)
+    if label:  # a label with a space ("h_0 W_hh^T") is a product
+        return label, 2 if " " in label else _ATOM
+    if node.op is None:
+        if node.data.size == 1:
+            return np.format_float_positional(float(node.data), precision=4, trim="-"), _ATOM
+        return "const", _ATOM
+    op = node.op.name
+    if depth == 0:
+        return "\u2026", _ATOM
+    args = [_expression(inp, name, depth - 1) for inp in node.inputs]
+    params = node.op.params()
+    if op in _INFIX and len(args) == 2:
+        symbol, level = _INFIX[op]
+        (left, lp), (right, rp) = args
+        # parentheses where the operand binds less tightly: (a + b) × c, a − (b + c)
+        left = left if lp >= level else f"({left})"
+        right = right if rp > level or (rp == level and op in ("add", "mul")) else f"({right})"
+        return f"{left} {symbol} {right}", level
+    if op == "getitem":
+        text, level = args[0]
+        text = text if level == _ATOM else f"({text})"
+        return f"{text}[{params.get('index', '')}]", _ATOM
+    texts = [text for text, _ in args] + [f"{k}={v}" for k, v in params.items()]
+    call = "\u03c3" if op == "sigmoid" else op
+    return f"{call}({', '.join(texts)})", _ATOM
 
 
 def bptt_sum(root, param, backward_index):

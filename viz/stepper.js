@@ -16,7 +16,7 @@
       sent: "sent to its inputs",
       bpttTitle: "BPTT: the sum over k",
       bpttEmpty: "empty until the backward pass reaches the last step",
-      term: "term", running: "running sum",
+      term: "term", running: "running sum", min: "min", max: "max", mean: "mean",
       equal: "equals the engine's gradient (largest difference ",
       help: "\u2190 \u2192 step \u00b7 space play/pause \u00b7 Home/End first/last \u00b7 " +
         "click a node to jump to it. Fill = |grad| on a log scale (lighter = smaller); " +
@@ -42,6 +42,11 @@
       bpttEmpty: "\u53cd\u5411\u4f20\u64ad\u8d70\u5230\u6700\u540e\u4e00\u4e2a" +
         "\u65f6\u523b\u65f6\u5f00\u59cb\u7d2f\u52a0",
       term: "\u9879", running: "\u7d2f\u8ba1\u548c",
+      min: "\u6700\u5c0f", max: "\u6700\u5927", mean: "\u5e73\u5747",
+      // where a node sits: "t = 2, layer 0, reverse" becomes "t = 2，第 0 层，反向"
+      layer: "\u7b2c {} \u5c42", comma: "\uff0c",
+      words: { forward: "\u6b63\u5411", reverse: "\u53cd\u5411", output: "\u8f93\u51fa",
+        loss: "\u635f\u5931", input: "\u8f93\u5165" },
       equal: "\u7b49\u4e8e\u5f15\u64ce\u7b97\u51fa\u7684\u68af\u5ea6\uff08\u6700\u5927" +
         "\u5dee\u503c ",
       help: "\u2190 \u2192 \u5355\u6b65 \u00b7 \u7a7a\u683c \u64ad\u653e/\u6682\u505c \u00b7 " +
@@ -55,6 +60,7 @@
   var S = STRINGS[D.lang] || STRINGS.en;
   var NF = D.forward.length, NB = D.backward.length, N = NF + NB;
   var PENDING_FILL = "#ececec", PENDING_TEXT = "#1a1a1a", PENDING_EDGE = "#c8c8c8";
+  var DOTTED = "1,5";  // Graphviz's svg for style=dotted
   var svg = document.querySelector("#picture svg");
   var panel = document.getElementById("panel");
   var cur = 0, timer = null;
@@ -107,7 +113,15 @@
     var fill = "", text = "";
     if (recolour && state === "plain") { fill = "#ffffff"; text = PENDING_TEXT; }
     if (recolour && state === "pending") { fill = PENDING_FILL; text = PENDING_TEXT; }
-    it.shapes.forEach(function (s) { if (s.getAttribute("fill") !== "none") s.style.fill = fill; });
+    // a dotted border means "gradient exactly 0": until the gradient is there, the border
+    // a node would have without it (dashed for a parameter)
+    var before = it.info.kind === "param" || it.info.kind === "ghost" ? "5,2" : "none";
+    it.shapes.forEach(function (s) {
+      if (s.getAttribute("fill") !== "none") s.style.fill = fill;
+      if (s.getAttribute("stroke-dasharray") === DOTTED) {
+        s.style.strokeDasharray = state === "done" ? "" : before;
+      }
+    });
     it.texts.forEach(function (t) {
       t.style.fill = text;
       // the |grad| printed in the picture is only there once the gradient is
@@ -122,6 +136,7 @@
     e.lines.forEach(function (s) {
       s.style.stroke = grey ? PENDING_EDGE : "";
       s.style.strokeWidth = grey ? "1" : "";
+      if (s.getAttribute("stroke-dasharray") === DOTTED) s.style.strokeDasharray = grey ? "none" : "";
       if (s.tagName === "polygon") s.style.fill = grey ? PENDING_EDGE : "";
     });
   }
@@ -180,9 +195,16 @@
     if (!x) return "<span class='muted'>" + S.none + "</span>";
     var out = "|\u00b7| = " + esc(x.norm);
     if (x.entries !== undefined) out += "<pre>" + esc(x.entries) + "</pre>";
-    else if (x.stats) out += "<br><span class='muted'>min " + x.stats[0] + ", max " +
-      x.stats[1] + ", mean " + x.stats[2] + "</span>";
+    else if (x.stats) out += "<br><span class='muted'>" + esc(S.min) + " " + x.stats[0] +
+      ", " + esc(S.max) + " " + x.stats[1] + ", " + esc(S.mean) + " " + x.stats[2] + "</span>";
     return out;
+  }
+  function place(where) {
+    if (!S.words) return where;
+    return where.split(", ").map(function (part) {
+      var m = /^layer (\d+)$/.exec(part);
+      return m ? S.layer.replace("{}", m[1]) : S.words[part] || part;
+    }).join(S.comma);
   }
   function row(name, html) { return "<tr><td>" + esc(name) + "</td><td>" + html + "</td></tr>"; }
 
@@ -195,7 +217,7 @@
     if (n.formula) html += "<div class='formula'>" + esc(n.formula) + "</div>";
     html += "<table>";
     html += row(S.op, n.op ? esc(n.op) : esc(S.leaf));
-    html += row(S.where, n.where ? esc(n.where) : S.none);
+    html += row(S.where, n.where ? esc(place(n.where)) : S.none);
     html += row(S.shape, "(" + n.shape.join(", ") + ")");
     html += row(S.value, numbers(n.value));
     var g;
