@@ -387,8 +387,11 @@ def logsumexp(x, dim, keepdim=False):
     """log sum_i e^{x_i} over `dim`, computed as m + log sum_i e^{x_i - m} with m = max x held
     constant (it cancels from the value, so also from the gradient: softmax(x))."""
     dim, keepdim = _dims("logsumexp", dim, keepdim, None, None)
+    # m: the largest finite value (an infinite one would make x - m nan): then a slice
+    # holding +inf gives its finite elements a zero gradient, as torch's e^(x - out)
+    finite = np.where(np.isfinite(x.data), x.data, -np.inf)
     with np.errstate(invalid="ignore"):
-        m = np.max(x.data, axis=dim, keepdims=True) if x.data.size else np.zeros(())
+        m = np.max(finite, axis=dim, keepdims=True) if x.data.size else np.zeros(())
     m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype)
     out = (x - m).exp().sum(dim, keepdim=True).log() + m
     return out if keepdim else ops.Reshape.apply(out, shape=_reduced(x, dim))
