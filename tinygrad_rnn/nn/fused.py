@@ -32,8 +32,8 @@ import numpy as np
 from .. import versions
 from ..groups import Group, state_refs  # noqa: F401  (state_refs: for the layers)
 from ..modes import next_seq, state
-from ..ops import Add, GetItem, Linear, Mul, Op
-from ..tensor import Tensor
+from ..ops import Add, GetItem, Linear, Mul, Op, Stack
+from ..tensor import Tensor, stack
 
 _new = object.__new__
 
@@ -237,6 +237,21 @@ class Layer(Group):
         return entered.get(node)
 
 
+def stack_states(nodes):
+    """`stack(nodes, axis=0)`: into the layer's buffer when the nodes are every h_t of one
+    fused layer (`ColumnLayer.stacked`) in time order, else by `stack`."""
+    member = nodes[0]._group if nodes else None
+    layer = member[0] if member is not None else None
+    if not isinstance(layer, ColumnLayer) or len(nodes) != layer.steps:
+        return stack(nodes, axis=0)
+    T = layer.steps
+    for t, node in enumerate(nodes):
+        k = T - 1 - t if layer.reverse else t
+        if node._group != (layer, k, 0):
+            return stack(nodes, axis=0)
+    return layer.stacked(nodes)
+
+
 def member_node(member, op, data, inputs, label=None):
     """A member node, as `Op.apply` makes one (Tensor._make), with its label and group."""
     t = _new(Tensor)
@@ -292,7 +307,7 @@ class ColumnLayer(Layer):
     """
 
     def weights_layout(self, T, B, H, W, projected):
-        layout = [("W", (W, H + 1)), ("dAr", (T, B, W)), ("Sr", (T, B, H))]
+        layout = [("W", (W, H + 1)), ("dAr", (T, B, W)), ("Sr", (T, B, H)), ("OUT", (T, B, H))]
         return layout + ([("XW", (T, W, B))] if projected else [])
 
     def copy_weights(self):
@@ -329,6 +344,15 @@ class ColumnLayer(Layer):
 
     def _prev(self):
         return self.buf["S"][self.k, : self.hidden].T
+
+    def stacked(self, nodes):
+        """`stack(nodes, axis=0)` of every step's h_t in time order, as `Op.apply` builds
+        it, its data (T, B, H) in a reused buffer: one copy, no fresh memory."""
+        out, hs = self.buf["OUT"], self.buf["S"][1:, : self.hidden]
+        np.copyto(out, (hs[::-1] if self.reverse else hs).transpose(0, 2, 1))
+        op = Stack(0)
+        op.count = len(nodes)
+        return Op.make_node(out, tuple(nodes), op, True)
 
     def linear_hh(self, member, h_prev, hw_cols):
         """The node `h_{k-1} W_hh^T` (+ b_hh), as `linear` builds it, into hw_cols (4H, B)."""

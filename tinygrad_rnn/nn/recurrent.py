@@ -167,7 +167,7 @@ class _RNNBase(Module):
         steps = len(run.states[-1][0])
         top = run.states[-1]
         with scope(layer=self.num_layers - 1, cell=self.cell):
-            per_direction = [stack([s[0] for s in seq], axis=0) for seq in top]
+            per_direction = [fused.stack_states([s[0] for s in seq]) for seq in top]
             output = per_direction[0] if len(top) == 1 else concat(per_direction, axis=-1)
             finals = [stack(list(f), axis=0) for f in zip(*run.finals)]
         if run.unbatched:
