@@ -168,22 +168,24 @@ class LSTMLayer(ColumnLayer):
         np.multiply(TC, TC, out=OT)
         np.subtract(1.0, OT, out=OT)
         OT *= o  # dc = dh * o (1 - tanh^2 c_k) + (outside c_k)
+        # dH[k], dCout[k]: what reaches h_k and c_k from step k + 1 (written there), plus
+        # what consumers outside the group sent
+        dH[T - 1] = 0.0
+        dCout[T - 1] = 0.0
         for k in range(T - 1, -1, -1):
             ext_h, ext_c = self.outside(entered, k, 0), self.outside(entered, k, 1)
             dh, cout = dH[k], dCout[k]
-            if k == T - 1:
-                dh[...] = ext_h.T if ext_h is not None else 0.0
-                cout[...] = ext_c.T if ext_c is not None else 0.0
-            else:
-                np.add(R, ext_h.T, out=dh) if ext_h is not None else np.copyto(dh, R)
-                np.add(carry, ext_c.T, out=cout) if ext_c is not None else np.copyto(cout, carry)
+            if ext_h is not None:
+                dh += ext_h.T
+            if ext_c is not None:
+                cout += ext_c.T
             np.multiply(dh, OT[k], out=dc)
             dc += cout
             d = K4[k]
             d[:3] *= dc
             d[3] *= dh
-            np.matmul(W.T, dA[k], out=R)
-            np.multiply(dc, f[k], out=carry)
+            np.matmul(W.T, dA[k], out=dH[k - 1] if k else R)
+            np.multiply(dc, f[k], out=dCout[k - 1] if k else carry)
         sends = self.send_recurrent(entered, dA)  # first: it makes the rows input_grads sends
         sends += self.input_grads(dA)
         return sends + [(self.initial[0], R.T), (self.initial[1], carry.T)]
