@@ -94,3 +94,26 @@ def test_the_cli_offers_exactly_the_mapped_cells():
 def test_an_unknown_cell_name_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="unknown cell .*choose from rnn, lstm, gru"):
         layer_class(bad)
+
+
+def test_names_in_titles_and_reports_come_from_the_class():
+    from viz.bptt_text import with_article
+
+    assert [L.title("relu") for L in LAYERS.values()] == ["RNN (relu)", "LSTM", "GRU"]
+    assert [with_article(L.__name__) for L in LAYERS.values()] == ["an RNN", "an LSTM", "a GRU"]
+
+
+def test_forget_bias_finds_the_forget_rows_from_the_gate_names():
+    from tinygrad_rnn.lecture import set_forget_bias
+
+    for module in (nn.LSTM(2, 3, num_layers=2), nn.LSTMCell(2, 3), nn.GRU(2, 3)):
+        before = {n: p.data.copy() for n, p in module.named_parameters()}
+        changed = set_forget_bias(module, 2.0)
+        for name, p in module.named_parameters():
+            if changed and name.startswith("bias_ih"):
+                assert (p.data[3:6] == 2.0).all()
+            elif changed and name.startswith("bias_hh"):
+                assert (p.data[3:6] == 0.0).all()
+            else:
+                assert (p.data == before[name]).all()
+        assert changed == {nn.LSTM: 2, nn.LSTMCell: 1, nn.GRU: 0}[type(module)]

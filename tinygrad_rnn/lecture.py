@@ -106,17 +106,20 @@ def set_forget_bias(model, value):
     from the first step. Returns the number of layers changed."""
     changed = 0
     for module in model.modules():
-        if not isinstance(module, (nn.LSTM, nn.LSTMCell)):
+        # a recurrent layer names its cell class; a cell module is one
+        gate_names = getattr(getattr(module, "Cell", module), "gate_names", ())
+        if "f" not in gate_names:
             continue
-        hidden = module.hidden_size
+        k, hidden = gate_names.index("f"), module.hidden_size
+        rows = slice(k * hidden, (k + 1) * hidden)  # the f block, in PyTorch's gate order
         for name, param in module.named_parameters():
             if "." in name:
                 continue
             if name.startswith("bias_ih"):
-                param.data[hidden : 2 * hidden] = value
+                param.data[rows] = value
                 changed += 1
             elif name.startswith("bias_hh"):
-                param.data[hidden : 2 * hidden] = 0.0
+                param.data[rows] = 0.0
     return changed
 
 

@@ -63,7 +63,7 @@ def label(node, notation="pytorch", cell=None):
         return name
     check(notation)
     cell = node.tags.get("cell", cell)
-    Cell = LAYERS[cell].Cell if cell in LAYERS else None
+    Cell = LAYERS[cell].Cell if isinstance(cell, str) and cell in LAYERS else None
     if node.op is None and _PARAM.fullmatch(name):
         return _param_label(name, Cell)
     if node.op is not None and node.tags.get("role") == "output" and node.op.name == "linear":
