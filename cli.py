@@ -1008,19 +1008,10 @@ def exercise_check(ctx, number, file, picture, seed):
     """
     from tinygrad_rnn import exercises
 
-    e = _exercise(number)
-    if picture is not None:
-        if not picture.lower().endswith((".svg", ".png")):
-            raise click.BadParameter(
-                f"draws svg or png: give FILE.svg or FILE.png, got {picture}",
-                param_hint="--picture",
-            )
-        if not e.draws:
-            drawn = ", ".join(str(x.number) for x in exercises.EXERCISES if x.draws)
-            raise click.BadParameter(
-                f"exercise {number} has no unrolled graph to draw (exercises {drawn} have)",
-                param_hint="--picture",
-            )
+    _exercise(number)
+    problem = picture and exercises.picture_problem(number, picture)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--picture")
     result = exercises.check(number, file, seed=seed)
     click.echo(result.text())
     graphs = getattr(result, "graphs", None)

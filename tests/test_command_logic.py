@@ -325,3 +325,15 @@ def test_runlog_summary_line(tmp_path):
         "a: 2 steps, last loss 2, last mse 0.25 (baseline 0.17), 1 clipped"
     )
     assert RunLog("b", [{"step": 1, "loss": None}]).summary() == "b: 1 steps, no finite loss"
+
+
+def test_exercise_picture_problem_names_what_cannot_be_drawn():
+    from tinygrad_rnn import exercises
+
+    drawn = [e.number for e in exercises.EXERCISES if e.draws]
+    assert drawn and exercises.picture_problem(drawn[0], "x.SVG") is None
+    assert exercises.picture_problem(drawn[0], "x.png") is None
+    assert "give FILE.svg or FILE.png, got x.pdf" in exercises.picture_problem(drawn[0], "x.pdf")
+    plain = next(e.number for e in exercises.EXERCISES if not e.draws)
+    expected = f"exercise {plain} has no unrolled graph to draw (exercises "
+    assert exercises.picture_problem(plain, "p.svg").startswith(expected)

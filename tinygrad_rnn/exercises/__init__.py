@@ -51,6 +51,17 @@ def get(number):
     )
 
 
+def picture_problem(number, picture):
+    """Why `check --picture PICTURE` cannot draw for exercise `number` (a sentence), or None:
+    the picture is svg or png, and only exercises with an unrolled graph draw one."""
+    if not str(picture).lower().endswith((".svg", ".png")):
+        return f"draws svg or png: give FILE.svg or FILE.png, got {picture}"
+    if not get(number).draws:
+        drawn = ", ".join(str(x.number) for x in EXERCISES if x.draws)
+        return f"exercise {number} has no unrolled graph to draw (exercises {drawn} have)"
+    return None
+
+
 def check(number, path, seed=0):
     """Run exercise `number`'s check on the learner's file at `path`; a Result.
 
@@ -89,5 +100,6 @@ __all__ = [
     "check",
     "get",
     "load_file",
+    "picture_problem",
     "write_file",
 ]
