@@ -290,3 +290,33 @@ def test_engine_layout_no_function_is_called_just_run():
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "run"
     ]
     assert not found, found
+
+
+def architecture_map():
+    """The files listed in docs/architecture.md's map: (path, what the line says)."""
+    text = Path(ROOT, "docs", "architecture.md").read_text(encoding="utf-8")
+    block = text.split("## Map", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    listed, folders = {}, []  # folders: (indent, "analysis/") of the lines above
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        name, _, concept = line.strip().partition(" ")
+        folders = [(i, f) for i, f in folders if i < indent]
+        if name.endswith("/"):
+            folders.append((indent, name))
+        else:
+            listed["".join(f for _, f in folders) + name] = concept.strip()
+    return listed
+
+
+def test_engine_layout_architecture_map_lists_every_module_once():
+    listed = architecture_map()
+    modules = {"cli.py", "cli_types.py"} | {
+        str(p.relative_to(ROOT)).replace(os.sep, "/")
+        for folder in ("tinygrad_rnn", "viz")
+        for p in Path(ROOT, folder).rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert sorted(modules - set(listed)) == [], "modules missing from the map"
+    gone = [p for p in listed if not Path(ROOT, p).exists()]
+    assert gone == [], "the map lists files that do not exist"
+    assert all(listed.values()), [p for p, concept in listed.items() if not concept]
