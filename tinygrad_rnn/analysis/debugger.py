@@ -399,7 +399,7 @@ def execute_lines(session, lines, write, echo=False, before=()):
 
 def interact(session, write, commands=None, stdin=None, breaks=()):
     """`tinygrad-rnn step`'s session: set the breakpoints `breaks` (specs like "h_1", "t=2"),
-    then `run` the commands of `command_lines(session, commands, stdin)`, writing with
+    then `execute_lines` of `command_lines(session, commands, stdin)`, writing with
     `write(text)`. Raises ValueError when scripted commands failed (each said 'error:')."""
     added = [session.add_breakpoint(spec) for spec in breaks]
     lines, echo = command_lines(session, commands, stdin)
@@ -411,7 +411,8 @@ def interact(session, write, commands=None, stdin=None, breaks=()):
 
 
 def command_lines(session, commands=None, stdin=None):
-    """(lines, echo): where a session's commands come from, and whether `run` echoes them.
+    """(lines, echo): where a session's commands come from, and whether `execute_lines`
+    echoes them.
 
     `commands`: a script, commands separated by ';' (echoed); else `stdin` when it is not a
     terminal (echoed); else `typed_lines` at a prompt (with readline's line editing and
