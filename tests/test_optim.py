@@ -327,3 +327,27 @@ def test_clip_rejects_bad_arguments():
         optim.clip_grad_value_(_grad_params(), -1.0)
     with pytest.raises(ValueError, match="norm_type"):
         optim.clip_grad_norm_(_grad_params(), 1.0, norm_type=0)
+
+
+def test_a_torch_style_subclass_can_keep_its_own_state():
+    """torch's optimizers keep `state` as a defaultdict(dict): a subclass's own step() may
+    write self.state[p][...] for a parameter it has not seen, and state_dict() saves it."""
+
+    class Momentum(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    st = self.state[p]
+                    st["buf"] = st.get("buf", 0.0) * 0.5 + p.grad
+                    p.data -= group["lr"] * st["buf"]
+
+    p = Tensor(np.ones(3), requires_grad=True)
+    opt = Momentum([p])
+    for _ in range(2):
+        p.grad = np.full(3, 2.0)
+        opt.step()
+    np.testing.assert_allclose(p.data, 1 - 0.1 * 2.0 - 0.1 * 3.0)
+    np.testing.assert_allclose(opt.state_dict()["state"][0]["buf"], np.full(3, 3.0))

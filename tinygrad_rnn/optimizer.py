@@ -9,6 +9,7 @@ checks (`_check`), and its `_update(p, g, state, group)`.
 
 import inspect
 import math
+from collections import defaultdict
 
 import numpy as np
 
@@ -43,7 +44,9 @@ class Optimizer:
         # betas given as a list are kept as the tuple the signature shows (as torch does)
         self.defaults = {k: tuple(v) if isinstance(v, list) else v for k, v in defaults.items()}
         self.param_groups = []
-        self.state = {}  # Tensor -> dict of arrays and numbers
+        # Tensor -> dict of arrays and numbers; a defaultdict, as torch's, so a subclass's own
+        # step() can write self.state[p]["buf"] for a parameter seen the first time
+        self.state = defaultdict(dict)
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -274,7 +277,7 @@ class Optimizer:
             new_state[p] = self._checked_state(where, key, p, group, st)
         for mine, group in zip(self.param_groups, new_groups):
             mine.update({k: v for k, v in group.items() if k != "params"})
-        self.state = new_state
+        self.state = defaultdict(dict, new_state)
 
     def _checked_state(self, where, key, p, group, st):
         """A copy of one parameter's saved state, after checking every field."""
