@@ -303,6 +303,8 @@ BAD_ARGUMENTS = [
     (lambda: X.clamp(max=[1.0, 2.0, 3.0]), ValueError, "clamp: max of shape (3,) does not"),
     (lambda: X.clamp(min=Tensor(np.ones(3))), ValueError, "clamp: min of shape (3,)"),
     (lambda: X.masked_fill(np.ones((2, 2), bool), [1, 2]), TypeError, "value must be a number"),
+    (lambda: X.reshape(-2, 2), ValueError, "reshape: invalid size -2 in (-2, 2)"),
+    (lambda: X.view(2.5, 2), TypeError, "reshape: sizes must be integers"),
     (lambda: F.linear(X, "a"), TypeError, "linear: weight: Tensor: dtype <U1"),
     (lambda: F.linear(X, np.ones((3, 2)), 1j), TypeError, "linear: bias: Tensor: dtype complex"),
 ]

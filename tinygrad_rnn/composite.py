@@ -127,6 +127,17 @@ def ne(x, other):
 
 
 # ----- shape -------------------------------------------------------------------------------------
+def reshape(x, *shape):
+    """x with a new shape of the same size: `x.reshape(2, 3)` or `((2, 3))`; one -1 infers."""
+    shape = sizes(shape)
+    if not all(map(_whole, shape)):
+        raise TypeError(f"reshape: sizes must be integers, got {shape!r:.60}")
+    bad = [n for n in shape if n < -1]  # (this module's min is the tensor reduction)
+    if bad:
+        raise ValueError(f"reshape: invalid size {bad[0]} in {shape} (sizes are >= 0, or -1)")
+    return ops.Reshape.apply(x, shape=shape)
+
+
 def permute(x, *dims):
     """Reorder the axes: `x.permute(2, 0, 1)` (negative dims count from the end)."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):

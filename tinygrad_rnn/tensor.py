@@ -370,9 +370,7 @@ class Tensor:
         return _ops.Softmax.apply(self, axis=_axis(axis, dim))
 
     def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops.Reshape.apply(self, shape=shape)
+        return _c.reshape(self, *shape)
 
     view = reshape
 
