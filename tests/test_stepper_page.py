@@ -411,6 +411,11 @@ def test_step_html_walks_a_trained_model_with_load(tmp_path, task):
     text = page_path.read_text()
     data = json.loads(re.search(r'type="application/json">(.*?)</script>', text, re.S).group(1))
     assert data["title"].startswith(ckpt) and data["backward"] and data["forward"]
+    # the title says what the model reads, a token per time step
+    from tinygrad_rnn.analysis.trained import load
+
+    tokens = " ".join(load(ckpt, sample=1).labels)
+    assert f'{ckpt} reading "{tokens[:67]}' in data["title"] and data["title"].endswith(": loss E")
     if data["bptt"] is not None:
         assert data["bptt"]["error"] < 1e-9
 

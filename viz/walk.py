@@ -22,14 +22,14 @@ def write_walks(
     None); returns the lines to print ('wrote walk.html', 'wrote walk.gif (12 frames)').
 
     The page's title describes the lecture model, or names the `checkpoint` a trained model
-    came from and its loss. Its BPTT panel follows layer 0's W_hh (of a model that has one);
-    `per`: a GIF
-    frame per "node" or per time "step"; `lang`: the page's language; `grad_range`: a fixed
-    colour scale (lo, hi) for both.
+    came from, the tokens it reads (one per time step, padding included) and its loss. Its
+    BPTT panel follows layer 0's W_hh (of a model that has one); `per`: a GIF frame per
+    "node" or per time "step"; `lang`: the page's language; `grad_range`: a fixed colour
+    scale (lo, hi) for both.
     """
     lines = []
     if html_path:
-        title = describe(run) if checkpoint is None else f"{checkpoint}: loss {run.loss.label}"
+        title = describe(run) if checkpoint is None else _trained_title(run, checkpoint)
         weight = run.model.layer_parameters(0, 0)[1] if run.model is not None else None
         write_page(
             run.loss, html_path, bptt_param=weight, notation=notation, lang=lang, title=title,
@@ -43,3 +43,12 @@ def write_walks(
         count = write_gif(run.loss, gif_path, per=per, notation=notation, detail=detail, **fixed)
         lines.append(f"wrote {gif_path} ({count} frames)")
     return lines
+
+
+def _trained_title(run, checkpoint, limit=70):
+    """'intent.npz reading "<pad> <pad> what time is it": loss E' (long inputs cut at `limit`)."""
+    words = " ".join(getattr(run, "labels", None) or ())
+    if len(words) > limit:
+        words = words[: limit - 3] + "..."
+    reading = f' reading "{words}"' if words else ""
+    return f"{checkpoint}{reading}: loss {run.loss.label}"
