@@ -256,15 +256,40 @@ def private_imports(stmt, package):
 def test_engine_layout_no_private_name_is_imported_across_modules():
     found = []
     for path, package in project_files():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parsed(path)
         for stmt in ast.walk(tree):
             found += [
                 f"{path.relative_to(ROOT)}:{stmt.lineno} {name}"
                 for name in private_imports(stmt, package)
             ]
+        found += [f"{path.relative_to(ROOT)}:{n} {name}" for n, name in private_reads(tree)]
     # shared helpers are public in the module that owns them (display.param_name,
-    # tasks.base.check_length, files.write_atomic, viz.plots.pyplot...)
-    assert not found, "private names imported across modules:\n" + "\n".join(found)
+    # tasks.base.check_length, files.write_atomic, viz.plots.pyplot, ops.normalise_axis...)
+    assert not found, "private names used across modules:\n" + "\n".join(found)
+
+
+def private_reads(tree):
+    """(line, `name._private`) where a name imported from the project (a module such as
+    `from . import ops`, or a class) has a private name read off it."""
+    modules = set()
+    for stmt in ast.walk(tree):
+        if isinstance(stmt, ast.ImportFrom) and (stmt.level or is_project(stmt.module)):
+            modules.update(a.asname or a.name for a in stmt.names)
+        elif isinstance(stmt, ast.Import):
+            modules.update(a.asname or a.name for a in stmt.names if is_project(a.name))
+    return [
+        (node.lineno, f"{node.value.id}.{node.attr}")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in modules
+        and node.attr.startswith("_")
+        and not node.attr.endswith("__")
+    ]
+
+
+def is_project(module):
+    return (module or "").split(".")[0] in ("tinygrad_rnn", "viz", "cli", "cli_types")
 
 
 def test_engine_layout_private_import_finder_sees_each_form():
@@ -278,6 +303,8 @@ def test_engine_layout_private_import_finder_sees_each_form():
     }
     for code, expected in forms.items():
         assert private_imports(ast.parse(code).body[0], "tinygrad_rnn") == expected, code
+    read = "from . import composite as _c\nimport sys\n_c._dims(1); _c.check_dim(); sys._getframe()"
+    assert private_reads(ast.parse(read)) == [(3, "_c._dims")]
 
 
 def test_engine_layout_no_function_is_called_just_run():

@@ -44,7 +44,7 @@ def _where(condition, a, b):
     return ops.Where.apply(_lift(a, like), _lift(b, like), condition=condition)
 
 
-def _dims(name, dim, keepdim, axis, keepdims):
+def reduction_dims(name, dim, keepdim, axis, keepdims):
     """(dim, keepdim) from torch's names or numpy's aliases `axis`/`keepdims`."""
     if axis is not None:
         if dim is not None:
@@ -322,7 +322,7 @@ class Size(int):
 def _extreme(x, dim, keepdim, axis, keepdims, op, arg):
     if _is_tensor(dim):  # x.max(y) is torch.maximum(x, y)
         return ops.Maximum.apply(x, dim) if op == "Max" else ops.Minimum.apply(x, dim)
-    dim, keepdim = _dims(op.lower(), dim, keepdim, axis, keepdims)
+    dim, keepdim = reduction_dims(op.lower(), dim, keepdim, axis, keepdims)
     if dim is None:
         return getattr(ops, op).apply(x)
     if isinstance(dim, tuple):  # not in torch.max: the amax of those dims
@@ -353,12 +353,16 @@ def min(x, dim=None, keepdim=False, axis=None, keepdims=None):  # noqa: A001
 
 def amax(x, dim=(), keepdim=False):
     """The max over `dim` (an int, a tuple; () for all), ties sharing the gradient evenly."""
-    return ops.Max.apply(x, axis=_dims("amax", dim, keepdim, None, None)[0], keepdims=keepdim)
+    return ops.Max.apply(
+        x, axis=reduction_dims("amax", dim, keepdim, None, None)[0], keepdims=keepdim
+    )
 
 
 def amin(x, dim=(), keepdim=False):
     """The min over `dim` (an int, a tuple; () for all), ties sharing the gradient evenly."""
-    return ops.Min.apply(x, axis=_dims("amin", dim, keepdim, None, None)[0], keepdims=keepdim)
+    return ops.Min.apply(
+        x, axis=reduction_dims("amin", dim, keepdim, None, None)[0], keepdims=keepdim
+    )
 
 
 def _arg(x, dim, keepdim, fn, name):
@@ -397,7 +401,7 @@ def minimum(a, b):
 def logsumexp(x, dim, keepdim=False):
     """log sum_i e^{x_i} over `dim`, computed as m + log sum_i e^{x_i - m} with m = max x held
     constant (it cancels from the value, so also from the gradient: softmax(x))."""
-    dim, keepdim = _dims("logsumexp", dim, keepdim, None, None)
+    dim, keepdim = reduction_dims("logsumexp", dim, keepdim, None, None)
     # m: the largest finite value (an infinite one would make x - m nan): then a slice
     # holding +inf gives its finite elements a zero gradient, as torch's e^(x - out)
     finite = np.where(np.isfinite(x.data), x.data, -np.inf)
@@ -409,13 +413,13 @@ def logsumexp(x, dim, keepdim=False):
 
 
 def _reduced(x, dim):
-    axes = ops._normalise_axis(dim, x.ndim)
+    axes = ops.normalise_axis(dim, x.ndim)
     return tuple(n for d, n in enumerate(x.shape) if d not in axes)
 
 
 def prod(x, dim=None, keepdim=False, axis=None, keepdims=None):
     """Product over `dim` (or all): the primitive `prod` (exact gradients with zeros)."""
-    dim, keepdim = _dims("prod", dim, keepdim, axis, keepdims)
+    dim, keepdim = reduction_dims("prod", dim, keepdim, axis, keepdims)
     return ops.Prod.apply(x, axis=dim, keepdims=keepdim)
 
 
@@ -427,7 +431,7 @@ def cumsum(x, dim):
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """sum (x - mean)^2 / (N - correction) over `dim`; correction 1 (unbiased=True) by default,
     0 for `unbiased=False` (torch)."""
-    dim, keepdim = _dims("var", dim, keepdim, axis, keepdims)
+    dim, keepdim = reduction_dims("var", dim, keepdim, axis, keepdims)
     if isinstance(dim, bool):  # x.var(False): torch's var(unbiased)
         dim, unbiased = None, dim
     if correction is None:
@@ -465,7 +469,7 @@ def _root0(v, p):
 
 def norm(x, p="fro", dim=None, keepdim=False):
     """The p-norm over `dim` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any number."""
-    dim, keepdim = _dims("norm", dim, keepdim, None, None)
+    dim, keepdim = reduction_dims("norm", dim, keepdim, None, None)
     if not (p == "fro" if isinstance(p, str) else isinstance(p, numbers.Real)) or p != p:
         raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r:.40}")
     if isinstance(p, bool):

@@ -654,7 +654,7 @@ class Clip(Op):
 
 
 # ----- reductions -------------------------------------------------------------------------
-def _normalise_axis(axis, ndim):
+def normalise_axis(axis, ndim):
     """Axes as a tuple of non-negative ints; None or () is every axis (as torch's dim=())."""
     if axis is None or axis == ():
         return tuple(range(ndim))
@@ -692,7 +692,7 @@ class Sum(Op):
 
     def forward(self, x):
         self.shape = x.shape
-        self.axes = _normalise_axis(self.axis, x.ndim)
+        self.axes = normalise_axis(self.axis, x.ndim)
         return np.sum(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad_out):
@@ -715,7 +715,7 @@ class Mean(Op):
 
     def forward(self, x):
         self.shape = x.shape
-        self.axes = _normalise_axis(self.axis, x.ndim)
+        self.axes = normalise_axis(self.axis, x.ndim)
         self.count = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
         return np.mean(x, axis=self.axes, keepdims=self.keepdims)
 
@@ -742,7 +742,7 @@ class Max(Op):
 
     def forward(self, x):
         self.x = x
-        self.axes = _normalise_axis(self.axis, x.ndim)
+        self.axes = normalise_axis(self.axis, x.ndim)
         empty = [a for a in self.axes if x.shape[a] == 0]
         if empty:  # torch: only a reduced axis of size 0 has no max; (1, 0).amax(0) is ()
             raise ValueError(f"reduction over dim {empty[0]} of size 0 of a tensor {x.shape}")
@@ -798,7 +798,7 @@ class Prod(Op):
 
     def forward(self, x):
         self.x = x
-        self.axes = _normalise_axis(self.axis, x.ndim)
+        self.axes = normalise_axis(self.axis, x.ndim)
         return np.prod(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad_out):
@@ -834,7 +834,7 @@ class Var(Op):
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
 
     def forward(self, x):
-        self.axes = _normalise_axis(self.axis, x.ndim)
+        self.axes = normalise_axis(self.axis, x.ndim)
         n = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
         self.divisor = max(n - self.correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):

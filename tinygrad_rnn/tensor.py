@@ -346,11 +346,11 @@ class Tensor:
     clamp = clip
 
     def sum(self, dim=None, keepdim=False, axis=None, keepdims=None):
-        dim, keepdim = _c._dims("sum", dim, keepdim, axis, keepdims)
+        dim, keepdim = _c.reduction_dims("sum", dim, keepdim, axis, keepdims)
         return _ops.Sum.apply(self, axis=dim, keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, axis=None, keepdims=None):
-        dim, keepdim = _c._dims("mean", dim, keepdim, axis, keepdims)
+        dim, keepdim = _c.reduction_dims("mean", dim, keepdim, axis, keepdims)
         return _ops.Mean.apply(self, axis=dim, keepdims=keepdim)
 
     # composites (composite.py): PyTorch's names, built from the primitives above
@@ -380,7 +380,7 @@ class Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         elif len(axes) == 2:
-            d0, d1 = (_c._dim("transpose", d, self.ndim) for d in axes)
+            d0, d1 = (_c.check_dim("transpose", d, self.ndim) for d in axes)
             perm = list(range(self.ndim))
             if self.ndim:
                 perm[d0], perm[d1] = perm[d1], perm[d0]
