@@ -430,3 +430,59 @@ def test_special_values_fuzz_against_torch(data):
                 call([Tensor(x) for x in arrays], tg)
             return
     _both(call, arrays)
+
+
+@torch_only
+@settings(
+    max_examples=max(EXAMPLES // 2, 1),
+    deadline=None,
+    derandomize=EXAMPLES <= 1000,
+    suppress_health_check=list(HealthCheck),
+)
+@given(st.data())
+def test_class_losses_fuzz_against_torch(data):
+    """cross_entropy (class indices or probabilities, label smoothing, weights) and nll_loss
+    with ignore_index and every reduction, on scores holding inf, nan and 1e300."""
+    n = data.draw(st.sampled_from([0, 1, 3]), label="N")
+    classes = data.draw(st.integers(1, 4), label="C")
+    extra = data.draw(st.sampled_from([(), (2,)]), label="d")
+    batchless = n == 1 and not extra and data.draw(st.booleans(), label="batchless")
+    shape = (classes,) if batchless else (n, classes, *extra)
+    size = int(np.prod(shape))
+    pool = st.one_of(st.floats(-3, 3), st.sampled_from([0.0, np.inf, -np.inf, np.nan, 1e300]))
+    x = np.array(data.draw(st.lists(pool, min_size=size, max_size=size)), dtype=float)
+    x = x.reshape(shape)
+    kind = data.draw(st.sampled_from(["cross_entropy", "nll_loss", "probabilities"]), label="kind")
+    kw = {"reduction": data.draw(st.sampled_from(["mean", "sum", "none"]), label="reduction")}
+    if data.draw(st.booleans(), label="weighted"):
+        kw["weight"] = np.linspace(0.5, 1.5, classes)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+    target_shape = () if batchless else (n, *extra)
+    if kind == "probabilities":
+        t = rng.random(shape)
+        t = t / t.sum(axis=0 if batchless else 1, keepdims=True)
+    else:
+        t = rng.integers(0, classes, size=target_shape)
+        if data.draw(st.booleans(), label="ignore"):
+            kw["ignore_index"] = data.draw(st.sampled_from([-100, 0, 7]), label="ignore_index")
+            t = np.where(rng.random(target_shape) < 0.5, kw["ignore_index"], t)
+    if kind != "nll_loss" and data.draw(st.booleans(), label="smoothing"):
+        kw["label_smoothing"] = data.draw(st.sampled_from([0.1, 1.0]), label="eps")
+    name = "nll_loss" if kind == "nll_loss" else "cross_entropy"
+
+    def call(inputs, lib):
+        options = {k: lib.tensor(v) if isinstance(v, np.ndarray) and lib is not tg else v
+                   for k, v in kw.items()}  # fmt: skip
+        target = t if lib is tg else lib.tensor(t)
+        return getattr(_fn(lib), name)(inputs[0], target, **options)
+
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            call([torch.tensor(x)], torch)
+        except (RuntimeError, IndexError, ValueError):
+            with pytest.raises((ValueError, IndexError, TypeError)):
+                call([Tensor(x)], tg)
+            return
+    _both(call, [x])
