@@ -142,6 +142,30 @@ def test_fused_buffers_are_not_reused_while_an_old_graph_is_alive(cell):
             np.testing.assert_array_equal(n.grad, g)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_fused_backward_through_an_old_graph_after_a_newer_forward_is_exact(cell, bidirectional):
+    """Two graphs alive at once share no buffer: backward through the first, built before
+    the second, gives exactly what it gives alone; the second's values are untouched."""
+    kw = {"bidirectional": bidirectional}
+    m_alone, x_alone, _, alone = build(cell, True, 3, **kw)
+    alone.backward()
+    m_first, x_first, _, first = build(cell, True, 3, **kw)
+    _, _, _, second = build(cell, True, 4, **kw)
+    values = [n.data.copy() for n in topo_order([second])]
+    first.backward()
+    np.testing.assert_array_equal(x_first.grad, x_alone.grad)
+    for (name, p), (_, q) in zip(m_first.named_parameters(), m_alone.named_parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad, err_msg=name)
+    for a, b in zip(topo_order([first]), topo_order([alone])):
+        np.testing.assert_array_equal(a.data, b.data)
+        assert (a.grad is None) == (b.grad is None)
+        if a.grad is not None:
+            np.testing.assert_array_equal(a.grad, b.grad, err_msg=str(a.label))
+    for n, v in zip(topo_order([second]), values):
+        np.testing.assert_array_equal(n.data, v)
+
+
 def test_fused_graph_is_freed_without_the_cycle_collector():
     gc.disable()
     try:
