@@ -305,6 +305,8 @@ BAD_ARGUMENTS = [
     (lambda: X.masked_fill(np.ones((2, 2), bool), [1, 2]), TypeError, "value must be a number"),
     (lambda: X.reshape(-2, 2), ValueError, "reshape: invalid size -2 in (-2, 2)"),
     (lambda: X.view(2.5, 2), TypeError, "reshape: sizes must be integers"),
+    (lambda: tg.zeros(2, -1), ValueError, "zeros: sizes must be >= 0, got (2, -1)"),
+    (lambda: tg.ones(2.5), TypeError, "ones: sizes must be integers"),
     (lambda: F.linear(X, "a"), TypeError, "linear: weight: Tensor: dtype <U1"),
     (lambda: F.linear(X, np.ones((3, 2)), 1j), TypeError, "linear: bias: Tensor: dtype complex"),
 ]
