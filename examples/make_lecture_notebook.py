@@ -39,6 +39,23 @@ viz.draw(run.loss, notation="lecture", bptt_paths=(3, 0))""",
     ),
     (
         "md",
+        """## The forward pass, in the order it ran
+
+Every node records when it was made (`Tensor.seq`). Sorted by it, the graph replays the
+forward pass: step 0's nodes, then step 1's, as in the lecture's animation. The stepper
+page (`tinygrad-rnn step --notation lecture --html walk.html`) walks it node by node.""",
+    ),
+    (
+        "code",
+        """from viz.graph import namer
+from viz.html import forward_order
+
+order = forward_order(run.loss)
+name = namer(order, "lecture")
+print(" -> ".join(name(n) for n in order if n.op is not None and name(n)))""",
+    ),
+    (
+        "md",
         """## BPTT: the sum over k
 
 dE_3/dW = sum_k dE_3/ds_3 ds_3/ds_k d+s_k/dW. `bptt.analyze` measures every factor;
@@ -88,7 +105,7 @@ viz.draw(run.loss, notation="lecture")""",
     (
         "md",
         """Along the cell state the gradient is multiplied by f_t, not by W: the LSTM's
-gradient fades more slowly than the RNN's (the |dh_T/dh_k| column).""",
+gradient fades more slowly than the RNN's: its rate per step is closer to 1.""",
     ),
     (
         "code",

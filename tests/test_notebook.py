@@ -131,3 +131,5 @@ def test_lecture_notebook_runs_and_shows_pictures_and_tables(tmp_path):
         o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )
     assert "vanishing" in printed and "exploding" in printed and "after 1" in printed
+    # the forward pass in creation order, in the lecture's names
+    assert "U x_0 -> W s_init -> a_0 -> s_0 -> U x_1" in printed
