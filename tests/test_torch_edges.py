@@ -307,6 +307,12 @@ BAD_ARGUMENTS = [
     (lambda: X.view(2.5, 2), TypeError, "reshape: sizes must be integers"),
     (lambda: tg.zeros(2, -1), ValueError, "zeros: sizes must be >= 0, got (2, -1)"),
     (lambda: tg.ones(2.5), TypeError, "ones: sizes must be integers"),
+    (lambda: nn.init.uniform_(X, NAN, 1.0), ValueError, "uniform_: a must be finite, got nan"),
+    (lambda: nn.init.uniform_(X, 2.0, 1.0), ValueError, "uniform_: expects a <= b"),
+    (lambda: nn.init.normal_(X, 0.0, -1.0), ValueError, "normal_: expects std >= 0"),
+    (lambda: nn.init.constant_(X, "a"), TypeError, "constant_: val must be a number"),
+    (lambda: nn.init.orthogonal_(X, gain="a"), TypeError, "orthogonal_: gain must be a number"),
+    (lambda: nn.init.uniform_(np.ones(2)), TypeError, "uniform_: tensor must be a Tensor"),
     (lambda: F.linear(X, "a"), TypeError, "linear: weight: Tensor: dtype <U1"),
     (lambda: F.linear(X, np.ones((3, 2)), 1j), TypeError, "linear: bias: Tensor: dtype complex"),
 ]

@@ -7,6 +7,7 @@ own (`np.random.default_rng(s)`) instead of the shared one.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -35,14 +36,33 @@ def _generator(generator):
     return generator
 
 
+def _checked(fn, tensor, **numbers_):
+    """The numbers of `fn`'s arguments, after checking `tensor` is a tensor and each number a
+    finite real (an error naming the function and the argument otherwise)."""
+    if not hasattr(tensor, "data") or not isinstance(tensor.data, np.ndarray):
+        raise TypeError(f"{fn}: tensor must be a Tensor or Parameter, got {type(tensor).__name__}")
+    for name, value in numbers_.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{fn}: {name} must be a number, got {value!r:.40}")
+        if not math.isfinite(value):
+            raise ValueError(f"{fn}: {name} must be finite, got {value}")
+    return numbers_.values()
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill in place with U(a, b)."""
+    a, b = _checked("uniform_", tensor, a=a, b=b)
+    if a > b:
+        raise ValueError(f"uniform_: expects a <= b (the range [a, b)), got a={a} > b={b}")
     tensor.data[...] = _generator(generator).uniform(a, b, size=tensor.shape)
     return tensor
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill in place with N(mean, std^2)."""
+    mean, std = _checked("normal_", tensor, mean=mean, std=std)
+    if std < 0:
+        raise ValueError(f"normal_: expects std >= 0, got std={std}")
     tensor.data[...] = _generator(generator).normal(mean, std, size=tensor.shape)
     return tensor
 
@@ -58,12 +78,15 @@ def ones_(tensor):
 
 
 def constant_(tensor, val):
+    if isinstance(val, bool) or not isinstance(val, numbers.Real):  # nan is a value here
+        raise TypeError(f"constant_: val must be a number, got {val!r:.40}")
     tensor.data[...] = val
     return tensor
 
 
 def orthogonal_(tensor, gain=1, generator=None):
     """A (rows, cols) matrix with orthonormal rows or columns, times gain (QR of a Gaussian)."""
+    (gain,) = _checked("orthogonal_", tensor, gain=gain)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions, got {tensor.shape}")
     rows = tensor.shape[0]
