@@ -231,6 +231,8 @@ def _index_array(data, size, length):
 
 def draw_index(data, shape):
     n = len(shape)
+    if 0 in shape:  # an empty axis (after a mask of all False) has no index to draw
+        return None
     if n == 0:
         kind = data.draw(st.sampled_from(["none", "ellipsis"]))
         index = None if kind == "none" else Ellipsis

@@ -494,3 +494,10 @@ def test_class_losses_fuzz_against_torch(data):
                 call([Tensor(x)], tg)
             return
     _both(call, [x])
+
+
+@pytest.mark.parametrize("name", ["amax", "argmax", "flatten", "permute", "norm", "mm", "dot"])
+def test_package_functions_refuse_a_non_tensor_input_by_name(name):
+    """tg.amax(np.ones(3)) raised AttributeError: '...' object has no attribute '_data'."""
+    with pytest.raises(TypeError, match=f"{name}: expected a Tensor, got ndarray"):
+        getattr(tg, name)(*[np.ones(3)] * (2 if name in ("mm", "dot") else 1))

@@ -85,6 +85,13 @@ def check_dim(where, dim, ndim):
 _dim = check_dim
 
 
+def _input(fn, x):
+    """`x` when it is a Tensor; else a TypeError naming the function (as torch.amax(ndarray))."""
+    if not _is_tensor(x):
+        raise TypeError(f"{fn}: expected a Tensor, got {type(x).__name__} {x!r:.40}")
+    return x
+
+
 def _whole(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
@@ -140,6 +147,7 @@ def reshape(x, *shape):
 
 def permute(x, *dims):
     """Reorder the axes: `x.permute(2, 0, 1)` (negative dims count from the end)."""
+    _input("permute", x)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     return ops.Transpose.apply(x, axes=tuple(dims))
@@ -154,6 +162,7 @@ def t(x):
 
 def squeeze(x, dim=None):
     """Drop axes of size 1 (all of them, or those in `dim` that have size 1, as torch)."""
+    _input("squeeze", x)
     if dim is None:
         dims = [d for d, n in enumerate(x.shape) if n == 1]
     else:
@@ -164,12 +173,14 @@ def squeeze(x, dim=None):
 
 def unsqueeze(x, dim):
     """Insert an axis of size 1 at `dim` (-1 appends one at the end)."""
+    _input("unsqueeze", x)
     d = _dim("unsqueeze", dim, x.ndim + 1)
     return ops.Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:])
 
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge the axes start_dim..end_dim into one (a 0-d tensor becomes shape (1,))."""
+    _input("flatten", x)
     if x.ndim == 0:
         return ops.Reshape.apply(x, shape=(1,))
     s, e = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
@@ -200,6 +211,7 @@ def expand(x, *sizes):
 
 def flip(x, dims):
     """Reverse the order along `dims` (an int or a tuple)."""
+    _input("flip", x)
     index = [slice(None)] * x.ndim
     for d in dims if isinstance(dims, (tuple, list)) else (dims,):
         index[_dim("flip", d, x.ndim)] = slice(None, None, -1)
@@ -263,6 +275,7 @@ def _ints_first(index, ndim):
 def split(x, split_size_or_sections, dim=0, axis=None):
     """Pieces along `dim`: of `size` each (the last may be smaller), or of the given sizes
     (non-negative, adding up to the length of the axis). A tuple, as torch.split."""
+    _input("split", x)
     if x.ndim == 0:
         raise ValueError("split: a 0-d tensor has no axis to split")
     d = check_dim("split", dim if axis is None else axis, x.ndim)
@@ -294,6 +307,7 @@ def split(x, split_size_or_sections, dim=0, axis=None):
 
 def chunk(x, chunks, dim=0, axis=None):
     """`chunks` pieces of (almost) equal size along `dim`, as torch.chunk."""
+    _input("chunk", x)
     if not _whole(chunks) or chunks < 1:
         raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     if x.ndim == 0:
@@ -353,6 +367,7 @@ def min(x, dim=None, keepdim=False, axis=None, keepdims=None):  # noqa: A001
 
 def amax(x, dim=(), keepdim=False):
     """The max over `dim` (an int, a tuple; () for all), ties sharing the gradient evenly."""
+    _input("amax", x)
     return ops.Max.apply(
         x, axis=reduction_dims("amax", dim, keepdim, None, None)[0], keepdims=keepdim
     )
@@ -360,6 +375,7 @@ def amax(x, dim=(), keepdim=False):
 
 def amin(x, dim=(), keepdim=False):
     """The min over `dim` (an int, a tuple; () for all), ties sharing the gradient evenly."""
+    _input("amin", x)
     return ops.Min.apply(
         x, axis=reduction_dims("amin", dim, keepdim, None, None)[0], keepdims=keepdim
     )
@@ -380,27 +396,32 @@ def _arg(x, dim, keepdim, fn, name):
 
 def argmax(x, dim=None, keepdim=False):
     """Index of the (first) largest value: along `dim`, or into the flattened tensor."""
+    _input("argmax", x)
     return _arg(x, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(x, dim=None, keepdim=False):
     """Index of the (first) smallest value: along `dim`, or into the flattened tensor."""
+    _input("argmin", x)
     return _arg(x, dim, keepdim, np.argmin, "argmin")
 
 
 def maximum(a, b):
     """Elementwise max (a tie sends half the gradient each way, as torch)."""
+    _input("maximum", a)
     return ops.Maximum.apply(a, _lift(b, a))
 
 
 def minimum(a, b):
     """Elementwise min (a tie sends half the gradient each way, as torch)."""
+    _input("minimum", a)
     return ops.Minimum.apply(a, _lift(b, a))
 
 
 def logsumexp(x, dim, keepdim=False):
     """log sum_i e^{x_i} over `dim`, computed as m + log sum_i e^{x_i - m} with m = max x held
     constant (it cancels from the value, so also from the gradient: softmax(x))."""
+    _input("logsumexp", x)
     dim, keepdim = reduction_dims("logsumexp", dim, keepdim, None, None)
     # m: the largest finite value (an infinite one would make x - m nan): then a slice
     # holding +inf gives its finite elements a zero gradient, as torch's e^(x - out)
@@ -419,18 +440,21 @@ def _reduced(x, dim):
 
 def prod(x, dim=None, keepdim=False, axis=None, keepdims=None):
     """Product over `dim` (or all): the primitive `prod` (exact gradients with zeros)."""
+    _input("prod", x)
     dim, keepdim = reduction_dims("prod", dim, keepdim, axis, keepdims)
     return ops.Prod.apply(x, axis=dim, keepdims=keepdim)
 
 
 def cumsum(x, dim):
     """Running sum along `dim` (torch.cumsum)."""
+    _input("cumsum", x)
     return ops.CumSum.apply(x, axis=_dim("cumsum", dim, x.ndim))
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """sum (x - mean)^2 / (N - correction) over `dim`; correction 1 (unbiased=True) by default,
     0 for `unbiased=False` (torch)."""
+    _input("var", x)
     dim, keepdim = reduction_dims("var", dim, keepdim, axis, keepdims)
     if isinstance(dim, bool):  # x.var(False): torch's var(unbiased)
         dim, unbiased = None, dim
@@ -447,6 +471,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """sqrt(var): the gradient is 0 where std is 0 (torch), not nan."""
+    _input("std", x)
     return _sqrt0(
         var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
     )
@@ -469,6 +494,7 @@ def _root0(v, p):
 
 def norm(x, p="fro", dim=None, keepdim=False):
     """The p-norm over `dim` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any number."""
+    _input("norm", x)
     dim, keepdim = reduction_dims("norm", dim, keepdim, None, None)
     if not (p == "fro" if isinstance(p, str) else isinstance(p, numbers.Real)) or p != p:
         raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r:.40}")
@@ -614,6 +640,7 @@ def clamp_tensor(x, low=None, high=None):
 
 def masked_fill(x, mask, value):
     """`value` where `mask` is True, x elsewhere; `mask` (bool) broadcasts to x's shape."""
+    _input("masked_fill", x)
     mask = np.asarray(mask.data if _is_tensor(mask) else mask)
     if mask.dtype != bool:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
@@ -629,6 +656,8 @@ def masked_fill(x, mask, value):
 # ----- products and selection --------------------------------------------------------------------
 def mm(a, b):
     """Matrix product of two 2-D tensors (n, k) @ (k, m)."""
+    _input("mm", a)
+    _input("mm", b)
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"mm: both operands must be 2-D, got {a.shape} and {b.shape}")
     return a @ b
@@ -636,6 +665,8 @@ def mm(a, b):
 
 def bmm(a, b):
     """Batched matrix product: (B, n, k) @ (B, k, m), no broadcasting."""
+    _input("bmm", a)
+    _input("bmm", b)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise ValueError(f"bmm: needs (B, n, k) and (B, k, m), got {a.shape} and {b.shape}")
     return a @ b
@@ -643,6 +674,8 @@ def bmm(a, b):
 
 def dot(a, b):
     """Inner product of two 1-D tensors of the same length."""
+    _input("dot", a)
+    _input("dot", b)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: needs two 1-D tensors of one length, got {a.shape} and {b.shape}")
     return a @ b
@@ -657,6 +690,7 @@ def _index_array(name, index):
 
 def gather(x, dim, index):
     """out[i][j][k] = x[i][index[i][j][k]][k] for dim=1; out has index's shape."""
+    _input("gather", x)
     index = _index_array("gather", index)
     d = _dim("gather", dim, x.ndim)
     if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
@@ -680,6 +714,7 @@ def gather(x, dim, index):
 
 def index_select(x, dim, index):
     """The entries at `index` (1-D) along `dim`: x[:, index] for dim=1."""
+    _input("index_select", x)
     index = _index_array("index_select", index)
     if index.ndim > 1:
         raise ValueError(f"index_select: index must be 1-D, got shape {index.shape}")
