@@ -65,10 +65,10 @@ def write_gif(root, path, per="node", frame_ms=None, max_frames=MAX_FRAMES, **op
 
     dots = walk_frames(root, per=per, max_frames=max_frames, **options)
     # one layout for all frames: the finished pass's, where every label is at its longest;
-    # the scale that fits it in FRAME_PIXELS (with Graphviz's 4-point pad on each side)
+    # the scale that fits it in FRAME_PIXELS (room for the pad and the rounding Graphviz adds)
     placed = positions(dots[-1])
     _, _, width, height = (float(v) for v in placed["bb"].split(","))
-    dpi = {"dpi": f"{min(96.0, FRAME_PIXELS * 72 / (max(width, height) + 8)):.4g}"}
+    dpi = {"dpi": f"{min(96.0, FRAME_PIXELS * 72 / (max(width, height) + 24)):.4g}"}
     images = [
         Image.open(io.BytesIO(draw_at(dot, placed, "png", dpi))).convert("RGB") for dot in dots
     ]
