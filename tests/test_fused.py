@@ -279,3 +279,25 @@ def test_fused_layer_refuses_backward_after_its_weight_hh_changed(cls, changed):
     opt.step()
     with pytest.raises(RuntimeError, match=rf"'{changed}'.*SGD.step\(\) changed it"):
         loss.backward()
+
+
+def test_fused_relu_passes_gradient_at_a_nan_pre_activation_as_relu_does():
+    # Relu's mask is ~(a <= 0) (torch): a nan pre-activation lets the gradient through
+    got = []
+    for fuse in (True, False):
+        old = fused.ENABLED
+        fused.ENABLED = fuse
+        try:
+            nn.manual_seed(0)
+            model = nn.RNN(2, 3, nonlinearity="relu")
+            x = Tensor(np.array([[[0.5, -1.0]], [[np.nan, 1.0]]]), requires_grad=True)
+            out, _ = model(x)
+            loss = out.sum()
+            loss.backward()
+        finally:
+            fused.ENABLED = old
+        by_label = {n.label: n for n in topo_order([loss])}
+        got.append((by_label["a_1"].grad, x.grad, model.weight_ih_l0.grad))
+    for fused_grad, node_grad in zip(*got):
+        np.testing.assert_array_equal(fused_grad, node_grad)
+    np.testing.assert_array_equal(got[0][0], 1.0)

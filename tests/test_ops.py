@@ -159,3 +159,30 @@ def test_sum_mean_max_accept_axis_0_of_a_0d_tensor():
     y = x.sum(axis=0) + x.mean(dim=-1) + x.max(axis=0).values
     y.backward()
     assert y.item() == 6.0 and x.grad == 3.0
+
+
+@pytest.mark.parametrize(
+    "shapes, dtypes",
+    [
+        ([(), (), ()], ["f8", "f8", "f8"]),
+        ([(1, 3)] * 5, ["f4", "f8", "f4", "f4", "f4"]),
+        ([(2, 0)] * 2, ["f8", "f8"]),
+        ([(2, 3, 1)], ["i8"]),
+        ([(4,), (4,)], ["f4", "i4"]),
+    ],
+)
+def test_stack_on_axis_0_is_numpys_stack(shapes, dtypes):
+    # axis 0 takes a faster path than np.stack: same values, shape and dtype promotion
+    rng = np.random.default_rng(0)
+    arrays = [(10 * rng.normal(size=s)).astype(d) for s, d in zip(shapes, dtypes)]
+    got = ops.Stack.apply(*[Tensor(a) for a in arrays]).data
+    want = np.stack(arrays)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shapes", [[(2, 3), (2, 4)], [(2, 3), (3, 3)], [(3,), ()], [(1, 3), (3,)]])
+def test_stack_of_different_shapes_names_the_op_and_shapes(shapes):
+    tensors = [Tensor(np.zeros(s)) for s in shapes]
+    with pytest.raises(ValueError, match=r"stack: all input arrays must have the same shape"):
+        ops.Stack.apply(*tensors)

@@ -236,6 +236,15 @@ class Layer(Group):
         node = self.states[k][which]()
         return entered.get(node)
 
+    def outside_all(self, entered, which):
+        """`outside` for every step at once: [k] -> gradient or None."""
+        out = [None] * self.steps
+        for node, g in entered.items():
+            _, k, role = node._group
+            if role == which:
+                out[k] = g
+        return out
+
 
 def stack_states(nodes):
     """`stack(nodes, axis=0)`: into the layer's buffer when the nodes are every h_t of one

@@ -39,22 +39,20 @@ class RNNLayer(Layer):
         self.take(xw, member)
         hw = self.linear_hh(member, states[0], buf["HW"][k])
         a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
-        out = buf["S"][k + 1]
+        a_data, out = a._data, buf["S"][k + 1]
         act = self.nonlinearity
         if act == "tanh":
-            h = member_node(member, activation_op(Tanh, np.tanh(a.data, out=out)), out, (a,))
+            op = activation_op(Tanh, np.tanh(a_data, out=out))
         elif act == "sigmoid":
-            h = member_node(member, activation_op(Sigmoid, sigmoid_into(a.data, out)), out, (a,))
+            op = activation_op(Sigmoid, sigmoid_into(a_data, out))
         elif act == "relu":
-            np.maximum(a.data, 0, out=out)
             op = Relu.__new__(Relu)
-            op.mask = a.data > 0
-            h = member_node(member, op, out, (a,))
+            op.mask = ~(a_data <= 0)  # as Relu.forward: nan counts as positive
+            np.maximum(a_data, 0, out=out)
         else:  # linear: `a * 1.0`, a node of its own so that h_t has a label
             one = Op.make_node(np.asarray(1.0, dtype=out.dtype), (), None, False)
-            h = mul_node(member, a, one, out)
-        h.label = f"h{suffix}"
-        return self.states_made(h)
+            return self.states_made(mul_node(member, a, one, out, f"h{suffix}"))
+        return self.states_made(member_node(member, op, out, (a,), f"h{suffix}"))
 
     def bptt_pass(self, entered):
         buf, W, T = self.buf, self.buf["W"], self.steps
@@ -67,17 +65,17 @@ class RNNLayer(Layer):
         elif act == "sigmoid":
             np.subtract(1.0, h, out=D)
             D *= h
-        elif act == "relu":
-            np.greater(buf["A"], 0, out=D, casting="unsafe")
+        elif act == "relu":  # Relu's mask ~(a <= 0): a nan pre-activation passes gradient
+            np.less_equal(buf["A"], 0, out=D, casting="unsafe")
+            np.subtract(1.0, D, out=D)
         else:
             D[...] = 1.0
+        # dh_k = (outside h_k) + da_{k+1} W_hh;  da_k = dh_k * act'(a_k)
+        outside = self.outside_all(entered, 0)
+        R[...] = 0.0
         for k in range(T - 1, -1, -1):
-            ext = self.outside(entered, k, 0)
-            dh = dH[k]
-            if k == T - 1:
-                dh[...] = ext if ext is not None else 0.0
-            else:
-                np.add(R, ext, out=dh) if ext is not None else np.copyto(dh, R)
+            ext, dh = outside[k], dH[k]
+            np.add(R, ext, out=dh) if ext is not None else np.copyto(dh, R)
             np.multiply(dh, D[k], out=dA[k])
             np.matmul(dA[k], W, out=R)
         sends = self.input_grads(dA)
