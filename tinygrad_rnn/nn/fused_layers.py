@@ -8,7 +8,7 @@ node builders) is in fused.py.
 
 import numpy as np
 
-from ..ops import Op, Relu, Sigmoid, Sub, Tanh
+from ..ops import Linear, Op, Relu, Sigmoid, Sub, Tanh
 from .fused import (
     ColumnLayer,
     Layer,
@@ -22,7 +22,11 @@ from .fused import (
 
 
 class RNNLayer(Layer):
-    """h_k = act(xw_k + h_{k-1} W_hh^T + b_hh): nodes `h W_hh^T`, `a_t`, `h_t`."""
+    """h_k = act(xw_k + h_{k-1} W_hh^T + b_hh): nodes `h W_hh^T`, `a_t`, `h_t`.
+
+    `h_{k-1} W_hh^T + b_hh` is one product, [h_{k-1}, 1] [W_hh^T; b_hh], with a one kept
+    after each state in "S" (column H) and a contiguous copy of [W_hh^T; b_hh] in "WT".
+    """
 
     def __init__(self, *args, nonlinearity="tanh"):
         self.nonlinearity = nonlinearity
@@ -30,16 +34,50 @@ class RNNLayer(Layer):
 
     @staticmethod
     def layout(T, B, H, W):
-        shapes = {"S": (T + 1, B, H), "HW": (T, B, H), "A": (T, B, H), "dA": (T, B, H)}
+        shapes = {"S": (T + 1, B, H + 1), "HW": (T, B, H), "A": (T, B, H), "dA": (T, B, H)}
         return list(shapes.items()) + [("dH", (T, B, H)), ("D", (T, B, H)), ("R", (B, H))]
 
+    def weights_layout(self, T, B, H, W, projected):
+        """W_hh (H, H) for the backward, [W_hh^T; b_hh] (H + 1, H) for the forward."""
+        layout = [("W", (H, H)), ("WT", (H + 1, H))]
+        return layout + ([("XW", (T, B, W))] if projected else [])
+
+    def copy_weights(self):
+        W, WT, H = self.buf["W"], self.buf["WT"], self.hidden
+        np.copyto(W, self.weight_hh.data)
+        np.copyto(WT[:H], W.T)
+        WT[H] = 0.0 if self.bias_hh is None else self.bias_hh.data
+
+    def start(self, initial):
+        self.initial = initial
+        S, H = self.buf["S"], self.hidden
+        S[:, :, H] = 1.0
+        np.copyto(S[0, :, :H], initial[0].data)
+
+    def _prev(self):
+        return self.buf["S"][self.k, :, : self.hidden]
+
     def step(self, xw, states, suffix):
-        k, buf = self.k, self.buf
+        k, buf, H = self.k, self.buf, self.hidden
         member = (self, k, -1)
-        self.take(xw, member)
-        hw = self.linear_hh(member, states[0], buf["HW"][k])
+        if self.projection is None:
+            self.xw.append(xw)
+        # the node `h_{k-1} W_hh^T + b_hh`, as `linear` builds it, in one product
+        (h_prev,) = states
+        S, hw_data = buf["S"], buf["HW"][k]
+        np.dot(S[k], buf["WT"], out=hw_data)
+        op = Linear.__new__(Linear)
+        op.x, op.weight = S[k, :, :H], buf["W"]
+        bias = self.bias_hh
+        if bias is not None:
+            op.has_bias, inputs = True, (h_prev, self.weight_hh, bias)
+            op.needs = (h_prev.requires_grad, True, bias.requires_grad)
+        else:
+            op.has_bias, inputs = False, (h_prev, self.weight_hh)
+            op.needs = (h_prev.requires_grad, True)
+        hw = member_node(member, op, hw_data, inputs, f"{h_prev.label} W_hh^T")
         a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
-        a_data, out = a._data, buf["S"][k + 1]
+        a_data, out = a._data, S[k + 1, :, :H]
         act = self.nonlinearity
         if act == "tanh":
             op = activation_op(Tanh, np.tanh(a_data, out=out))
@@ -51,14 +89,18 @@ class RNNLayer(Layer):
             np.maximum(a_data, 0, out=out)
         else:  # linear: `a * 1.0`, a node of its own so that h_t has a label
             one = Op.make_node(np.asarray(1.0, dtype=out.dtype), (), None, False)
-            return self.states_made(mul_node(member, a, one, out, f"h{suffix}"))
-        return self.states_made(member_node(member, op, out, (a,), f"h{suffix}"))
+            h = mul_node(member, a, one, out, f"h{suffix}")
+            h._group, self.k = (self, k, 0), k + 1
+            return (h,)
+        h = member_node(member, op, out, (a,), f"h{suffix}")
+        h._group, self.k = (self, k, 0), k + 1  # the state: the group's way in (states_made)
+        return (h,)
 
     def bptt_pass(self, entered):
-        buf, W, T = self.buf, self.buf["W"], self.steps
+        buf, W, T, H = self.buf, self.buf["W"], self.steps, self.hidden
         S, dA, dH, R, D = buf["S"], buf["dA"], buf["dH"], buf["R"], buf["D"]
         # the activation's local derivative for all steps at once, as its op's rule has it
-        h, act = S[1:], self.nonlinearity
+        h, act = S[1:, :, :H], self.nonlinearity
         if act == "tanh":
             np.multiply(h, h, out=D)
             np.subtract(1.0, D, out=D)
@@ -77,10 +119,16 @@ class RNNLayer(Layer):
             ext, dh = outside[k], dH[k]
             np.add(R, ext, out=dh) if ext is not None else np.copyto(dh, R)
             np.multiply(dh, D[k], out=dA[k])
-            np.matmul(dA[k], W, out=R)
+            np.dot(dA[k], W, out=R)
         sends = self.input_grads(dA)
         sends.append((self.initial[0], R))
-        return sends + self.send_recurrent(entered, dA)
+        # dW_hh and db_hh in one product: sum_k da_k^T [h_{k-1}, 1]
+        B = self.batch
+        both = dA.reshape(T * B, H).T @ S[:T].reshape(T * B, H + 1)
+        sends.append((self.weight_hh, both[:, :H]))
+        if self.bias_hh is not None:
+            sends.append((self.bias_hh, both[:, H]))
+        return sends
 
     def seeds(self, k):
         return (self.buf["dH"][k],)
