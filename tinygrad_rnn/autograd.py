@@ -89,7 +89,7 @@ def _walk(roots, root_grads, write=True, targets=None, fuse=False):
         if check:
             anomaly.check_edges(edges, node, total - i, total)
         if write:
-            node.grad, node._edge_grads = g, edges
+            node._grad, node._edge_grads = g, edges
         for inp, eg in zip(node.inputs, edges):
             if eg is not None and inp.requires_grad and (keep is None or inp in keep):
                 _accumulate(grads, owned, inp, eg)
@@ -114,8 +114,7 @@ def _reset(order):
     """Non-leaf gradients and edges belong to one pass: cleared before it starts."""
     for node in order:
         if node.op is not None:
-            node.grad = None
-            node._edge_grads = None
+            node._grad = node._edge_grads = None
             if node._group is not None:  # this pass is per node: fused results are stale
                 node._group[0].forget()
 
@@ -179,11 +178,11 @@ def _store_leaf(leaf, g, fresh):
     makes a new array: whoever holds the old `.grad` keeps it.
     """
     dtype = leaf.data.dtype
-    if leaf.grad is None:
-        leaf.grad = g if fresh and g.dtype == dtype else np.array(g, dtype=dtype)
+    if leaf._grad is None:
+        leaf._grad = g if fresh and g.dtype == dtype else np.array(g, dtype=dtype)
     else:
         # `out=` keeps a 0-d gradient an array and the leaf's dtype
-        leaf.grad = np.add(leaf.grad, g, out=np.empty(leaf.shape, dtype=dtype))
+        leaf._grad = np.add(leaf._grad, g, out=np.empty(leaf.shape, dtype=dtype))
 
 
 def _root_grads(outputs, grad_outputs, caller):

@@ -133,7 +133,7 @@ def _step_order(roots, group, k):
 
 
 def state_refs(*nodes):
-    return tuple(weakref.ref(n) for n in nodes)
+    return tuple(map(weakref.ref, nodes))
 
 
 def backward_order(roots):

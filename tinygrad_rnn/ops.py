@@ -356,7 +356,7 @@ class Linear(Op):
 
 def _rows(a):
     """(..., n) as a (rows, n) matrix; explicit sizes, as -1 is ambiguous when n = 0."""
-    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 # ----- elementwise unary -----------------------------------------------------------------
@@ -677,7 +677,10 @@ def _expand_reduced(grad_out, axes, keepdims):
     """Put back the reduced axes (as size 1) so grad_out broadcasts against the input."""
     if keepdims or not axes:
         return grad_out
-    return np.expand_dims(grad_out, axes)
+    shape = list(grad_out.shape)
+    for a in sorted(axes):  # (axes are normalised: non-negative, no repeats)
+        shape.insert(a, 1)
+    return grad_out.reshape(shape)
 
 
 class Sum(Op):
@@ -693,7 +696,7 @@ class Sum(Op):
     def forward(self, x):
         self.shape = x.shape
         self.axes = normalise_axis(self.axis, x.ndim)
-        return np.sum(x, axis=self.axes, keepdims=self.keepdims)
+        return np.add.reduce(x, axis=self.axes, keepdims=self.keepdims)  # np.sum, less overhead
 
     def backward(self, grad_out):
         g = _expand_reduced(grad_out, self.axes, self.keepdims)
@@ -716,7 +719,7 @@ class Mean(Op):
     def forward(self, x):
         self.shape = x.shape
         self.axes = normalise_axis(self.axis, x.ndim)
-        self.count = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
+        self.count = math.prod([x.shape[a] for a in self.axes]) if x.ndim else 1
         return np.mean(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad_out):
@@ -835,7 +838,7 @@ class Var(Op):
 
     def forward(self, x):
         self.axes = normalise_axis(self.axis, x.ndim)
-        n = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
+        n = math.prod([x.shape[a] for a in self.axes]) if x.ndim else 1
         self.divisor = max(n - self.correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.centred = x - np.mean(x, axis=self.axes, keepdims=True)
@@ -889,12 +892,13 @@ class LogSoftmax(Op):
         if x.size == 0:  # nothing to normalise (torch returns the empty tensor)
             self.out = x.copy()
             return self.out
-        shifted = x - np.max(x, axis=self.axis, keepdims=True)
-        self.out = shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
+        # the reductions as ufunc methods: np.max and np.sum, without their Python layer
+        shifted = x - np.maximum.reduce(x, axis=self.axis, keepdims=True)
+        self.out = shifted - np.log(np.add.reduce(np.exp(shifted), axis=self.axis, keepdims=True))
         return self.out
 
     def backward(self, grad_out):
-        total = np.sum(grad_out, axis=self.axis, keepdims=True)
+        total = np.add.reduce(grad_out, axis=self.axis, keepdims=True)
         return (grad_out - np.exp(self.out) * total,)
 
     def params(self):
@@ -1074,6 +1078,8 @@ class Stack(Op):
 
     def backward(self, grad_out):
         # views, not copies: the engine never writes into an array it did not allocate
+        if self.axis == 0 and grad_out.ndim > 1:
+            return tuple(grad_out)  # iterating an array yields its views along axis 0
         index = [slice(None)] * grad_out.ndim
         grads = []
         for k in range(self.count):

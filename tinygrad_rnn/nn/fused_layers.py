@@ -8,7 +8,7 @@ node builders) is in fused.py.
 
 import numpy as np
 
-from ..ops import Linear, Op, Relu, Sigmoid, Sub, Tanh
+from ..ops import Add, Linear, Op, Relu, Sigmoid, Sub, Tanh
 from .fused import (
     ColumnLayer,
     Layer,
@@ -76,13 +76,18 @@ class RNNLayer(Layer):
             op.has_bias, inputs = False, (h_prev, self.weight_hh)
             op.needs = (h_prev.requires_grad, True)
         hw = member_node(member, op, hw_data, inputs, f"{h_prev.label} W_hh^T")
-        a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
-        a_data, out = a._data, S[k + 1, :, :H]
+        a_data = np.add(xw._data, hw_data, out=buf["A"][k])
+        op = Add.__new__(Add)
+        op.shapes = (xw._data.shape, hw_data.shape)
+        a = member_node(member, op, a_data, (xw, hw), f"a{suffix}")
+        out = S[k + 1, :, :H]
         act = self.nonlinearity
         if act == "tanh":
-            op = activation_op(Tanh, np.tanh(a_data, out=out))
+            op = Tanh.__new__(Tanh)
+            op.out = np.tanh(a_data, out=out)
         elif act == "sigmoid":
-            op = activation_op(Sigmoid, sigmoid_into(a_data, out))
+            op = Sigmoid.__new__(Sigmoid)
+            op.out = sigmoid_into(a_data, out)
         elif act == "relu":
             op = Relu.__new__(Relu)
             op.mask = ~(a_data <= 0)  # as Relu.forward: nan counts as positive

@@ -73,6 +73,8 @@ def _broadcast_to_input(fn, what, w, input):
 def number(fn, name, value, nan=False):
     """A real-number option, or a TypeError naming the function and the option; nan is a
     ValueError unless `nan` (a fill value may be nan, a hyperparameter may not)."""
+    if type(value) is float and value == value:  # the common case, before the slower checks
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{fn}: {name} must be a number, got {value!r:.40}")
     if not nan and value != value:
@@ -255,11 +257,12 @@ def _class_targets(target, input, ignore_index, fn):
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
         raise TypeError(f"{fn}: ignore_index must be an integer, got {ignore_index!r}")
     valid = t != ignore_index
-    bad = t[valid & ((t < 0) | (t >= n_classes))]
-    if bad.size:
-        raise IndexError(
-            f"{fn}: Target {int(bad.flat[0])} is out of bounds for {n_classes} classes"
-        )
+    if t.size and (t.min() < 0 or t.max() >= n_classes):  # some may be ignore_index
+        bad = t[valid & ((t < 0) | (t >= n_classes))]
+        if bad.size:
+            raise IndexError(
+                f"{fn}: Target {int(bad.flat[0])} is out of bounds for {n_classes} classes"
+            )
     return np.where(valid, t, 0), valid
 
 
@@ -267,6 +270,8 @@ def _pick(input, t):
     """input[n, t[n, d...], d...] as one advanced-indexing node of target's shape."""
     if input.ndim == 1:
         return input[int(t)] if t.ndim == 0 else input[t]
+    if input.ndim == 2:  # what np.indices gives (N, C) input, without its overhead
+        return input[(np.arange(t.shape[0]), t)]
     grids = np.indices(t.shape, sparse=True)
     index = (grids[0], t, *grids[1:])
     return input[index]
@@ -309,17 +314,19 @@ def _nll(input, target, weight, ignore_index, reduction, fn, size_average=None, 
     t, valid = _class_targets(target, input, ignore_index, fn)
     _, n_classes = _class_layout(input, fn)
     w = _class_weight(weight, n_classes, fn)
-    w_t = valid.astype(np.float64) if w is None else np.where(valid, w[t], 0.0)
     if w is None and valid.all():
         losses = -_pick(input, t)  # no weights to apply: the graph stays -x[n, t_n]
+        counted = float(valid.size)
     else:
+        w_t = valid.astype(np.float64) if w is None else np.where(valid, w[t], 0.0)
         picked = _ignored_as_zero(_pick(input, t), valid)
         losses = -(picked * Tensor(w_t.astype(input.dtype), label="weight[target]"))
+        counted = float(w_t.sum())
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
-    return _weighted_mean(losses.sum(), float(w_t.sum()))
+    return _weighted_mean(losses.sum(), counted)
 
 
 def cross_entropy(
