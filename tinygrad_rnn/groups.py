@@ -158,7 +158,8 @@ def backward_order(roots):
         stack.append((node, True))
         for inp in node.inputs:
             if inp.requires_grad:
-                inp = _enter(inp, found)
+                if inp._group is not None:  # (tested here: most nodes are not members)
+                    inp = _enter(inp, found)
                 if inp not in visited:
                     stack.append((inp, False))
     if not found:

@@ -673,6 +673,16 @@ def normalise_axis(axis, ndim):
     return tuple(out)
 
 
+def _spread(g, shape):
+    """g broadcast to `shape`. A small result is written out: numpy takes about 10 us to make
+    the read-only view `np.broadcast_to` gives, which is kept for large shapes (no memory)."""
+    if math.prod(shape) > 4096:
+        return np.broadcast_to(g, shape)
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 def _expand_reduced(grad_out, axes, keepdims):
     """Put back the reduced axes (as size 1) so grad_out broadcasts against the input."""
     if keepdims or not axes:
@@ -700,7 +710,7 @@ class Sum(Op):
 
     def backward(self, grad_out):
         g = _expand_reduced(grad_out, self.axes, self.keepdims)
-        return (np.broadcast_to(g, self.shape),)
+        return (_spread(g, self.shape),)
 
     def params(self):
         return {"axis": self.axis} if self.axis is not None else {}
@@ -724,7 +734,7 @@ class Mean(Op):
 
     def backward(self, grad_out):
         g = _expand_reduced(grad_out, self.axes, self.keepdims) / self.count
-        return (np.broadcast_to(g, self.shape),)
+        return (_spread(g, self.shape),)
 
     def params(self):
         return {"axis": self.axis} if self.axis is not None else {}
