@@ -38,28 +38,37 @@ from ..tensor import Tensor, stack
 _new = object.__new__
 
 ENABLED = True  # False: every layer runs node by node (to compare, or to time the difference)
-_POOL = {}  # (cell, shapes, dtype) -> [flat buffers]; a buffer is free when no view is alive
+_POOL = {}  # (cell, shapes, dtype) -> [(flat buffer, its views)]; free when no view is held
 _KEEP = 3  # buffer sets kept per shape: the current graph, the previous one, one spare
 
 
-def _take(key, layout, dtype):
-    """{name: array} carved from one flat buffer that no live view uses (or a new one)."""
-    sizes = [math.prod(shape) for _, shape in layout]
-    free = None
-    for flat in _POOL.setdefault(key, []):
-        # the pool's list and getrefcount's argument: nothing else holds it or a view of it
-        if sys.getrefcount(flat) == 3:
-            free = flat
-            break
-    if free is None:
-        free = np.empty(sum(sizes), dtype=dtype)
-        if len(_POOL[key]) < _KEEP:
-            _POOL[key].append(free)
-    out, start = {}, 0
-    for (name, shape), size in zip(layout, sizes):
-        out[name] = free[start : start + size].reshape(shape)
+def _take(key, make_layout, dtype):
+    """{name: array} carved from one flat buffer that no live view uses (or a new one).
+
+    The pool keeps each buffer with its named views, so that a buffer taken again is not
+    carved again. It is free when nothing but the pool and those views refers to it, and
+    nothing but the pool refers to a view: no node, gradient or edge of an old graph holds
+    a piece of it. `make_layout()` gives [(name, shape)], called for a new buffer only.
+    """
+    for flat, views in _POOL.setdefault(key, []):
+        # references: the pool's tuple, `flat`, getrefcount's argument, one per view
+        if sys.getrefcount(flat) != 3 + len(views):
+            continue
+        for view in views.values():
+            if sys.getrefcount(view) != 3:  # the pool's dict, `view`, the argument
+                break
+        else:
+            return dict(views)
+    layout = make_layout()
+    flat = np.empty(sum(math.prod(shape) for _, shape in layout), dtype=dtype)
+    views, start = {}, 0
+    for name, shape in layout:
+        size = math.prod(shape)
+        views[name] = flat[start : start + size].reshape(shape)
         start += size
-    return out
+    if len(_POOL[key]) < _KEEP:
+        _POOL[key].append((flat, views))
+    return dict(views)
 
 
 def fusable(weight_hh, xw_dtype):
@@ -116,8 +125,11 @@ class Layer(Group):
         width = self.gates * hidden
         self.steps, self.batch, self.hidden = steps, batch, hidden
         self.weight_hh, self.bias_hh, self.initial = weight_hh, bias_hh, ()
-        layout = self.layout(steps, batch, hidden, width)
-        layout += self.weights_layout(steps, batch, hidden, width, projected)
+
+        def layout():
+            shapes = self.layout(steps, batch, hidden, width)
+            return shapes + self.weights_layout(steps, batch, hidden, width, projected)
+
         key = (type(self).__name__, steps, batch, hidden, projected, dtype.str)
         self.buf = _take(key, layout, dtype)
         self.copy_weights()
