@@ -25,7 +25,9 @@ class RNNLayer(Layer):
     """h_k = act(xw_k + h_{k-1} W_hh^T + b_hh): nodes `h W_hh^T`, `a_t`, `h_t`.
 
     `h_{k-1} W_hh^T + b_hh` is one product, [h_{k-1}, 1] [W_hh^T; b_hh], with a one kept
-    after each state in "S" (column H) and a contiguous copy of [W_hh^T; b_hh] in "WT".
+    after each state in "S" (column H) and a contiguous copy of [W_hh^T; b_hh] in "WT"; the
+    members' `linear` ops read W_hh from that copy. The backward pass reads W_hh itself:
+    `check_versions` has just made sure it is what the forward pass used.
     """
 
     def __init__(self, *args, nonlinearity="tanh"):
@@ -38,15 +40,14 @@ class RNNLayer(Layer):
         return list(shapes.items()) + [("dH", (T, B, H)), ("D", (T, B, H)), ("R", (B, H))]
 
     def weights_layout(self, T, B, H, W, projected):
-        """W_hh (H, H) for the backward, [W_hh^T; b_hh] (H + 1, H) for the forward."""
-        layout = [("W", (H, H)), ("WT", (H + 1, H))]
-        return layout + ([("XW", (T, B, W))] if projected else [])
+        """[W_hh^T; b_hh] (H + 1, H) and the projection."""
+        return [("WT", (H + 1, H))] + ([("XW", (T, B, W))] if projected else [])
 
     def copy_weights(self):
-        W, WT, H = self.buf["W"], self.buf["WT"], self.hidden
-        np.copyto(W, self.weight_hh.data)
-        np.copyto(WT[:H], W.T)
+        WT, H = self.buf["WT"], self.hidden
+        np.copyto(WT[:H], self.weight_hh.data.T)
         WT[H] = 0.0 if self.bias_hh is None else self.bias_hh.data
+        self.w_copy = WT[:H].T  # W_hh as the forward pass used it
 
     def start(self, initial):
         self.initial = initial
@@ -67,7 +68,7 @@ class RNNLayer(Layer):
         S, hw_data = buf["S"], buf["HW"][k]
         np.dot(S[k], buf["WT"], out=hw_data)
         op = Linear.__new__(Linear)
-        op.x, op.weight = S[k, :, :H], buf["W"]
+        op.x, op.weight = S[k, :, :H], self.w_copy
         bias = self.bias_hh
         if bias is not None:
             op.has_bias, inputs = True, (h_prev, self.weight_hh, bias)
@@ -102,7 +103,7 @@ class RNNLayer(Layer):
         return (h,)
 
     def bptt_pass(self, entered):
-        buf, W, T, H = self.buf, self.buf["W"], self.steps, self.hidden
+        buf, W, T, H = self.buf, self.weight_hh.data, self.steps, self.hidden
         S, dA, dH, R, D = buf["S"], buf["dA"], buf["dH"], buf["R"], buf["D"]
         # the activation's local derivative for all steps at once, as its op's rule has it
         h, act = S[1:, :, :H], self.nonlinearity
