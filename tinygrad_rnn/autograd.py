@@ -56,8 +56,8 @@ def _walk(roots, root_grads, write=True, targets=None, fuse=False):
     write=False leaves the graph untouched and only visits nodes that lead to `targets`.
     fuse=True lets each fused recurrent layer run as one entry (`groups.py`; yields nothing).
     """
-    fused = fuse and not state.anomaly and groups.backward_order(roots)
-    order, keep = _prune(fused or topo_order(roots), targets)
+    fused = groups.backward_order(roots) if fuse and not state.anomaly else None
+    order, keep = _prune(topo_order(roots) if fused is None else fused, targets)
     if write:
         _reset(order)
     grads, owned = {}, set()
@@ -279,7 +279,8 @@ def backward_steps(root, grad=None, stop=None):
 
 
 def _steps(roots, grads, stop, order):
-    if state.anomaly or not groups.backward_order(roots):
+    fused = None if state.anomaly else groups.backward_order(roots)
+    if fused is None or not any(node.is_group for node in fused):
         walk = _walk(roots, grads)
     else:  # a fused layer: backward()'s own numbers, handed out node by node
         walk = groups.replay(order, _walk(roots, grads, fuse=True))

@@ -139,8 +139,8 @@ def state_refs(*nodes):
 def backward_order(roots):
     """A topological order in which each group stands for its members, or None.
 
-    None when the graph has no group, or a group that must not fuse (see `Group.can_fuse`):
-    the caller then walks node by node.
+    None when a group must not fuse (see `Group.can_fuse`): the caller then walks node by
+    node. A graph without groups gets its plain topological order (`topo_order`'s).
     """
     order, visited, found = [], set(), {}
     stack = []
@@ -162,8 +162,6 @@ def backward_order(roots):
                     inp = _enter(inp, found)
                 if inp not in visited:
                     stack.append((inp, False))
-    if not found:
-        return None
     if all(g.can_fuse() for g in found):
         return order
     for g in found:
