@@ -137,8 +137,9 @@ class Layer(Group):
         self.k = 0
 
     def weights_layout(self, T, B, H, W, projected):
-        """The buffers of W_hh's copy and the projection (T, B, gates * H)."""
-        return [("W", self.weight_hh.shape)] + ([("XW", (T, B, W))] if projected else [])
+        """The buffers of W_hh's copy, the stacked output and the projection (T, B, gates * H)."""
+        layout = [("W", self.weight_hh.shape), ("OUT", (T, B, H))]
+        return layout + ([("XW", (T, B, W))] if projected else [])
 
     def copy_weights(self):
         np.copyto(self.buf["W"], self.weight_hh.data)
@@ -243,6 +244,19 @@ class Layer(Group):
             out.append((self.bias_hh, dA.sum(axis=(0, 1))))
         return out
 
+    def state_rows(self):
+        """h_1 .. h_T in processing order as one (T, B, H) view of the buffers."""
+        return self.buf["S"][1:]
+
+    def stacked(self, nodes):
+        """`stack(nodes, axis=0)` of every step's h_t in time order, as `Op.apply` builds
+        it, its data (T, B, H) in a reused buffer: one copy, no fresh memory."""
+        out, hs = self.buf["OUT"], self.state_rows()
+        np.copyto(out, hs[::-1] if self.reverse else hs)
+        op = Stack(0)
+        op.count = len(nodes)
+        return Op.make_node(out, tuple(nodes), op, True)
+
     def outside(self, entered, k, which):
         """The gradient that consumers outside the group sent to state `which` of step k."""
         node = self.states[k][which]()
@@ -260,10 +274,10 @@ class Layer(Group):
 
 def stack_states(nodes):
     """`stack(nodes, axis=0)`: into the layer's buffer when the nodes are every h_t of one
-    fused layer (`ColumnLayer.stacked`) in time order, else by `stack`."""
+    fused layer (`Layer.stacked`) in time order, else by `stack`."""
     member = nodes[0]._group if nodes else None
     layer = member[0] if member is not None else None
-    if not isinstance(layer, ColumnLayer) or len(nodes) != layer.steps:
+    if not isinstance(layer, Layer) or len(nodes) != layer.steps:
         return stack(nodes, axis=0)
     T = layer.steps
     for t, node in enumerate(nodes):
@@ -366,14 +380,8 @@ class ColumnLayer(Layer):
     def _prev(self):
         return self.buf["S"][self.k, : self.hidden].T
 
-    def stacked(self, nodes):
-        """`stack(nodes, axis=0)` of every step's h_t in time order, as `Op.apply` builds
-        it, its data (T, B, H) in a reused buffer: one copy, no fresh memory."""
-        out, hs = self.buf["OUT"], self.buf["S"][1:, : self.hidden]
-        np.copyto(out, (hs[::-1] if self.reverse else hs).transpose(0, 2, 1))
-        op = Stack(0)
-        op.count = len(nodes)
-        return Op.make_node(out, tuple(nodes), op, True)
+    def state_rows(self):
+        return self.buf["S"][1:, : self.hidden].transpose(0, 2, 1)
 
     def linear_hh(self, member, h_prev, hw_cols):
         """The node `h_{k-1} W_hh^T` (+ b_hh), as `linear` builds it, into hw_cols (4H, B)."""

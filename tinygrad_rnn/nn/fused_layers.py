@@ -40,8 +40,9 @@ class RNNLayer(Layer):
         return list(shapes.items()) + [("dH", (T, B, H)), ("D", (T, B, H)), ("R", (B, H))]
 
     def weights_layout(self, T, B, H, W, projected):
-        """[W_hh^T; b_hh] (H + 1, H) and the projection."""
-        return [("WT", (H + 1, H))] + ([("XW", (T, B, W))] if projected else [])
+        """[W_hh^T; b_hh] (H + 1, H), the stacked output and the projection."""
+        layout = [("WT", (H + 1, H)), ("OUT", (T, B, H))]
+        return layout + ([("XW", (T, B, W))] if projected else [])
 
     def copy_weights(self):
         WT, H = self.buf["WT"], self.hidden
@@ -57,6 +58,9 @@ class RNNLayer(Layer):
 
     def _prev(self):
         return self.buf["S"][self.k, :, : self.hidden]
+
+    def state_rows(self):
+        return self.buf["S"][1:, :, : self.hidden]
 
     def step(self, xw, states, suffix):
         k, buf, H = self.k, self.buf, self.hidden
