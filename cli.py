@@ -357,7 +357,8 @@ def _explicit(values):
 @click.option(
     "--text",
     type=T.InFile(),
-    help="Text file of the 'text' task.  [default: the README shipped in the package]",
+    help="Text file of the 'text' task.  [default: a snapshot of the README, "
+    "tinygrad_rnn/data/text.txt]",
 )
 @click.option("--embed", type=T.POSITIVE, help="Token embedding size.  [default: 16]")
 @click.option(

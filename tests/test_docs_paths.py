@@ -306,3 +306,64 @@ def test_docs_paths_a_stale_reference_is_caught(text, kind):
     else:
         pytest.importorskip("click")
         assert cli_problems(next(_commands(text)))
+
+
+def _every_command():
+    """(`tinygrad-rnn exercise check`, click command) for every command and subcommand."""
+    import click
+
+    import cli
+
+    todo, found = [("tinygrad-rnn", cli.main)], []
+    while todo:
+        path, command = todo.pop()
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            todo += [(f"{path} {name}", sub) for name, sub in command.commands.items()]
+    return found
+
+
+def help_texts():
+    """Each command's --help: its docstring and every option's help, as click prints them."""
+    for path, command in _every_command():
+        texts = [command.help or "", command.short_help or ""]
+        texts += [getattr(p, "help", None) or "" for p in command.params]
+        yield path, "\n".join(texts)
+
+
+def _help_paths(text):
+    for word in re.findall(r"[\w./-]+", text):
+        word = word.rstrip(".")
+        if "/" in word and (word.startswith(FOLDERS) or word.endswith(SOURCE)):
+            yield word
+
+
+def test_docs_paths_every_file_a_help_text_names_exists():
+    pytest.importorskip("click")
+    missing = [
+        f"{path} --help: {ref}"
+        for path, text in help_texts()
+        for ref in _help_paths(text)
+        if not _exists(ref) or _moved(ref)
+    ]
+    assert missing == [], "files --help names that do not exist or moved:\n" + "\n".join(missing)
+
+
+def test_docs_paths_every_example_in_a_help_text_names_real_options():
+    """The `tinygrad-rnn ...` example lines of every --help use commands and options that exist."""
+    pytest.importorskip("click")
+    problems = []
+    for path, text in help_texts():
+        examples = [line for line in text.splitlines() if line.strip().startswith("tinygrad-rnn ")]
+        for words in _commands("```\n" + "\n".join(examples) + "\n```\n"):
+            if words and words[0] not in ("CMD", "COMMAND"):
+                problems += [f"{path} --help: {p}" for p in cli_problems(words)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_docs_paths_help_checks_catch_a_stale_path_and_option():
+    assert list(_help_paths("the table (tinygrad_rnn/gone.py).")) == ["tinygrad_rnn/gone.py"]
+    assert not _exists("tinygrad_rnn/gone.py")
+    assert _moved("tinygrad_rnn/bptt.py")
+    pytest.importorskip("click")
+    assert cli_problems(next(_commands("```\n  tinygrad-rnn bptt --no-such 3\n```\n")))
