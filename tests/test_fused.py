@@ -1,5 +1,6 @@
 """The fused recurrent step is transparent: the same graph and gradients as node by node."""
 
+import contextlib
 import gc
 import weakref
 
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_rnn import Tensor, backward_steps, nn, optim, topo_order
-from tinygrad_rnn.nn import fused
+from tinygrad_rnn.nn import fused, fused_layers
 
 CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -105,6 +106,42 @@ def test_fused_layer_builds_and_backpropagates_the_per_node_graph(
     assert_same_run(cell, seed, steps=steps, batch=batch, hidden=hidden, hx=hx, **kw)
 
 
+@contextlib.contextmanager
+def lstm_rows():
+    """Every fused LSTM in rows (`fused_layers.LSTMRowLayer`, otherwise only from hidden 256)."""
+    old, fused_layers.ROWS_FROM = fused_layers.ROWS_FROM, 0
+    try:
+        yield
+    finally:
+        fused_layers.ROWS_FROM = old
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    steps=st.integers(1, 4),
+    batch=st.integers(1, 3),
+    hidden=st.integers(1, 4),
+    layers=st.integers(1, 2),
+    bidirectional=st.booleans(),
+    batch_first=st.booleans(),
+    hx=st.booleans(),
+)
+def test_fused_lstm_in_rows_builds_and_backpropagates_the_per_node_graph(
+    seed, steps, batch, hidden, layers, bidirectional, batch_first, hx
+):
+    kw = dict(num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
+    with lstm_rows():
+        assert_same_run("lstm", seed, steps=steps, batch=batch, hidden=hidden, hx=hx, **kw)
+
+
+def test_fused_lstm_picks_rows_for_wide_layers_and_columns_for_narrow_ones():
+    for hidden, cls in ((8, fused_layers.LSTMLayer), (256, fused_layers.LSTMRowLayer)):
+        nn.manual_seed(0)
+        out, _ = nn.LSTM(2, hidden)(Tensor(np.ones((2, 1, 2)), requires_grad=True))
+        assert type(out.inputs[0]._group[0]) is cls
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_fused_layer_float32_keeps_its_dtype(cell):
     assert_same_run(cell, 1, tol=1e-5, dtype=np.float32, num_layers=2)
@@ -142,11 +179,16 @@ def test_fused_buffers_are_not_reused_while_an_old_graph_is_alive(cell):
             np.testing.assert_array_equal(n.grad, g)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "lstm rows"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_fused_backward_through_an_old_graph_after_a_newer_forward_is_exact(cell, bidirectional):
     """Two graphs alive at once share no buffer: backward through the first, built before
     the second, gives exactly what it gives alone; the second's values are untouched."""
+    with lstm_rows() if cell == "lstm rows" else contextlib.nullcontext():
+        old_graph_after_a_newer_forward(cell.split()[0], bidirectional)
+
+
+def old_graph_after_a_newer_forward(cell, bidirectional):
     kw = {"bidirectional": bidirectional}
     m_alone, x_alone, _, alone = build(cell, True, 3, **kw)
     alone.backward()

@@ -250,6 +250,112 @@ class LSTMLayer(ColumnLayer):
         return (self.buf["dH"][k].T, self.buf["dCout"][k].T)
 
 
+class LSTMRowLayer(Layer):
+    """The LSTM step in rows, (batch, 4H) per step, for wide layers (see `lstm_layer`).
+
+    The same nodes as `LSTMLayer`; a gate is a strided quarter of each row.
+    """
+
+    gates = 4
+    n_states = 2
+
+    def __init__(self, *args, weight_hr=None):
+        assert weight_hr is None, "a projected LSTM runs node by node"
+        super().__init__(*args)
+
+    @staticmethod
+    def layout(T, B, H, W):
+        wide = {n: (T, B, W) for n in ("HW", "A", "G", "dA", "K")}
+        narrow = {n: (T, B, H) for n in ("FC", "IG", "TC", "dH", "dCout", "OT")}
+        tmp = {"R": (B, H), "dc": (B, H), "carry": (B, H)}
+        states = {"S": (T + 1, B, H), "C": (T + 1, B, H)}
+        return list({**states, **wide, **narrow, **tmp}.items())
+
+    def step(self, xw, states, suffix):
+        k, buf, H = self.k, self.buf, self.hidden
+        member = (self, k, -1)
+        self.take(xw, member)
+        h_prev, c_prev = states
+        hw = self.linear_hh(member, h_prev, buf["HW"][k])
+        a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
+        G = buf["G"][k]
+        sigmoid_into(a.data, G)
+        np.tanh(a.data[:, 2 * H : 3 * H], out=G[:, 2 * H : 3 * H])
+        pieces = [slice_node(member, a, j * H, (j + 1) * H) for j in range(4)]
+        gates = []
+        for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
+            cls = Tanh if j == 2 else Sigmoid
+            out = G[:, j * H : (j + 1) * H]
+            gates.append(
+                member_node(member, activation_op(cls, out), out, (piece,), f"{name}{suffix}")
+            )
+        i, f, g, o = gates
+        fc = mul_node(member, f, c_prev, buf["FC"][k], b_data=buf["C"][k])
+        ig = mul_node(member, i, g, buf["IG"][k])
+        c = add_node(member, fc, ig, buf["C"][k + 1], f"c{suffix}")
+        tc_data = np.tanh(c.data, out=buf["TC"][k])
+        tc = member_node(member, activation_op(Tanh, tc_data), tc_data, (c,), f"tanh(c{suffix})")
+        h = mul_node(member, o, tc, buf["S"][k + 1], f"h{suffix}")
+        return self.states_made(h, c)
+
+    def bptt_pass(self, entered):
+        buf, W, H, T, B = self.buf, self.buf["W"], self.hidden, self.steps, self.batch
+        G, dA, K, OT = buf["G"], buf["dA"], buf["K"], buf["OT"]
+        dH, dCout, R, dc, carry = (buf[n] for n in ("dH", "dCout", "R", "dc", "carry"))
+        i, f, g, o = (G[..., j * H : (j + 1) * H] for j in range(4))
+        # what does not depend on the recurrence, for all steps at once: each gate's
+        # pre-activation gradient is dc (dh for o) times K = local input x local derivative
+        Ki, Kf, Kg, Ko = (K[..., j * H : (j + 1) * H] for j in range(4))
+        np.subtract(1.0, i, out=Ki)
+        Ki *= i
+        Ki *= g  # dc * g * i (1 - i)
+        np.subtract(1.0, f, out=Kf)
+        Kf *= f
+        Kf *= buf["C"][:T]  # dc * c_{k-1} * f (1 - f)
+        np.multiply(g, g, out=Kg)
+        np.subtract(1.0, Kg, out=Kg)
+        Kg *= i  # dc * i * (1 - g^2)
+        np.subtract(1.0, o, out=Ko)
+        Ko *= o
+        Ko *= buf["TC"]  # dh * tanh(c_k) * o (1 - o)
+        np.multiply(buf["TC"], buf["TC"], out=OT)
+        np.subtract(1.0, OT, out=OT)
+        OT *= o  # dc = dh * o (1 - tanh^2 c_k) + (outside c_k)
+        K4, dA4 = K.reshape(T, B, 4, H), dA.reshape(T, B, 4, H)
+        for k in range(T - 1, -1, -1):
+            ext_h, ext_c = self.outside(entered, k, 0), self.outside(entered, k, 1)
+            dh, cout = dH[k], dCout[k]
+            if k == T - 1:
+                dh[...] = ext_h if ext_h is not None else 0.0
+                cout[...] = ext_c if ext_c is not None else 0.0
+            else:
+                np.add(R, ext_h, out=dh) if ext_h is not None else np.copyto(dh, R)
+                np.add(carry, ext_c, out=cout) if ext_c is not None else np.copyto(cout, carry)
+            np.multiply(dh, OT[k], out=dc)
+            dc += cout
+            np.multiply(K4[k, :, :3], dc[:, None, :], out=dA4[k, :, :3])
+            np.multiply(K4[k, :, 3], dh, out=dA4[k, :, 3])
+            np.matmul(dA[k], W, out=R)
+            np.multiply(dc, f[k], out=carry)
+        sends = self.input_grads(dA)
+        sends += [(self.initial[0], R), (self.initial[1], carry)]
+        return sends + self.send_recurrent(entered, dA)
+
+    def seeds(self, k):
+        return (self.buf["dH"][k], self.buf["dCout"][k])
+
+
+ROWS_FROM = 256  # hidden size from which the fused LSTM keeps rows
+
+
+def lstm_layer(steps, batch, hidden, *args, **kw):
+    """The fused LSTM layer for this size: columns (`LSTMLayer`) unless a gate's row holds
+    at least 256 numbers; then rows (`LSTMRowLayer`), where the strided quarters cost little
+    and BLAS runs the (batch, H) x (H, 4H) products about 13% faster than their transposes."""
+    cls = LSTMRowLayer if hidden >= ROWS_FROM else LSTMLayer
+    return cls(steps, batch, hidden, *args, **kw)
+
+
 class GRULayer(Layer):
     """The GRU step: `h W_hh^T`, r and z from slices, n with r * (h W_hn^T + b_hn), `h_t`."""
 
