@@ -1,7 +1,7 @@
 """The three fused layers: the numpy of one step of each cell, and its BPTT pass.
 
 Each `step` computes the step into the layer's buffers and builds the nodes the cell's own
-`step` (nn/recurrent.py) builds, in the same order; each `bptt_pass` is the backward through
+`step` (nn/cells.py) builds, in the same order; each `bptt_pass` is the backward through
 time of all steps at once. The machinery they share (buffers, the walk's contract, the
 node builders) is in fused.py.
 """
