@@ -265,13 +265,41 @@ def cli_problems(words):
     return problems
 
 
+# what a mention in prose cannot satisfy: the reader's files, a command quoted in part
+NOT_A_PROBLEM_IN_PROSE = ("does not exist", "requires an argument", "unexpected extra argument")
+
+
+def value_problems(words):
+    """What click says about `tinygrad-rnn WORDS...` as a command line: a choice that is not
+    one (`--cell xyz`), a number that is not one. Nothing runs: only the options are parsed."""
+    import click
+
+    import cli
+
+    command, rest, path = cli.main, list(words), ["tinygrad-rnn"]
+    while rest and isinstance(command, click.Group) and rest[0] in command.commands:
+        path.append(rest[0])
+        command = command.commands[rest.pop(0)]
+    if isinstance(command, click.Group) or any(w == "..." or w.isupper() for w in rest):
+        return []  # a group alone, or a placeholder (N, CKPT, ...) in place of a value
+    try:
+        command.make_context(" ".join(path), rest)
+    except click.exceptions.Exit:
+        return []
+    except click.UsageError as error:
+        message = error.format_message()
+        if not any(reason in message for reason in NOT_A_PROBLEM_IN_PROSE):
+            return [f"{' '.join(path)} {' '.join(rest)}: {message}"]
+    return []
+
+
 def test_docs_paths_every_cli_command_and_option_exists():
     pytest.importorskip("click")
     problems = []
     for doc, words in sorted(set(_by_file(_commands))):
         if words and words[0] in ("CMD", "COMMAND", "..."):
             continue
-        problems += [f"{doc}: {p}" for p in cli_problems(words)]
+        problems += [f"{doc}: {p}" for p in cli_problems(words) or value_problems(words)]
     assert problems == [], "commands the docs mention that do not exist:\n" + "\n".join(problems)
 
 
@@ -357,7 +385,9 @@ def test_docs_paths_every_example_in_a_help_text_names_real_options():
         examples = [line for line in text.splitlines() if line.strip().startswith("tinygrad-rnn ")]
         for words in _commands("```\n" + "\n".join(examples) + "\n```\n"):
             if words and words[0] not in ("CMD", "COMMAND"):
-                problems += [f"{path} --help: {p}" for p in cli_problems(words)]
+                problems += [
+                    f"{path} --help: {p}" for p in cli_problems(words) or value_problems(words)
+                ]
     assert problems == [], "\n".join(problems)
 
 
@@ -367,3 +397,21 @@ def test_docs_paths_help_checks_catch_a_stale_path_and_option():
     assert _moved("tinygrad_rnn/bptt.py")
     pytest.importorskip("click")
     assert cli_problems(next(_commands("```\n  tinygrad-rnn bptt --no-such 3\n```\n")))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "tinygrad-rnn render --cell xyz",
+        "tinygrad-rnn bptt --steps many",
+        "tinygrad-rnn train --task nope",
+    ],
+)
+def test_docs_paths_a_value_click_refuses_is_caught(line):
+    pytest.importorskip("click")
+    assert value_problems(next(_commands(f"`{line}`")))
+
+
+def test_docs_paths_a_readers_file_is_not_a_problem():
+    pytest.importorskip("click")
+    assert value_problems(next(_commands("`tinygrad-rnn bptt --load echo.npz --sample 0`"))) == []
