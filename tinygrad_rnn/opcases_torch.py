@@ -1,4 +1,4 @@
-"""Op cases for the PyTorch-named operations (composite.py and their primitives).
+"""Op cases for the PyTorch-named operations (composite/ and their primitives).
 
 The second half of the op table (`opcases.CASES` includes these): the torch spellings
 (`dim`, `keepdim`, `max(dim)` values, permutations with negative axes), the composites, and

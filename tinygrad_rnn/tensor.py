@@ -353,7 +353,7 @@ class Tensor:
         dim, keepdim = _c.reduction_dims("mean", dim, keepdim, axis, keepdims)
         return _ops.Mean.apply(self, axis=dim, keepdims=keepdim)
 
-    # composites (composite.py): PyTorch's names, built from the primitives above
+    # composites (composite/): PyTorch's names, built from the primitives above
     max, min, amax, amin, argmax, argmin = _c.max, _c.min, _c.amax, _c.amin, _c.argmax, _c.argmin
     maximum, minimum, logsumexp, prod = _c.maximum, _c.minimum, _c.logsumexp, _c.prod
     cumsum, var, std, norm, sign = _c.cumsum, _c.var, _c.std, _c.norm, _c.sign
