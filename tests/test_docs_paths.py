@@ -105,6 +105,21 @@ def resolve(dotted):
     raise ImportError(dotted)
 
 
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_docs_paths_every_link_and_picture_exists():
+    """`[text](path)` and `![alt](img/x.png)`, relative to the page, name files that exist."""
+    missing = []
+    for doc in DOCS:
+        for target in LINK.findall(doc.read_text(encoding="utf-8")):
+            target = target.split("#")[0]
+            if target and "://" not in target and not target.startswith("mailto:"):
+                if not (doc.parent / target).exists():
+                    missing.append(f"{doc.relative_to(ROOT).as_posix()}: ({target})")
+    assert missing == [], "links to files that do not exist:\n" + "\n".join(missing)
+
+
 def _moved(ref):
     """The module at ref only re-exports a module that moved (its docstring says where)."""
     path = ROOT / ref
