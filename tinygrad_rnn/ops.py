@@ -82,6 +82,14 @@ class Op:
         return {}
 
 
+def floating(x):
+    """x, or x as float64 when it is bool or integer (torch's default float dtype is float32,
+    ours float64). numpy computes exp, tanh, sqrt, log... of bool, int8 and uint8 in float16
+    (three digits). The float ops call this on their input; exp, tanh and sigmoid test the
+    dtype inline first, so their float path makes no extra call."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
 def unbroadcast(grad, shape):
     """Sum `grad` down to `shape`, undoing numpy broadcasting (leading axes and 1-sized axes)."""
     if grad.shape == shape:
@@ -410,6 +418,8 @@ class Exp(Op):
     saves_output = True
 
     def forward(self, x):
+        if x.dtype.kind != "f":  # bool, int: float64 (`floating`); no call on the float path
+            x = floating(x)
         self.out = np.exp(x)
         return self.out
 
@@ -424,7 +434,7 @@ class Log(Op):
     name = "log"
 
     def forward(self, x):
-        self.x = x
+        self.x = x = floating(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x)
 
@@ -440,7 +450,7 @@ class Log1p(Op):
     name = "log1p"
 
     def forward(self, x):
-        self.x = x
+        self.x = x = floating(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log1p(x)
 
@@ -458,7 +468,7 @@ class Expm1(Op):
     saves_output = True
 
     def forward(self, x):
-        self.out = np.expm1(x)
+        self.out = np.expm1(floating(x))
         return self.out
 
     def backward(self, grad_out):
@@ -472,7 +482,7 @@ class Sin(Op):
     name = "sin"
 
     def forward(self, x):
-        self.x = x
+        self.x = x = floating(x)
         return np.sin(x)
 
     def backward(self, grad_out):
@@ -486,7 +496,7 @@ class Cos(Op):
     name = "cos"
 
     def forward(self, x):
-        self.x = x
+        self.x = x = floating(x)
         return np.cos(x)
 
     def backward(self, grad_out):
@@ -502,6 +512,8 @@ class Tanh(Op):
     saves_output = True
 
     def forward(self, x):
+        if x.dtype.kind != "f":  # bool, int: float64 (`floating`); no call on the float path
+            x = floating(x)
         self.out = np.tanh(x)
         return self.out
 
@@ -519,6 +531,8 @@ class Sigmoid(Op):
     saves_output = True
 
     def forward(self, x):
+        if x.dtype.kind != "f":  # bool, int: float64 (`floating`); no call on the float path
+            x = floating(x)
         out = np.tanh(0.5 * x)
         out += 1.0
         out *= 0.5
@@ -572,7 +586,7 @@ class Sqrt(Op):
 
     def forward(self, x):
         with np.errstate(invalid="ignore"):
-            self.out = np.sqrt(x)
+            self.out = np.sqrt(floating(x))
         return self.out
 
     def backward(self, grad_out):
@@ -592,7 +606,7 @@ class Erf(Op):
     _erf = np.vectorize(math.erf, otypes=[np.float64])
 
     def forward(self, x):
-        self.x = x
+        self.x = x = floating(x)
         return self._erf(x).astype(x.dtype, copy=False) if x.size else np.zeros_like(x)
 
     def backward(self, grad_out):
@@ -611,7 +625,7 @@ class BinaryCrossEntropy(Op):
     name = "binary_cross_entropy"
 
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.x, self.y = x, y = floating(x), floating(y)
         with np.errstate(divide="ignore"):
             log_x = np.maximum(np.log(x), -100.0)
             log_1mx = np.maximum(np.log(1.0 - x), -100.0)
@@ -847,6 +861,7 @@ class Var(Op):
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
 
     def forward(self, x):
+        x = floating(x)
         self.axes = normalise_axis(self.axis, x.ndim)
         n = math.prod([x.shape[a] for a in self.axes]) if x.ndim else 1
         self.divisor = max(n - self.correction, 0)
@@ -899,6 +914,7 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        x = floating(x)
         if x.size == 0:  # nothing to normalise (torch returns the empty tensor)
             self.out = x.copy()
             return self.out
@@ -927,6 +943,7 @@ class Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        x = floating(x)
         if x.size == 0:
             self.out = x.copy()
             return self.out

@@ -33,6 +33,15 @@ def lift(value, like):
     return leaf(value)
 
 
+def floating(x):
+    """x, or a float64 copy of a bool or integer x, for the composites that compute a float
+    (torch's default float dtype, ours float64). Such a tensor cannot require grad, so the
+    copy is a constant leaf."""
+    if x.data.dtype.kind in "fc":
+        return x
+    return leaf(x.data.astype(np.float64))
+
+
 def pick(condition, a, b):
     like = a if is_tensor(a) else b
     return ops.Where.apply(lift(a, like), lift(b, like), condition=condition)

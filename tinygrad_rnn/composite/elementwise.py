@@ -9,6 +9,7 @@ from .checks import (
     check_broadcast,
     constant_on,
     expect_tensor,
+    floating,
     is_tensor,
     lift,
     numeric,
@@ -43,6 +44,7 @@ def log1p_exp(x, pair=False):
     x = 0 the gradient is sigmoid(0) = 1/2 (abs and relu would give 0 there); the gradient
     is sigmoid(x), exact in both tails.
     """
+    x = floating(x)
     below = x.data <= 0
     tail = ops.Log1p.apply(ops.Exp.apply(pick(below, x, -x)))
     up = pick(below, tail, x + tail)

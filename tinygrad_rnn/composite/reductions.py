@@ -15,6 +15,7 @@ from .checks import (
     check_dim,
     constant_on,
     expect_tensor,
+    floating,
     is_tensor,
     leaf,
     lift,
@@ -115,6 +116,7 @@ def logsumexp(x, dim, keepdim=False):
     """log sum_i e^{x_i} over `dim`, computed as m + log sum_i e^{x_i - m} with m = max x held
     constant (it cancels from the value, so also from the gradient: softmax(x))."""
     expect_tensor("logsumexp", x)
+    x = floating(x)
     dim, keepdim = reduction_dims("logsumexp", dim, keepdim, None, None)
     # m: the largest finite value (an infinite one would make x - m nan): then a slice
     # holding +inf gives its finite elements a zero gradient, as torch's e^(x - out)

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ..composite import log1p_exp
+from ..composite.checks import floating
 from ..ops import Erf
 from ..tensor import Tensor, concat, where
 from .dropout import dropout
@@ -149,7 +150,8 @@ def softplus(input, beta=1, threshold=20):
 
 def logsigmoid(input):
     """log sigmoid(x) = -log(1 + e^{-x}), exact to full relative precision at every x."""
-    return (-log1p_exp(-_tensor(input))).named("logsigmoid")
+    # a float copy first: -x of a bool fails, of a uint8 wraps around
+    return (-log1p_exp(-floating(_tensor(input)))).named("logsigmoid")
 
 
 def gelu(input, approximate="none"):

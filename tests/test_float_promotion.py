@@ -1,0 +1,118 @@
+"""Bool and integer tensors given to floating ops come out float64, not numpy's float16.
+
+numpy computes exp, tanh, sqrt, log... of bool, int8 and uint8 in float16 (three digits);
+torch gives its default float dtype, which here is float64. Each op must agree exactly with
+the same op on the input cast to float64 first.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_rnn.nn.functional as F
+from tinygrad_rnn import Tensor
+from tinygrad_rnn.ops import Erf
+
+FLOAT_OPS = {
+    "exp": lambda x: x.exp(),
+    "log": lambda x: x.log(),
+    "log1p": lambda x: x.log1p(),
+    "expm1": lambda x: x.expm1(),
+    "tanh": lambda x: x.tanh(),
+    "sigmoid": lambda x: x.sigmoid(),
+    "sqrt": lambda x: x.sqrt(),
+    "rsqrt": lambda x: x.rsqrt(),
+    "sin": lambda x: x.sin(),
+    "cos": lambda x: x.cos(),
+    "erf": lambda x: Erf.apply(x),
+    "reciprocal": lambda x: x.reciprocal(),
+    "div": lambda x: x / 3,
+    "rdiv": lambda x: 3 / x,
+    "div_self": lambda x: x / x,
+    "pow_float": lambda x: x**0.5,
+    "mean": lambda x: x.mean(),
+    "var": lambda x: x.var(),
+    "std": lambda x: x.std(),
+    "norm": lambda x: x.norm(),
+    "softmax": lambda x: x.softmax(0),
+    "log_softmax": lambda x: x.log_softmax(0),
+    "logsumexp": lambda x: x.logsumexp(0),
+    "F.softmax": lambda x: F.softmax(x, 0),
+    "F.softplus": F.softplus,
+    "F.softplus_beta": lambda x: F.softplus(x, beta=2.0),
+    "F.logsigmoid": F.logsigmoid,
+    "F.gelu": F.gelu,
+    "F.gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "F.silu": F.silu,
+    "F.elu": F.elu,
+    "F.leaky_relu": F.leaky_relu,
+    "F.binary_cross_entropy": lambda x: F.binary_cross_entropy(x.sigmoid(), x.sigmoid()),
+}
+DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.int32, np.int64]
+
+
+@st.composite
+def non_float_arrays(draw):
+    dtype = np.dtype(draw(st.sampled_from(DTYPES)))
+    n = draw(st.integers(1, 5))
+    if dtype.kind == "b":
+        values = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    else:
+        low = 0 if dtype.kind == "u" else -6
+        values = draw(st.lists(st.integers(low, 6), min_size=n, max_size=n))
+    return np.array(values, dtype=dtype)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=non_float_arrays(), name=st.sampled_from(sorted(FLOAT_OPS)))
+def test_float_promotion_bool_and_int_inputs_give_float64_equal_to_the_float64_op(data, name):
+    op = FLOAT_OPS[name]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        got = op(Tensor(data)).data
+        want = op(Tensor(data.astype(np.float64))).data
+    assert got.dtype == np.float64, f"{name} of {data.dtype}: {got.dtype}"
+    np.testing.assert_array_equal(got, want, err_msg=f"{name} of {data.dtype} {data}")
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT_OPS))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_float_promotion_every_op_and_dtype_once(name, dtype):
+    data = np.array([1, 0, 1, 1] if np.dtype(dtype).kind in "bu" else [-3, 0, 2, 5], dtype)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        got = FLOAT_OPS[name](Tensor(data)).data
+        want = FLOAT_OPS[name](Tensor(data.astype(np.float64))).data
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, want)
+
+
+def test_float_promotion_bool_exp_has_full_precision():
+    assert Tensor([True, False]).exp().data[0] == np.e  # float16 gave 2.719
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_float_promotion_bool_and_int_tensors_cannot_require_grad(dtype):
+    """As torch (only floating point tensors can require gradients), with the dtype named."""
+    with pytest.raises(TypeError, match=f"floating-point.*{np.dtype(dtype).name}"):
+        Tensor(np.zeros(2, dtype), requires_grad=True)
+    with pytest.raises(TypeError, match=np.dtype(dtype).name):
+        Tensor(np.zeros(2, dtype)).requires_grad_()
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=non_float_arrays(), name=st.sampled_from(["exp", "tanh", "sigmoid", "sin", "log1p"]))
+def test_float_promotion_gradients_through_a_promoted_input_are_float64(data, name):
+    """w * op(int input): w's gradient is op(x) in float64, as with the float64 input."""
+    op = FLOAT_OPS[name]
+    grads = []
+    for x in (data, data.astype(np.float64)):
+        w = Tensor(np.full(data.shape, 0.5), requires_grad=True)
+        with np.errstate(all="ignore"):
+            (w * op(Tensor(x))).sum().backward()
+        grads.append(w.grad)
+    assert grads[0].dtype == np.float64
+    np.testing.assert_array_equal(grads[0], grads[1])
