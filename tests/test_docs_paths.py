@@ -430,3 +430,35 @@ def test_docs_paths_a_value_click_refuses_is_caught(line):
 def test_docs_paths_a_readers_file_is_not_a_problem():
     pytest.importorskip("click")
     assert value_problems(next(_commands("`tinygrad-rnn bptt --load echo.npz --sample 0`"))) == []
+
+
+SCRIPT = re.compile(r"python ((?:benchmarks|docs|examples|tests)/[\w/]+\.py)([^`|)\n]*)")
+
+
+def script_problems(text):
+    """`python benchmarks/x.py --opt ...`: the script exists and its source names each --opt."""
+    for script, args in SCRIPT.findall(text):
+        path = ROOT / script
+        if not path.is_file():
+            yield f"{script} does not exist"
+            continue
+        source = path.read_text(encoding="utf-8")
+        for word in args.split():
+            option = word.split("=")[0]
+            if (
+                option.startswith("--")
+                and f'"{option}"' not in source
+                and f"'{option}'" not in source
+            ):
+                yield f"{script} has no option {option}"
+
+
+def test_docs_paths_every_script_command_names_real_options():
+    problems = [f"{doc}: {p}" for doc, p in _by_file(script_problems)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_docs_paths_a_stale_script_option_is_caught():
+    assert list(script_problems("`python benchmarks/classic.py adding --no-such-flag`"))
+    assert list(script_problems("`python benchmarks/gone.py`"))
+    assert not list(script_problems("`python benchmarks/classic.py adding --seeds 5`"))
