@@ -184,6 +184,8 @@ def build(
         "batch": batch,
         "forget_bias": forget_bias,
     }
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {seed!r}")
     nn.manual_seed(seed)
     Layer = layer_class(cell)
     kwargs = {"nonlinearity": activation} if Layer.Cell.has_nonlinearity else {}

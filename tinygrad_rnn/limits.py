@@ -64,11 +64,11 @@ def memory_limit():
 def recurrent_params(cell, hidden, input_size, layers, bidirectional, proj=None):
     """Elements in an RNN/LSTM/GRU stack's weights and biases (PyTorch's shapes)."""
     g, dirs = layer_class(cell).Cell.gates, 2 if bidirectional else 1
-    total = 0
-    for layer in range(layers):
-        width = input_size if layer == 0 else dirs * hidden
-        total += dirs * g * hidden * (width + hidden + 2)
-    return total
+    # layer 0 reads input_size features, each later one dirs * hidden: in closed form, so
+    # that a huge --layers is refused at once rather than counted layer by layer
+    first = dirs * g * hidden * (input_size + hidden + 2)
+    rest = dirs * g * hidden * (dirs * hidden + hidden + 2)
+    return first + (layers - 1) * rest if layers > 0 else 0
 
 
 def lecture_size(

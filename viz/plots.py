@@ -104,6 +104,10 @@ def save(fig, path):
     if not os.path.isdir(folder):
         raise PlotError(f"cannot write {path}: the folder {folder} does not exist")
     kind = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+    if kind not in fig.canvas.get_supported_filetypes():
+        raise PlotError(
+            f"cannot write {path}: '.{kind}' is not a picture format (use .png, .svg or .pdf)"
+        )
     buffer = io.BytesIO()
     fig.savefig(buffer, format=kind)
     # drawn in memory first: a failure leaves an earlier file whole, never half written

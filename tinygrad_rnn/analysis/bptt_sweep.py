@@ -47,6 +47,9 @@ def sweep(
     model = {**MODEL_DEFAULTS, **model}
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be forward or reverse, got {direction!r}")
+    for name, value in (("compare", compare), ("radii", radii)):
+        if value is not None and not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name} must be a list, got {type(value).__name__} {value!r}")
     cells, sweep_radii, loss = compare or [model["cell"]], radii or [model["radius"]], model["loss"]
     if scalar:
         if len(cells) != 1 or not _cell(cells[0]).has_nonlinearity:
@@ -83,6 +86,9 @@ def check_size(cell, model):
     """`limits.check_lecture` for one analysis: the graph, the T Jacobians dh_T/dh_k kept
     (rows x rows each, rows = H per state: 2H for an LSTM's (h, c); doubled when
     bidirectional) and one graph walk per Jacobian row."""
+    options = ("steps", "hidden", "input_size", "layers", "activation", "radius", "init")
+    lecture.check_options(cell, *(model[k] for k in options), "last")  # each named; the loss
+    # is checked against the model by bptt.analyze
     states = len(_cell(cell).state_names)
     rows = model["hidden"] * states * (2 if model["bidirectional"] else 1)
     sized = {**model, "cell": cell, "loss": "last"}

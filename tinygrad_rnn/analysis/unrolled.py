@@ -9,7 +9,9 @@ reading takes either. A trained model brings its own architecture: the lecture m
 (`LECTURE_OPTIONS`) must not be given with it, and are refused by name.
 """
 
-from .. import lecture
+import os
+
+from .. import lecture, limits
 
 __all__ = ["LECTURE_OPTIONS", "build", "load_trained"]
 
@@ -31,6 +33,8 @@ def load_trained(load, input=None, sample=None, loss=None, given=()):
         if input is not None or sample is not None:
             raise ValueError("--input and --sample choose the input of a trained model: add --load")
         return None
+    if not isinstance(load, (str, bytes, os.PathLike)):
+        raise TypeError(f"load must be a checkpoint path, got {type(load).__name__} {load!r}")
     clash = [f"--{n.replace('_', '-')}" for n in LECTURE_OPTIONS if n in given]
     if clash:
         raise ValueError(f"{', '.join(clash)}: lecture-model options; --load brings its own model")
@@ -46,6 +50,8 @@ def load_trained(load, input=None, sample=None, loss=None, given=()):
 
 def build(model, seed=0, load=None, input=None, sample=None, given=()):
     """`load_trained(load, ...)` when `load` is given, else `lecture.build(seed=seed, **model)`
-    (`model`: the lecture's options, with "loss")."""
+    (`model`: the lecture's options, with "loss"), after `limits.check_lecture(model)`."""
     trained = load_trained(load, input, sample, model.get("loss"), given)
+    if trained is None:
+        limits.check_lecture(model)  # too large to build: limits.TooLarge, with the numbers
     return trained or lecture.build(seed=seed, **model)

@@ -100,6 +100,10 @@ class Progress:
 
     def __init__(self, run, log=None, append=False, sample_every=None):
         if sample_every is not None:
+            if isinstance(sample_every, bool) or not isinstance(sample_every, (int, np.integer)):
+                raise TypeError(f"sample_every must be an integer, got {sample_every!r}")
+            if sample_every < 1:
+                raise ValueError(f"--sample-every must be >= 1, got {sample_every}")
             check_samplable(run.task)
         self.run, self.log, self.append, self.sample_every = run, log, append, sample_every
         self.records, self.clipped, self.todo = [], 0, max(0, run.config["steps"] - run.step)

@@ -82,6 +82,10 @@ def load_file(path):
         raise LearnerError(f"{path}: no such file")
     name = f"_exercise_{abs(hash(os.path.abspath(path)))}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None:  # importlib knows no loader for this suffix
+        raise LearnerError(
+            f"{path}: not a Python file (give the FILE.py that exercise start wrote)"
+        )
     module = importlib.util.module_from_spec(spec)
     folder = os.getcwd()
     try:
