@@ -37,6 +37,11 @@ FLOAT_OPS = {
     "var": lambda x: x.var(),
     "std": lambda x: x.std(),
     "norm": lambda x: x.norm(),
+    "norm_1": lambda x: x.norm(1),
+    "norm_0": lambda x: x.norm(0),
+    "norm_3": lambda x: x.norm(3),
+    "norm_inf": lambda x: x.norm(float("inf")),
+    "norm_-inf": lambda x: x.norm(-float("inf")),
     "softmax": lambda x: x.softmax(0),
     "log_softmax": lambda x: x.log_softmax(0),
     "logsumexp": lambda x: x.logsumexp(0),
@@ -92,6 +97,11 @@ def test_float_promotion_every_op_and_dtype_once(name, dtype):
 
 def test_float_promotion_bool_exp_has_full_precision():
     assert Tensor([True, False]).exp().data[0] == np.e  # float16 gave 2.719
+
+
+def test_float_promotion_norm_counts_and_abs_in_float():
+    assert Tensor([True, False, True]).norm(0).item() == 2.0  # counted in bool: 1
+    assert Tensor(np.array([-128, 1], np.int8)).norm(float("inf")).item() == 128.0  # int8 abs wraps
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -190,6 +190,7 @@ def _root0(v, p):
 def norm(x, p="fro", dim=None, keepdim=False):
     """The p-norm over `dim` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any number."""
     expect_tensor("norm", x)
+    x = floating(x)  # every p a float (a bool's 0-norm counted in bool was 1)
     dim, keepdim = reduction_dims("norm", dim, keepdim, None, None)
     if not (p == "fro" if isinstance(p, str) else isinstance(p, numbers.Real)) or p != p:
         raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r:.40}")
