@@ -126,3 +126,41 @@ def test_float_promotion_gradients_through_a_promoted_input_are_float64(data, na
         grads.append(w.grad)
     assert grads[0].dtype == np.float64
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+TORCH_NAMES = {  # ours -> torch's, for the ops torch also runs on bool and integer tensors
+    "exp": lambda t, x: t.exp(x),
+    "log": lambda t, x: t.log(x),
+    "log1p": lambda t, x: t.log1p(x),
+    "expm1": lambda t, x: t.expm1(x),
+    "tanh": lambda t, x: t.tanh(x),
+    "sigmoid": lambda t, x: t.sigmoid(x),
+    "sqrt": lambda t, x: t.sqrt(x),
+    "rsqrt": lambda t, x: t.rsqrt(x),
+    "sin": lambda t, x: t.sin(x),
+    "cos": lambda t, x: t.cos(x),
+    "erf": lambda t, x: t.erf(x),
+    "reciprocal": lambda t, x: t.reciprocal(x),
+    "div": lambda t, x: x / 3,
+    "rdiv": lambda t, x: 3 / x,
+    "div_self": lambda t, x: x / x,
+    "pow_float": lambda t, x: x**0.5,
+    "logsumexp": lambda t, x: t.logsumexp(x, 0),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(TORCH_NAMES))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_float_promotion_matches_torchs_promotion_in_float64(name, dtype):
+    """torch gives its default float dtype (float32) for these; ours is float64, and the
+    values are torch's on the input cast to float64."""
+    torch = pytest.importorskip("torch")
+    data = np.array([1, 0, 1, 1] if np.dtype(dtype).kind in "bu" else [-3, 0, 2, 5], dtype)
+    theirs = TORCH_NAMES[name](torch, torch.from_numpy(data))
+    assert theirs.dtype == torch.get_default_dtype()
+    want = TORCH_NAMES[name](torch, torch.from_numpy(data.astype(np.float64))).numpy()
+    with np.errstate(all="ignore"):
+        got = FLOAT_OPS[name](Tensor(data)).data
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, equal_nan=True)
