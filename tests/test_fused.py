@@ -359,3 +359,52 @@ def test_fused_buffers_are_not_reused_while_a_gradient_view_of_them_is_held(cell
     for seed in (1, 2, 3):
         run(seed)
     np.testing.assert_array_equal(held, want)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_empty_batch(cell, layers, bidirectional, batch_first):
+    """A batch of 0 (fused layers on, as by default) gives PyTorch's shapes and zero-size
+    gradients: output (T, 0, D*H), h_n/c_n (D*layers, 0, H), zero parameter gradients."""
+    kw = dict(num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
+    nn.manual_seed(0)
+    model = CLASSES[cell](3, 4, **kw)
+    x = Tensor(np.zeros((0, 3, 3) if batch_first else (3, 0, 3)), requires_grad=True)
+    dirs = 2 if bidirectional else 1
+    h0 = Tensor(np.zeros((dirs * layers, 0, 4)), requires_grad=True)
+    hx = (h0, Tensor(np.zeros((dirs * layers, 0, 4)), requires_grad=True)) if cell == "lstm" else h0
+    out, final = model(x, hx)
+    finals = final if isinstance(final, tuple) else (final,)
+    assert out.shape == ((0, 3, dirs * 4) if batch_first else (3, 0, dirs * 4))
+    assert [f.shape for f in finals] == [(dirs * layers, 0, 4)] * len(finals)
+    loss = out.sum()
+    for f in finals:
+        loss = loss + f.sum()
+    loss.backward()
+    assert x.grad.shape == x.shape and h0.grad.shape == h0.shape
+    for name, p in model.named_parameters():
+        assert p.grad.shape == p.shape and not p.grad.any(), name
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_empty_batch_torch(cell):
+    """Shapes and gradients of an empty batch equal torch's (2 layers, bidirectional)."""
+    torch = pytest.importorskip("torch")
+    kw = dict(num_layers=2, bidirectional=True, batch_first=True)
+    ours = CLASSES[cell](3, 4, **kw)
+    theirs = getattr(torch.nn, cell.upper())(3, 4, **kw).double()
+    x = Tensor(np.zeros((0, 5, 3)), requires_grad=True)
+    tx = torch.zeros(0, 5, 3, dtype=torch.float64, requires_grad=True)
+    (out, final), (tout, tfinal) = ours(x), theirs(tx)
+    finals = final if isinstance(final, tuple) else (final,)
+    tfinals = tfinal if isinstance(tfinal, tuple) else (tfinal,)
+    assert out.shape == tuple(tout.shape)
+    assert [f.shape for f in finals] == [tuple(f.shape) for f in tfinals]
+    out.sum().backward()
+    tout.sum().backward()
+    assert x.grad.shape == tuple(tx.grad.shape)
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_array_equal(p.grad, tp.grad.numpy(), err_msg=name)

@@ -237,8 +237,10 @@ class _RNNBase(Module):
         dname = "reverse" if direction else "forward"
         prime, sup = label_marks(layer, direction, self.num_layers)
         group = None
-        if not self.proj_size and fused.fusable(w_hh, x.data.dtype):
-            batch = x.shape[1] if below is None else below[0].shape[0]
+        batch = x.shape[1] if below is None else below[0].shape[0]
+        # an empty batch runs node by node: nothing to speed up, and the buffers' (T*B, -1)
+        # reshapes have no width to infer
+        if batch and not self.proj_size and fused.fusable(w_hh, x.data.dtype):
             args = (steps, batch, self.hidden_size, w_hh, b_hh, bool(direction), below is None)
             group = self.Cell.Fused(*args, **options)
         with scope(layer=layer, direction=dname, cell=self.cell):
