@@ -197,3 +197,23 @@ def test_every_step_builds_the_same_ops(kind):
     assert sum(first.values()) > 0
     for t in range(1, steps):
         assert _op_counts(loss, t) == first, t
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("fused", [True, False])
+def test_the_reverse_direction_primes_every_weight_it_names(kind, fused, monkeypatch):
+    """`h'_t W'_hh^T` as `X W'_ih^T`: a reverse node that names a weight primes it, a
+    forward node never does, per-node and fused alike."""
+    if not fused:
+        from tinygrad_rnn.nn import fused as fused_module
+
+        monkeypatch.setattr(fused_module, "fusable", lambda *args: False)
+    _, _, loss = _run(kind, 3, layers=2, bidirectional=True)
+    named = [n for n in topo_order([loss]) if n.label and " W" in n.label and "t" in n.tags]
+    assert named
+    for node in named:
+        reverse = node.tags["direction"] == "reverse"
+        for weight in ("W_ih", "W_hh"):
+            primed = weight.replace("W", "W'")
+            if weight in node.label or primed in node.label:
+                assert (primed in node.label) == reverse, (node.label, node.tags)

@@ -25,8 +25,8 @@ _RNN_RULES = (
     (r"h" + _MARK + r"(\d+)" + _SUP, r"s\1_\2\3"),
     (r"h" + _MARK + r"init" + _SUP, r"s\1_init\2"),
     (r"x_(\d+) W('?)_ih\^T", r"U\2 x_\1"),
-    (r"h" + _MARK + r"(\d+)" + _SUP + r" W_hh\^T", r"W\1 s\1_\2\3"),
-    (r"h" + _MARK + r"init" + _SUP + r" W_hh\^T", r"W\1 s\1_init\2"),
+    (r"h" + _MARK + r"(\d+)" + _SUP + r" W'?_hh\^T", r"W\1 s\1_\2\3"),
+    (r"h" + _MARK + r"init" + _SUP + r" W'?_hh\^T", r"W\1 s\1_init\2"),
     (r"X W('?)_ih\^T", r"X U\1^T"),
     (r"\[h_(\d+)" + _SUP + r", h'_\1\2\]", r"[s_\1\2, s'_\1\2]"),
 )

@@ -135,7 +135,7 @@ class RNNCell(_CellBase):
     def step(xw, state, weight_hh, bias_hh, suffix, nonlinearity="tanh"):
         """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh): nodes `h W_hh^T`, `a_t`, `h_t`."""
         (h,) = state
-        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
+        hw = linear(h, weight_hh, bias_hh).named(hh_label(h, suffix))
         a = (xw + hw).named(f"a{suffix}")
         return (ACTIVATIONS[nonlinearity](a).named(f"h{suffix}"),)
 
@@ -168,7 +168,7 @@ class LSTMCell(_CellBase):
         With a projection W_hr (P, H): m_t = o * tanh(c_t) and h_t = m_t W_hr^T (P features).
         """
         h, c = state
-        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
+        hw = linear(h, weight_hh, bias_hh).named(hh_label(h, suffix))
         a = (xw + hw).named(f"a{suffix}")
         i, f, g, o = a.chunk(4, -1)
         i = i.sigmoid().named(f"i{suffix}")
@@ -194,7 +194,7 @@ class GRUCell(_CellBase):
     def step(xw, state, weight_hh, bias_hh, suffix):
         """r, z = sigmoid(.); n = tanh(xw_n + r * (h W_hn^T + b_hn)); h_t = (1 - z) * n + z * h."""
         (h,) = state
-        hw = linear(h, weight_hh, bias_hh).named(f"{h.label} W_hh^T")
+        hw = linear(h, weight_hh, bias_hh).named(hh_label(h, suffix))
         x_r, x_z, x_n = xw.chunk(3, -1)
         h_r, h_z, h_n = hw.chunk(3, -1)
         r = (x_r + h_r).sigmoid().named(f"r{suffix}")
@@ -204,6 +204,13 @@ class GRUCell(_CellBase):
 
 
 # ----- helpers the layers share ---------------------------------------------------------------
+
+
+def hh_label(h, suffix):
+    """`h_{t-1} W_hh^T`, with the reverse direction's prime on W as on its state and on
+    `X W'_ih^T` (the suffix of a reverse step starts with the prime: `'_3^(1)`)."""
+    prime = "'" if suffix.startswith("'") else ""
+    return f"{h.label} W{prime}_hh^T"
 
 
 def recurrent_param(shape, hidden_size):

@@ -121,6 +121,7 @@ class Layer(Group):
         # layer 0 projects the whole sequence (X W_ih^T, `project`) and its per-step slices
         # join the group; deeper layers project each step outside the group (`self.xw`)
         self.projection, self.reverse = None, reverse
+        self.prime = "'" if reverse else ""  # the reverse direction's mark in labels
         dtype = weight_hh.data.dtype
         width = self.gates * hidden
         self.steps, self.batch, self.hidden = steps, batch, hidden
@@ -181,7 +182,7 @@ class Layer(Group):
         else:
             op.has_bias, inputs = False, (h_prev, self.weight_hh)
             op.needs = (h_prev.requires_grad, True)
-        return member_node(member, op, hw_data, inputs, f"{h_prev.label} W_hh^T")
+        return member_node(member, op, hw_data, inputs, f"{h_prev.label} W{self.prime}_hh^T")
 
     def projected(self, t):
         """`projection[t]` (a getitem node), built directly: step t's input x_t W_ih^T."""
@@ -396,7 +397,7 @@ class ColumnLayer(Layer):
         else:
             op.has_bias, inputs = False, (h_prev, self.weight_hh)
             op.needs = (h_prev.requires_grad, True)
-        return member_node(member, op, hw_cols.T, inputs, f"{h_prev.label} W_hh^T")
+        return member_node(member, op, hw_cols.T, inputs, f"{h_prev.label} W{self.prime}_hh^T")
 
     def send_recurrent(self, entered, dA):
         """W_hh's gradient sum_k dA_k^T h_{k-1} as one product, and b_hh's.

@@ -80,7 +80,7 @@ class RNNLayer(Layer):
         else:
             op.has_bias, inputs = False, (h_prev, self.weight_hh)
             op.needs = (h_prev.requires_grad, True)
-        hw = member_node(member, op, hw_data, inputs, f"{h_prev.label} W_hh^T")
+        hw = member_node(member, op, hw_data, inputs, f"{h_prev.label} W{self.prime}_hh^T")
         a_data = np.add(xw._data, hw_data, out=buf["A"][k])
         op = Add.__new__(Add)
         op.shapes = (xw._data.shape, hw_data.shape)
