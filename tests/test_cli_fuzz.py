@@ -282,6 +282,12 @@ EXAMPLES_FOUND = [
 ]
 
 
+def test_cli_conflicting_options_are_named_as_typed(inputs):
+    argv = ["render", "--format", "dot", "--highlight", "h_1:h_3", "--bptt", "0:1"]
+    code, line = run_and_check(argv, inputs)
+    assert code == 1 and "--highlight or --bptt)" in line, line
+
+
 @pytest.mark.parametrize("argv", EXAMPLES_FOUND, ids=lambda a: " ".join(a)[:60])
 def test_cli_known_bad_inputs_end_in_one_line(argv, inputs):
     code, line = run_and_check(argv, inputs)

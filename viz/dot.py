@@ -83,7 +83,7 @@ def to_dot(
     if color not in COLORS:
         raise ValueError(f"color must be one of {', '.join(COLORS)}, got {color!r}")
     if highlight is not None and bptt_paths is not None:
-        raise ValueError("give highlight or bptt_paths, not both")
+        raise ValueError("give highlight or bptt_paths (--highlight or --bptt), not both")
     notation_module.check(notation)
     view = GraphView(roots)
     scene = Scene(view, detail, params, _window(view, steps))
