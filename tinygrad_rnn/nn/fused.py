@@ -189,9 +189,10 @@ class Layer(Group):
         p = self.projection
         if not p.requires_grad:  # frozen weights and a constant input: a constant slice
             return Op.make_node(p.data[t], (), None, False)
-        op = GetItem(t)
-        op.shape, op.basic = p.data.shape, True
-        return member_node((self, self.k, -1), op, p.data[t], (p,))
+        data = p._data
+        op = GetItem.__new__(GetItem)
+        op.index, op.shape, op.basic = t, data.shape, True
+        return member_node((self, self.k, -1), op, data[t], (p,))
 
     def take(self, xw, member):
         """Step k's input `x_k W_ih^T`: a member when it is a slice of the projection."""
@@ -295,7 +296,10 @@ def member_node(member, op, data, inputs, label=None):
     t.label, t.tags, t._hooks, t._edge_grads, t._group = label, state.tags, None, None, member
     t._version, t._changed_by, t.seq = 0, None, next_seq()
     if op.saves_inputs:  # what versions.py checks before a backward reads them
-        op.versions = tuple([x._version for x in inputs])
+        if len(inputs) == 2:  # (spelled out for the common case, as Op.apply does)
+            op.versions = (inputs[0]._version, inputs[1]._version)
+        else:
+            op.versions = tuple([x._version for x in inputs])
     return t
 
 
