@@ -56,17 +56,11 @@ def _walk(roots, root_grads, write=True, targets=None, fuse=False):
     write=False leaves the graph untouched and only visits nodes that lead to `targets`.
     fuse=True lets each fused recurrent layer run as one entry (`groups.py`; yields nothing).
     """
-    fused = groups.backward_order(roots) if fuse and not state.anomaly else None
-    order, keep = _prune(topo_order(roots) if fused is None else fused, targets)
-    if write:
-        _reset(order)
-    grads, owned = {}, set()
-    for root, g in zip(roots, root_grads):
-        _accumulate(grads, owned, root, g)
+    order, keep, grads, owned = _start(roots, root_grads, write, targets, fuse)
     check, changed = state.anomaly, state.writes  # changed: some tensor's data was changed
     total = len(order)
     for i in range(total - 1, -1, -1):
-        node = order[i]
+        node, index = order[i], total - i
         if node.is_group:
             node.backward(grads, owned, _accumulate)
             continue
@@ -74,26 +68,46 @@ def _walk(roots, root_grads, write=True, targets=None, fuse=False):
         if g is None:
             continue
         if check:  # every edge was checked when it was sent: a bad sum here is an overflow
-            anomaly.check_gradient(g, node, anomaly.SUM, total - i)
+            anomaly.check_gradient(g, node, anomaly.SUM, index)
         fresh = node in owned
         if node._hooks:
-            g, fresh = _run_hooks(node, g, fresh, total - i)
+            g, fresh = _run_hooks(node, g, fresh, index)
         if node.op is None:
             if write:
                 _store_leaf(node, g, fresh)
-            yield total - i, total, node, g, None
+            yield index, total, node, g, None
             continue
-        if changed:  # ...so did a tensor this op saved change after the forward pass?
-            versions.check_saved(node)
-        edges = node.op.backward(g)
-        if check:
-            anomaly.check_edges(edges, node, total - i, total)
+        edges = _checked_rule(node, g, index, total) if check or changed else node.op.backward(g)
         if write:
             node._grad, node._edge_grads = g, edges
         for inp, eg in zip(node.inputs, edges):
             if eg is not None and inp.requires_grad and (keep is None or inp in keep):
                 _accumulate(grads, owned, inp, eg)
-        yield total - i, total, node, g, edges
+        yield index, total, node, g, edges
+
+
+def _start(roots, root_grads, write, targets, fuse):
+    """The walk's order (fused layers as single entries unless anomaly mode is on), the set
+    of nodes on a path to `targets`, and the root gradients as the first sums."""
+    fused = groups.backward_order(roots) if fuse and not state.anomaly else None
+    order, keep = _prune(topo_order(roots) if fused is None else fused, targets)
+    if write:
+        _reset(order)
+    grads, owned = {}, set()
+    for root, g in zip(roots, root_grads):
+        _accumulate(grads, owned, root, g)
+    return order, keep, grads, owned
+
+
+def _checked_rule(node, g, index, total):
+    """The op's backward rule, after checking no tensor it saved changed since the forward
+    pass (only once some tensor's data did change) and, in anomaly mode, every edge."""
+    if state.writes:
+        versions.check_saved(node)
+    edges = node.op.backward(g)
+    if state.anomaly:
+        anomaly.check_edges(edges, node, index, total)
+    return edges
 
 
 def _prune(order, targets):
