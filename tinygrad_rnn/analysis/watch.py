@@ -93,9 +93,9 @@ class Progress:
             run.fit(on_step=lambda record: print(*progress.add(record), sep="\\n"))
         print(*progress.summary(), sep="\\n")
 
-    The log is line-buffered: every finished step's line is on disk, even after a crash or
-    Ctrl-C. `sample_every` N prints `sample_line` every N steps (text and generate tasks:
-    ValueError for the others, at once).
+    The log is opened at the first finished step and line-buffered: every finished step's
+    line is on disk, even after a crash or Ctrl-C. `sample_every` N prints `sample_line`
+    every N steps (text and generate tasks: ValueError for the others, at once).
     """
 
     def __init__(self, run, log=None, append=False, sample_every=None):
@@ -110,8 +110,6 @@ class Progress:
         self._file, self._start, self.seconds = None, None, 0.0
 
     def __enter__(self):
-        if self.log:
-            self._file = open(self.log, "a" if self.append else "w", encoding="utf-8", buffering=1)
         self._start = time.perf_counter()
         return self
 
@@ -126,6 +124,9 @@ class Progress:
         run, task = self.run, self.run.task
         self.records.append(record)
         self.clipped += record["clipped"]
+        if self.log and self._file is None:  # opened at the first finished step: a run
+            # refused before it (bad options, a model truncation cannot read) writes nothing
+            self._file = open(self.log, "a" if self.append else "w", encoding="utf-8", buffering=1)
         if self._file:
             self._file.write(json.dumps({k: json_number(v) for k, v in record.items()}) + "\n")
         lines = []
