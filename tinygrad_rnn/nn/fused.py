@@ -347,7 +347,7 @@ class ColumnLayer(Layer):
     """
 
     def weights_layout(self, T, B, H, W, projected):
-        layout = [("W", (W, H + 1)), ("dAr", (T, B, W)), ("Sr", (T, B, H)), ("OUT", (T, B, H))]
+        layout = [("W", (W, H + 1)), ("dAt", (W, T, B)), ("St", (H + 1, T, B)), ("OUT", (T, B, H))]
         return layout + ([("XW", (T, W, B))] if projected else [])
 
     def copy_weights(self):
@@ -404,28 +404,31 @@ class ColumnLayer(Layer):
         return member_node(member, op, hw_cols.T, inputs, f"{h_prev.label} W{self.prime}_hh^T")
 
     def send_recurrent(self, entered, dA):
-        """W_hh's gradient sum_k dA_k^T h_{k-1} as one product, and b_hh's.
+        """W_hh's and b_hh's gradients, sum_k dA_k^T [h_{k-1}, 1], as one product.
 
-        dA (T, 4H, B) and the states are first copied into rows, (T, B, 4H) and (T, B, H)
-        in time order ("dAr", "Sr"), so that the sum over all steps is one (4H, T*B) x
-        (T*B, H) product; the projection's `linear` takes the same rows (`input_grads`).
+        dA is "dAt" (4H, T, B), every step's dA_k side by side, gate rows outermost: one
+        (4H, T*B) matrix (the BPTT pass copies the steps there once, in blocks of B); the
+        states [h_{k-1}; 1] are copied into the same layout ("St", (H + 1, T, B)), so the
+        sum over all steps is one (4H, T*B) x (T*B, H + 1) product. The order of the steps
+        does not matter to the sum, so both stay in processing order.
         """
         T, B, H = self.steps, self.batch, self.hidden
-        dAr, Sr = self.buf["dAr"], self.buf["Sr"]
-        forward = slice(None, None, -1) if self.reverse else slice(None)
-        np.copyto(dAr, dA[forward].transpose(0, 2, 1))
-        np.copyto(Sr, self.buf["S"][:T, :H][forward].transpose(0, 2, 1))
-        flat = dAr.reshape(T * B, -1)
-        out = [(self.weight_hh, flat.T @ Sr.reshape(T * B, H))]
+        St = self.buf["St"]
+        np.copyto(St, self.buf["S"][:T].transpose(1, 0, 2))
+        flat = dA.reshape(self.gates * H, T * B)
+        both = flat @ St.reshape(H + 1, T * B).T
+        out = [(self.weight_hh, both[:, :H])]
         if self.bias_hh is not None:
-            out.append((self.bias_hh, flat.sum(axis=0)))
+            out.append((self.bias_hh, both[:, H]))
         return out
 
     def input_grads(self, dA):
-        """The projection's gradient: the rows `send_recurrent` made, in its own (T, B, 4H)
-        layout and time order (its `linear` multiplies them as one (T*B, 4H) matrix)."""
+        """The inputs' gradients in rows, (T, B, 4H) in time order: views of dA ("dAt"), whose
+        (T*B, 4H) rows the projection's `linear` multiplies as one matrix, no copy (the
+        reverse direction's time order is a reversed view, which `linear` copies)."""
+        rows = dA.transpose(1, 2, 0)
         if self.projection is None:
-            return super().input_grads(dA.transpose(0, 2, 1))
+            return super().input_grads(rows)
         if not self.projection.requires_grad:
             return []
-        return [(self.projection, self.buf["dAr"])]
+        return [(self.projection, rows[::-1] if self.reverse else rows)]

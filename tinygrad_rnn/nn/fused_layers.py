@@ -166,7 +166,7 @@ class LSTMLayer(ColumnLayer):
 
     @staticmethod
     def layout(T, B, H, W):
-        wide = {n: (T, W, B) for n in ("HW", "A", "G", "dA")}
+        wide = {n: (T, W, B) for n in ("HW", "A", "G", "K")}
         narrow = {n: (T, H, B) for n in ("FC", "IG", "TC", "dH", "dCout", "OT")}
         tmp = {"R": (H, B), "dc": (H, B), "carry": (H, B)}
         states = {"S": (T + 1, H + 1, B), "C": (T + 1, H, B)}
@@ -206,14 +206,15 @@ class LSTMLayer(ColumnLayer):
 
     def bptt_pass(self, entered):
         buf, W, H, T = self.buf, self.buf["W"][:, : self.hidden], self.hidden, self.steps
-        G, dA, OT, TC = buf["G"], buf["dA"], buf["OT"], buf["TC"]
+        G, K, OT, TC, dAt = buf["G"], buf["K"], buf["OT"], buf["TC"], buf["dAt"]
         dH, dCout, R, dc, carry = (buf[n] for n in ("dH", "dCout", "R", "dc", "carry"))
-        G4, K4 = G.reshape(T, 4, H, -1), dA.reshape(T, 4, H, -1)
+        B = self.batch
+        G4, K4 = G.reshape(T, 4, H, B), K.reshape(T, 4, H, B)
         i, f, g, o = (G4[:, j] for j in range(4))
-        # what does not depend on the recurrence, for all steps at once, into dA: each
-        # gate's pre-activation gradient is dc (dh for o) times K = local input x derivative
-        np.subtract(1.0, G, out=dA)
-        dA *= G  # x (1 - x): sigmoid's derivative, by its output
+        # what does not depend on the recurrence, for all steps at once, into K: each gate's
+        # pre-activation gradient is dc (dh for o) times K = local input x derivative
+        np.subtract(1.0, G, out=K)
+        K *= G  # x (1 - x): sigmoid's derivative, by its output
         Ki, Kf, Kg, Ko = (K4[:, j] for j in range(4))
         np.multiply(g, g, out=Kg)
         np.subtract(1.0, Kg, out=Kg)  # tanh's: 1 - g^2
@@ -237,13 +238,14 @@ class LSTMLayer(ColumnLayer):
                 cout += ext_c.T
             np.multiply(dh, OT[k], out=dc)
             dc += cout
-            d = K4[k]
+            d = K4[k]  # dA_k, in place of its coefficients
             d[:3] *= dc
             d[3] *= dh
-            np.matmul(W.T, dA[k], out=dH[k - 1] if k else R)
+            np.matmul(W.T, K[k], out=dH[k - 1] if k else R)
             np.multiply(dc, f[k], out=dCout[k - 1] if k else carry)
-        sends = self.send_recurrent(entered, dA)  # first: it makes the rows input_grads sends
-        sends += self.input_grads(dA)
+        # all steps' dA_k side by side in "dAt" (4H, T, B): one matrix for the weights
+        np.copyto(dAt.transpose(1, 0, 2), K)
+        sends = self.input_grads(dAt) + self.send_recurrent(entered, dAt)
         return sends + [(self.initial[0], R.T), (self.initial[1], carry.T)]
 
     def seeds(self, k):
