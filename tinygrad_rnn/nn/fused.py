@@ -136,6 +136,7 @@ class Layer(Group):
         self.copy_weights()
         self.xw = []
         self.k = 0
+        self.chunk_ops = None
 
     def weights_layout(self, T, B, H, W, projected):
         """The buffers of W_hh's copy, the stacked output and the projection (T, B, gates * H)."""
@@ -208,6 +209,18 @@ class Layer(Group):
         if not self.projection.requires_grad:
             return []
         return [(self.projection, dXW[::-1] if self.reverse else dXW)]
+
+    def chunks(self, member, x):
+        """`x.chunk(gates, dim=1)` as member nodes, x[:, jH:(j+1)H] (the last open-ended),
+        as `slice_node` makes each; their GetItem ops are built once per layer and shared by
+        every step: an op holds only its index and the input's shape, the same at each step."""
+        data, ops = x._data, self.chunk_ops
+        if ops is None or ops[0].shape != data.shape:
+            H = self.hidden
+            self.chunk_ops = ops = [
+                slice_node(None, x, j * H, (j + 1) * H).op for j in range(self.gates)
+            ]
+        return [member_node(member, op, data[op.index], (x,)) for op in ops]
 
     def states_made(self, *states):
         """Step k is built: its states are marked as such (the group's ways in)."""

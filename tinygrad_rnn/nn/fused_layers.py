@@ -17,7 +17,6 @@ from .fused import (
     member_node,
     mul_node,
     sigmoid_into,
-    slice_node,
 )
 
 
@@ -187,7 +186,7 @@ class LSTMLayer(ColumnLayer):
         np.tanh(G, out=G)
         G4 *= self.scale
         G4 += self.shift
-        pieces = [slice_node(member, a, j * H, (j + 1) * H) for j in range(4)]
+        pieces = self.chunks(member, a)
         gates = []
         for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
             cls = Tanh if j == 2 else Sigmoid
@@ -283,7 +282,7 @@ class LSTMRowLayer(Layer):
         G = buf["G"][k]
         sigmoid_into(a.data, G)
         np.tanh(a.data[:, 2 * H : 3 * H], out=G[:, 2 * H : 3 * H])
-        pieces = [slice_node(member, a, j * H, (j + 1) * H) for j in range(4)]
+        pieces = self.chunks(member, a)
         gates = []
         for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
             cls = Tanh if j == 2 else Sigmoid
@@ -378,8 +377,8 @@ class GRULayer(Layer):
         (h_prev,) = states
         hw = self.linear_hh(member, h_prev, buf["HW"][k])
         pre, rz = buf["PRE"][k], buf["RZ"][k]
-        x_r, x_z, x_n = (slice_node(member, xw, j * H, (j + 1) * H) for j in range(3))
-        h_r, h_z, h_n = (slice_node(member, hw, j * H, (j + 1) * H) for j in range(3))
+        x_r, x_z, x_n = self.chunks(member, xw)
+        h_r, h_z, h_n = self.chunks(member, hw)
         gates = []
         for j, (name, x_part, h_part) in enumerate(zip("rz", (x_r, x_z), (h_r, h_z))):
             s = add_node(member, x_part, h_part, pre[:, j * H : (j + 1) * H])
