@@ -133,7 +133,7 @@ def sigmoid(input):
 
 def softplus(input, beta=1, threshold=20):
     """1/beta log(1 + e^{beta x}); x itself where beta x > threshold (torch's switch)."""
-    x = _tensor(input)
+    x = floating(_tensor(input))
     beta = number("softplus", "beta", beta)
     threshold = number("softplus", "threshold", threshold)
     if beta == 0:
@@ -156,7 +156,7 @@ def logsigmoid(input):
 
 def gelu(input, approximate="none"):
     """x Phi(x) (approximate="none", through erf) or torch's tanh approximation."""
-    x = _tensor(input)
+    x = floating(_tensor(input))
     if not isinstance(approximate, str):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r:.40}")
     if approximate == "none":
@@ -170,7 +170,7 @@ def gelu(input, approximate="none"):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x (slope at 0, as torch)."""
     _no_inplace("leaky_relu", inplace)
-    x = _tensor(input)
+    x = floating(_tensor(input))
     slope = number("leaky_relu", "negative_slope", negative_slope)
     return where(x.data > 0, x, x * slope).named("leaky_relu")
 
@@ -178,7 +178,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (e^x - 1) (the exponential sees min(x, 0), so never overflows)."""
     _no_inplace("elu", inplace)
-    x = _tensor(input)
+    x = floating(_tensor(input))
     negative = (x.clip(max=0.0).exp() - 1.0) * number("elu", "alpha", alpha)
     # nan takes the x branch: its gradient passes (torch's rule is x <= 0 ? alpha e^x : 1)
     return where(~(x.data <= 0), x, negative).named("elu")
@@ -187,7 +187,7 @@ def elu(input, alpha=1.0, inplace=False):
 def silu(input, inplace=False):
     """x * sigmoid(x) (the swish)."""
     _no_inplace("silu", inplace)
-    x = _tensor(input)
+    x = floating(_tensor(input))
     return (x * x.sigmoid()).named("silu")
 
 
