@@ -285,7 +285,7 @@ def _given_names():
 @click.option(
     "--plot",
     "plot_path",
-    type=T.OutFile(),
+    type=T.PictureFile(),
     metavar="FILE.png",
     help="Draw log |dh_T/dh_k| against T-k with the bound dashed (needs the plot extra).",
 )
@@ -868,7 +868,7 @@ def gates_command(seed, load, input_text, sample, out, as_json, layer, direction
 @click.option(
     "-o",
     "--out",
-    type=T.OutFile(),
+    type=T.PictureFile(),
     default="training.png",
     show_default=True,
     metavar="FILE.png",

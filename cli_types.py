@@ -234,6 +234,26 @@ class OutFile(_Type):
         return path
 
 
+class PictureFile(OutFile):
+    """An OutFile that matplotlib can draw into, judged by its suffix (none means png), so a
+    figure command refuses `-o x.dot` before it computes and prints anything."""
+
+    name = "picture"
+    SUFFIXES = (".png", ".svg", ".pdf", ".svgz", ".ps", ".eps", ".jpg", ".jpeg", ".tif")
+    SUFFIXES += (".tiff", ".webp", ".pgf", ".raw", ".rgba", "")
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix not in self.SUFFIXES:
+            self.fail(
+                f"cannot write {path}: '{suffix}' is not a picture format (use .png, .svg or .pdf)",
+                param,
+                ctx,
+            )
+        return path
+
+
 class OutDir(_Type):
     """A directory to write into: it exists and is writable, or its parent is (made later)."""
 
@@ -426,6 +446,6 @@ view_options = stack(
         metavar="N",
         help="The N-th sequence of the task's seeded test set.  [default: 0]",
     ),
-    click.option("-o", "--out", type=OutFile(), metavar="FILE.png", help="Draw it."),
+    click.option("-o", "--out", type=PictureFile(), metavar="FILE.png", help="Draw it."),
     click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON."),
 )

@@ -206,6 +206,8 @@ def _bad_values(kind):
         return out
     if isinstance(kind, T.InFile):
         return [("no/such/file.npz", "does not exist"), (".", "is a directory")]
+    if isinstance(kind, T.PictureFile):
+        return [("no/such/dir/out.png", "does not exist"), ("out.dot", "not a picture format")]
     if isinstance(kind, T.OutFile):
         return [("no/such/dir/out.x", "does not exist"), (".", "is a directory")]
     return []

@@ -303,8 +303,17 @@ def test_cli_conflicting_options_are_named_as_typed(inputs):
 @pytest.mark.parametrize("argv", EXAMPLES_FOUND, ids=lambda a: " ".join(a)[:60])
 def test_cli_known_bad_inputs_end_in_one_line(argv, inputs):
     code, line = run_and_check(argv, inputs)
-    if EXAMPLES_FOUND.index(argv) < 7:  # the families fixed: each a refusal (exit 1)
-        assert code == 1, (code, line)
+    if EXAMPLES_FOUND.index(argv) < 7:  # the families fixed: each a refusal
+        # a picture's suffix is known before any work: refused as a bad option (exit 2)
+        assert code == (2 if "-o" in argv or "--plot" in argv else 1), (code, line)
+
+
+@pytest.mark.parametrize(
+    "argv", [["connectivity", "--load", "@sine.npz", "-o", "+x.dot"], ["bptt", "--plot", "+x.npz"]]
+)
+def test_cli_a_figure_with_a_non_picture_suffix_is_refused_before_any_output(argv, inputs):
+    code, line = run_and_check(argv, inputs)
+    assert code == 2 and "is not a picture format" in line and ("-o" in line or "--plot" in line)
 
 
 @settings(
