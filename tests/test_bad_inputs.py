@@ -313,7 +313,7 @@ def test_cli_free_text_inputs_are_checked_before_any_output(tmp_path):
     for args, words in [
         (["plot", str(log), "-o", str(tmp_path / "p.png")], "is not text"),
         (["gradcheck", "-k", "zzz"], "no op case matches 'zzz'"),
-        (["bptt", "--param", "nope"], "unknown parameter 'nope'"),
+        (["bptt", "--param", "nope"], "unknown parameter 'nope' (--param"),
         (["step", "--break", "", "--commands", "q"], "breakpoint"),
     ]:
         result = CliRunner().invoke(cli.main, args)

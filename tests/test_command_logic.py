@@ -284,7 +284,7 @@ def test_generated_text_streams_a_text_model_and_checks_first(text_run):
     assert again == "".join(pieces)
     with pytest.raises(ValueError, match="prime is empty"):
         watch.generated_text(text_run, prime="")
-    with pytest.raises(ValueError, match="x.npz is a 'adding' model: sample needs"):
+    with pytest.raises(ValueError, match="x.npz is a model of the 'adding' task: sample needs"):
         watch.generated_text(Run(make_config(task="adding", length=6, steps=1)), name="x.npz")
 
 

@@ -199,7 +199,7 @@ def resolve_param(run, param, layer, direction):
     full = f"{_SHORT.get(param, param)}_l{layer}" + ("_reverse" if direction else "")
     if full in named:
         return full, named[full]
-    raise ValueError(f"unknown parameter '{param}' (choose from {', '.join(named)})")
+    raise ValueError(f"unknown parameter '{param}' (--param; choose from {', '.join(named)})")
 
 
 # ----- dE/dh_k and the per-step terms -------------------------------------------------------

@@ -39,7 +39,8 @@ def connectivity(trained):
     model, task = trained.run.model, trained.task
     if task.input == "class":
         raise ValueError(
-            f"connectivity needs an input sequence; a '{task.name}' model reads one class"
+            "connectivity needs an input sequence; "
+            f"a model of the '{task.name}' task reads one class"
         )
     one = _one_sequence(trained)
     steps_out = len(trained.outputs)

@@ -72,7 +72,7 @@ class TrainedRun:
         """Raise a clear error when `what` needs one recurrent layer stack and this is not one."""
         if self.states is None:
             raise ValueError(
-                f"{what} reads one recurrent layer stack; a '{self.task.name}' model "
+                f"{what} reads one recurrent layer stack; a model of the '{self.task.name}' task "
                 f"({self.task.shape}) steps its recurrent layers by hand: use render or step"
             )
 
@@ -208,7 +208,8 @@ def _parse_input(task, text):
         y_in = np.concatenate([[0], task.table[k][:-1]])[:, None]
         return np.array([k]), y, task.table_mask[k][:, None], y_in
     raise ValueError(
-        f"--input takes tokens or text; a '{name}' model reads numbers: choose one of its "
+        "--input takes tokens or text; "
+        f"a model of the '{name}' task reads numbers: choose one of its "
         "test sequences with --sample N"
     )
 

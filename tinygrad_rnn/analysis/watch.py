@@ -217,7 +217,8 @@ def generated_text(run, seed=0, length=200, prime=None, temperature=None, classe
         return _streamed(prime, chars)
     if task.name != "generate":
         raise ValueError(
-            f"{name or 'the checkpoint'} is a '{task.name}' model: sample needs a 'text' "
+            f"{name or 'the checkpoint'} is a model of the '{task.name}' task: "
+            "sample needs a 'text' "
             "(character) model or a 'generate' (1-vs-N) model"
         )
     names = list(classes) or task.words

@@ -128,5 +128,7 @@ def masked_accuracy(predicted, target, mask):
 def check_length(task, length, minimum):
     """`length` as an int, or ValueError naming the task when it is not an integer >= minimum."""
     if not isinstance(length, (int, np.integer)) or length < minimum:
-        raise ValueError(f"{task}: length must be an integer >= {minimum}, got {length!r}")
+        raise ValueError(
+            f"{task}: length must be an integer >= {minimum} (--length), got {length!r}"
+        )
     return int(length)
