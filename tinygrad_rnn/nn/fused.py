@@ -173,17 +173,23 @@ class Layer(Group):
     def linear_hh(self, member, h_prev, hw_data):
         """The node `h_{k-1} W_hh^T` (+ b_hh), as `linear` builds it."""
         np.matmul(self._prev(), self.buf["W"].T, out=hw_data)
-        op = Linear()
-        op.x, op.weight = self._prev(), self.buf["W"]
+        if self.bias_hh is not None:
+            hw_data += self.bias_hh.data
+        return self.hh_node(member, h_prev, self._prev(), self.buf["W"], hw_data)
+
+    def hh_node(self, member, h_prev, x, weight, data):
+        """The member node `h_{k-1} W_hh^T` (+ b_hh) holding `data`, with the Linear op that
+        `linear` would have made; `x` and `weight` are the arrays its backward reads."""
+        op = Linear.__new__(Linear)
+        op.x, op.weight = x, weight
         bias = self.bias_hh
         if bias is not None:
-            hw_data += bias.data
             op.has_bias, inputs = True, (h_prev, self.weight_hh, bias)
             op.needs = (h_prev.requires_grad, True, bias.requires_grad)
         else:
             op.has_bias, inputs = False, (h_prev, self.weight_hh)
             op.needs = (h_prev.requires_grad, True)
-        return member_node(member, op, hw_data, inputs, f"{h_prev.label} W{self.prime}_hh^T")
+        return member_node(member, op, data, inputs, f"{h_prev.label} W{self.prime}_hh^T")
 
     def projected(self, t):
         """`projection[t]` (a getitem node), built directly: step t's input x_t W_ih^T."""
@@ -405,16 +411,7 @@ class ColumnLayer(Layer):
         """The node `h_{k-1} W_hh^T` (+ b_hh), as `linear` builds it, into hw_cols (4H, B)."""
         W = self.buf["W"]
         np.matmul(W, self.buf["S"][self.k], out=hw_cols)
-        op = Linear()
-        op.x, op.weight = self._prev(), W[:, : self.hidden]
-        bias = self.bias_hh
-        if bias is not None:
-            op.has_bias, inputs = True, (h_prev, self.weight_hh, bias)
-            op.needs = (h_prev.requires_grad, True, bias.requires_grad)
-        else:
-            op.has_bias, inputs = False, (h_prev, self.weight_hh)
-            op.needs = (h_prev.requires_grad, True)
-        return member_node(member, op, hw_cols.T, inputs, f"{h_prev.label} W{self.prime}_hh^T")
+        return self.hh_node(member, h_prev, self._prev(), W[:, : self.hidden], hw_cols.T)
 
     def send_recurrent(self, entered, dA):
         """W_hh's and b_hh's gradients, sum_k dA_k^T [h_{k-1}, 1], as one product.

@@ -8,7 +8,7 @@ node builders) is in fused.py.
 
 import numpy as np
 
-from ..ops import Add, Linear, Op, Relu, Sigmoid, Sub, Tanh
+from ..ops import Add, Op, Relu, Sigmoid, Sub, Tanh
 from .fused import (
     ColumnLayer,
     Layer,
@@ -70,16 +70,7 @@ class RNNLayer(Layer):
         (h_prev,) = states
         S, hw_data = buf["S"], buf["HW"][k]
         np.dot(S[k], buf["WT"], out=hw_data)
-        op = Linear.__new__(Linear)
-        op.x, op.weight = S[k, :, :H], self.w_copy
-        bias = self.bias_hh
-        if bias is not None:
-            op.has_bias, inputs = True, (h_prev, self.weight_hh, bias)
-            op.needs = (h_prev.requires_grad, True, bias.requires_grad)
-        else:
-            op.has_bias, inputs = False, (h_prev, self.weight_hh)
-            op.needs = (h_prev.requires_grad, True)
-        hw = member_node(member, op, hw_data, inputs, f"{h_prev.label} W{self.prime}_hh^T")
+        hw = self.hh_node(member, h_prev, S[k, :, :H], self.w_copy, hw_data)
         a_data = np.add(xw._data, hw_data, out=buf["A"][k])
         op = Add.__new__(Add)
         op.shapes = (xw._data.shape, hw_data.shape)
