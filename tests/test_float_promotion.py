@@ -167,3 +167,11 @@ def test_float_promotion_matches_torchs_promotion_in_float64(name, dtype):
         got = FLOAT_OPS[name](Tensor(data)).data
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.int64, np.float64])
+def test_sign_keeps_the_dtype_as_torch_and_a_bool_is_its_own_sign(dtype):
+    data = np.array([True, False, True] if dtype is np.bool_ else [-3, 0, 2], dtype)
+    got = Tensor(data).sign().data
+    assert got.dtype == data.dtype
+    np.testing.assert_array_equal(got, data if dtype is np.bool_ else np.sign(data))

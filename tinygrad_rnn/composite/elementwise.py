@@ -11,6 +11,7 @@ from .checks import (
     expect_tensor,
     floating,
     is_tensor,
+    leaf,
     lift,
     numeric,
     pick,
@@ -52,7 +53,10 @@ def log1p_exp(x, pair=False):
 
 
 def sign(x):
-    """-1, 0 or 1 (0 at nan, as torch); the gradient is 0 everywhere."""
+    """-1, 0 or 1 (0 at nan, as torch); the gradient is 0 everywhere. An integer's sign keeps
+    its dtype and a bool is its own sign, as in torch (neither can require grad)."""
+    if x.data.dtype.kind not in "fc":
+        return leaf(x.data.copy() if x.data.dtype == np.bool_ else np.sign(x.data))
     return constant_on(x, (x.data > 0).astype(x.dtype) - (x.data < 0))
 
 
