@@ -8,9 +8,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from engines import has_engine
 
 from cli import main
-from viz.render import RenderError, find_engine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs", "debugging.md")
@@ -27,14 +27,6 @@ def transcripts(program):
         if argv[0] == program:
             found.append((argv[1:], output))
     return found
-
-
-def has_engine():
-    try:
-        find_engine()
-    except RenderError:
-        return False
-    return True
 
 
 def test_debugging_docs_python_transcripts_are_current():

@@ -4,22 +4,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
+from engines import has_engine
 
 from cli import main
 from tinygrad_rnn import exercises
-from viz.render import RenderError, find_engine
 
 
 def run(*args):
     return CliRunner().invoke(main, ["exercise", *args])
-
-
-def has_engine():
-    try:
-        find_engine()
-    except RenderError:
-        return False
-    return True
 
 
 def test_exercise_cli_list_and_show_in_both_languages():

@@ -6,25 +6,14 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from engines import needs_engine
 
 import viz
 from tinygrad_rnn import bptt, lecture
-from viz.render import RenderError, find_engine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOK = os.path.join(ROOT, "examples", "lecture.ipynb")
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def has_engine():
-    try:
-        find_engine()
-    except RenderError:
-        return False
-    return True
-
-
-needs_engine = pytest.mark.skipif(not has_engine(), reason="no Graphviz layout engine")
 
 
 @needs_engine

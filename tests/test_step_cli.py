@@ -4,29 +4,17 @@ import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
+from engines import needs_engine
 
 from cli import main
 from tinygrad_rnn import lecture
 from tinygrad_rnn.analysis import debugger
-from viz.render import RenderError, find_engine
 
 
 def step(*args, input=None):
     result = CliRunner().invoke(main, ["step", *args], input=input)
     return result
-
-
-def has_engine():
-    try:
-        find_engine()
-    except RenderError:
-        return False
-    return True
-
-
-needs_engine = pytest.mark.skipif(not has_engine(), reason="no Graphviz layout engine")
 
 
 def test_step_scripted_session_prints_prompts_and_the_library_values():

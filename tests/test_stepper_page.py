@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from engines import needs_engine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,20 +20,9 @@ from tinygrad_rnn.autograd import topo_order
 from tinygrad_rnn.nn import fused
 from viz.graph import GraphView
 from viz.html import forward_order, page, page_data
-from viz.render import RenderError, find_engine
+from viz.render import RenderError
 
 render = importlib.import_module("viz.render")  # the module (viz.render is also a function)
-
-
-def has_engine():
-    try:
-        find_engine()
-    except RenderError:
-        return False
-    return True
-
-
-needs_engine = pytest.mark.skipif(not has_engine(), reason="no Graphviz layout engine")
 
 
 def weight_hh(run):
