@@ -118,8 +118,9 @@ class Layer(Group):
 
     def __init__(self, steps, batch, hidden, weight_hh, bias_hh, reverse, projected):
         super().__init__()
-        # layer 0 projects the whole sequence (X W_ih^T, `project`) and its per-step slices
-        # join the group; deeper layers project each step outside the group (`self.xw`)
+        # layer 0 projects the whole sequence (X W_ih^T, `project`; `projected` is then the
+        # input width) and its per-step slices join the group; deeper layers project each
+        # step outside the group (`self.xw`; `projected` is None)
         self.projection, self.reverse = None, reverse
         self.prime = "'" if reverse else ""  # the reverse direction's mark in labels
         dtype = weight_hh.data.dtype
@@ -141,7 +142,7 @@ class Layer(Group):
     def weights_layout(self, T, B, H, W, projected):
         """The buffers of W_hh's copy, the stacked output and the projection (T, B, gates * H)."""
         layout = [("W", self.weight_hh.shape), ("OUT", (T, B, H))]
-        return layout + ([("XW", (T, B, W))] if projected else [])
+        return layout + ([("XW", (T, B, W))] if projected is not None else [])
 
     def copy_weights(self):
         np.copyto(self.buf["W"], self.weight_hh.data)
@@ -217,14 +218,14 @@ class Layer(Group):
         return [(self.projection, dXW[::-1] if self.reverse else dXW)]
 
     def chunks(self, member, x):
-        """`x.chunk(gates, dim=1)` as member nodes, x[:, jH:(j+1)H] (the last open-ended),
-        as `slice_node` makes each; their GetItem ops are built once per layer and shared by
-        every step: an op holds only its index and the input's shape, the same at each step."""
+        """`x.chunk(gates, dim=1)` as member nodes, x[:, jH:(j+1)H] (the last open-ended);
+        their GetItem ops are built once per layer and shared by every step: an op holds
+        only its index and the input's shape, the same at each step."""
         data, ops = x._data, self.chunk_ops
         if ops is None or ops[0].shape != data.shape:
             H = self.hidden
             self.chunk_ops = ops = [
-                slice_node(None, x, j * H, (j + 1) * H).op for j in range(self.gates)
+                chunk_op(data.shape, j * H, (j + 1) * H) for j in range(self.gates)
             ]
         return [member_node(member, op, data[op.index], (x,)) for op in ops]
 
@@ -308,13 +309,14 @@ def stack_states(nodes):
     return layer.stacked(nodes)
 
 
-def member_node(member, op, data, inputs, label=None):
-    """A member node, as `Op.apply` makes one (Tensor._make), with its label and group."""
-    t = _new(Tensor)
+def member_node(member, op, data, inputs, label=None, cls=Tensor):
+    """A member node, as `Op.apply` makes one (Tensor._make), with its label and group
+    (op None: a constant, as `Op.make_node` makes one without an op)."""
+    t = _new(cls)
     t._data, t._grad, t.requires_grad, t.inputs, t.op = data, None, True, inputs, op
     t.label, t.tags, t._hooks, t._edge_grads, t._group = label, state.tags, None, None, member
     t._version, t._changed_by, t.seq = 0, None, next_seq()
-    if op.saves_inputs:  # what versions.py checks before a backward reads them
+    if op is not None and op.saves_inputs:  # what versions.py checks before a backward reads
         if len(inputs) == 2:  # (spelled out for the common case, as Op.apply does)
             op.versions = (inputs[0]._version, inputs[1]._version)
         else:
@@ -327,16 +329,6 @@ def activation_op(cls, out):
     op = cls.__new__(cls)
     op.out = out
     return op
-
-
-def slice_node(member, x, start, stop, label=None):
-    """x[:, start:stop] as `chunk` takes it (the last piece open-ended: `start:`)."""
-    if stop == x.data.shape[1]:
-        stop = None
-    index = (slice(None, None, None), slice(start, stop, None))
-    op = GetItem(index)
-    op.shape, op.basic = x.data.shape, True
-    return member_node(member, op, x.data[:, start:stop], (x,), label)
 
 
 def mul_node(member, a, b, out, label=None, b_data=None):
@@ -358,40 +350,72 @@ def add_node(member, a, b, out, label=None):
 class ColumnLayer(Layer):
     """A layer whose buffers hold each step transposed: (features, batch), one column per row.
 
-    A gate's values then form one contiguous block (rows kH..(k+1)H), so every per-gate
+    A gate's values then form one contiguous block (rows jH..(j+1)H), so every per-gate
     numpy call runs over contiguous memory, several times faster than over the strided
     columns of a (batch, 4H) array. The nodes' data are the transposes (`.T` views, the
-    shapes the per-node step gives). `h_{k-1} W_hh^T + b_hh` is one product,
-    [W_hh | b_hh] [h_{k-1}; 1], with a row of ones kept under each state in "S".
+    shapes the per-node step gives).
+
+    The forward pass computes only what the recurrence needs. Each step's pre-activations
+    come from one product, [W_hh | b_hh + b_ih | W_ih] [h_{k-1}; 1; x_k^T], its rows
+    scaled by the activation's inner factor (1/2 for the sigmoid gates, as ops.Sigmoid
+    computes sigmoid(x) = (1 + tanh(x/2)) / 2), so one tanh over the block follows. The
+    members that only show these values (`X W_ih^T`, `h_{k-1} W_hh^T`, `a_t` and its
+    slices) are `Lazy`: `fill` computes them, with the ops' own formulas, on first read.
+
+    "S" is (T + 1, H + 1 + inputs, B): block k is [h_{k-1}; 1; x_k^T] (processing order),
+    contiguous, as BLAS multiplies fastest.
     """
 
     def weights_layout(self, T, B, H, W, projected):
-        layout = [("W", (W, H + 1)), ("dAt", (W, T, B)), ("St", (H + 1, T, B)), ("OUT", (T, B, H))]
-        return layout + ([("XW", (T, W, B))] if projected else [])
+        rows = H + 1 + (projected or 0)
+        layout = [("S", (T + 1, rows, B)), ("St", (H + 1, T, B))]
+        layout += [("W", (W, H + 1)), ("Ws", (W, rows))]
+        layout += [("dAt", (W, T, B)), ("OUT", (T, B, H))]
+        layout += [("HW", (T, B, W)), ("A", (T, B, W)), ("XW", (T, B, W))]
+        if projected is not None:
+            layout += [("WIH", (W, projected)), ("BIH", (W,))]
+        return layout
+
+    inner = ()  # per gate: the activation's factor on its input (sigmoid 1/2, tanh 1)
 
     def copy_weights(self):
-        W, H = self.buf["W"], self.hidden
+        W, Ws, H = self.buf["W"], self.buf["Ws"], self.hidden
+        self.scale = np.repeat(np.array(self.inner, dtype=W.dtype), H)[:, None]
         np.copyto(W[:, :H], self.weight_hh.data)
         W[:, H] = 0.0 if self.bias_hh is None else self.bias_hh.data
+        np.multiply(W, self.scale, out=Ws[:, : H + 1])
+        self.filled = False
 
     def project(self, x, weight_ih, bias_ih):
-        """The node `X W_ih^T` (+ b_ih), as `linear` builds it: one product per step into
-        the reused buffer (T, gates * H, B), so that each step adds contiguous columns; its
-        data is the (T, B, gates * H) view."""
-        out = self.buf["XW"]
-        np.matmul(weight_ih.data, x.data.transpose(0, 2, 1), out=out)
-        if bias_ih is not None:
-            out += bias_ih.data[:, None]
+        """The node `X W_ih^T` (+ b_ih), as `linear` builds it, its value lazy; the step's
+        product gets W_ih's columns and x's rows instead (see the class)."""
+        buf, H = self.buf, self.hidden
+        np.copyto(buf["WIH"], weight_ih.data)
+        buf["BIH"][...] = 0.0 if bias_ih is None else bias_ih.data
+        np.multiply(buf["WIH"], self.scale, out=buf["Ws"][:, H + 1 :])
+        buf["Ws"][:, H] += buf["BIH"] * self.scale[:, 0]
+        x_rows = x.data.transpose(0, 2, 1)  # (T, inputs, B): x_k^T under h_{k-1}
+        np.copyto(buf["S"][: self.steps, H + 1 :], x_rows[::-1] if self.reverse else x_rows)
         op = Linear()
         op.x, op.weight, op.has_bias = x.data, weight_ih.data, bias_ih is not None
         inputs = (x, weight_ih) if bias_ih is None else (x, weight_ih, bias_ih)
         op.needs = tuple(t.requires_grad for t in inputs)
-        data = out.transpose(0, 2, 1)
+        self.projection_values = values = ProjectionValues(buf, self.hidden, self.reverse)
         if any(op.needs):
-            self.projection = member_node(None, op, data, inputs)
+            self.projection = lazy_node(values, None, op, buf["XW"], inputs)
         else:
-            self.projection = Op.make_node(data, (), None, False)
+            self.projection = lazy_node(values, None, None, buf["XW"], (), requires_grad=False)
         return self.projection
+
+    def projected(self, t):
+        """`projection[t]` (a getitem node), built directly: step t's input x_t W_ih^T."""
+        p = self.projection
+        view = self.buf["XW"][t]
+        if not p.requires_grad:  # frozen weights and a constant input: a constant slice
+            return lazy_node(p._layer, None, None, view, (), requires_grad=False)
+        op = GetItem.__new__(GetItem)
+        op.index, op.shape, op.basic = t, self.buf["XW"].shape, True
+        return lazy_node(self, (self, self.k, -1), op, view, (p,))
 
     def start(self, initial):
         self.initial = initial
@@ -401,32 +425,80 @@ class ColumnLayer(Layer):
         if self.n_states == 2:
             np.copyto(self.buf["C"][0], initial[1].data.T)
 
+    def pre_activations(self, xw, out):
+        """The step's scaled pre-activations (gates * H, B) into `out`: one product, plus
+        the outside input's columns when the layer does not project its own input."""
+        k, buf = self.k, self.buf
+        np.matmul(buf["Ws"], buf["S"][k], out=out)
+        if self.projection is None:  # a deeper layer: x_k W_ih^T is an outside node
+            self.xw.append(xw)
+            XWk = buf["XW"][k]
+            np.copyto(XWk, xw._data)
+            tmp = buf["tmpW"]
+            np.multiply(XWk.T, self.scale, out=tmp)
+            out += tmp
+        elif xw.requires_grad:
+            xw._group = (self, k, -1)
+
+    def lazy_step(self, member, xw, h_prev, suffix):
+        """The members `h_{k-1} W_hh^T`, `a_t` and a_t's slices, their values lazy."""
+        k, buf, H = self.k, self.buf, self.hidden
+        W = buf["W"]
+        op = Linear.__new__(Linear)
+        op.x, op.weight = buf["S"][k, :H].T, W[:, :H]
+        bias = self.bias_hh
+        if bias is not None:
+            op.has_bias, inputs = True, (h_prev, self.weight_hh, bias)
+            op.needs = (h_prev.requires_grad, True, bias.requires_grad)
+        else:
+            op.has_bias, inputs = False, (h_prev, self.weight_hh)
+            op.needs = (h_prev.requires_grad, True)
+        label = f"{h_prev.label} W{self.prime}_hh^T"
+        hw = lazy_node(self, member, op, buf["HW"][k], inputs, label)
+        A = buf["A"][k]
+        op = Add.__new__(Add)
+        op.shapes = (A.shape, A.shape)  # x_k W_ih^T and h_{k-1} W_hh^T: (B, gates * H) each
+        a = lazy_node(self, member, op, A, (xw, hw), f"a{suffix}")
+        ops = self.chunk_ops
+        if ops is None:
+            self.chunk_ops = ops = [chunk_op(A.shape, j * H, (j + 1) * H) for j in range(4)]
+        return [lazy_node(self, member, op, A[op.index], (a,)) for op in ops]
+
+    def fill(self):
+        """The lazy members' values, by their ops' formulas: for every step
+        h_{k-1} W_hh^T + b_hh and a_k = x_k W_ih^T + h_{k-1} W_hh^T + b_hh."""
+        self.filled = True
+        buf, H, T, B = self.buf, self.hidden, self.steps, self.batch
+        S, W, XW, HW = buf["S"], buf["W"], buf["XW"], buf["HW"]
+        h = np.ascontiguousarray(S[:T, :H].transpose(0, 2, 1)).reshape(T * B, H)
+        np.matmul(h, W[:, :H].T, out=HW.reshape(T * B, -1))
+        if self.bias_hh is not None:
+            HW += W[:, H]
+        if self.projection is not None:
+            values = self.projection_values
+            if not values.filled:
+                values.fill()
+            XW = XW[::-1] if self.reverse else XW
+        np.add(XW, HW, out=buf["A"])
+
     def _prev(self):
         return self.buf["S"][self.k, : self.hidden].T
 
     def state_rows(self):
         return self.buf["S"][1:, : self.hidden].transpose(0, 2, 1)
 
-    def linear_hh(self, member, h_prev, hw_cols):
-        """The node `h_{k-1} W_hh^T` (+ b_hh), as `linear` builds it, into hw_cols (4H, B)."""
-        W = self.buf["W"]
-        np.matmul(W, self.buf["S"][self.k], out=hw_cols)
-        return self.hh_node(member, h_prev, self._prev(), W[:, : self.hidden], hw_cols.T)
-
     def send_recurrent(self, entered, dA):
         """W_hh's and b_hh's gradients, sum_k dA_k^T [h_{k-1}, 1], as one product.
 
-        dA is "dAt" (4H, T, B), every step's dA_k side by side, gate rows outermost: one
-        (4H, T*B) matrix (the BPTT pass copies the steps there once, in blocks of B); the
+        dA is "dAt" (4H, T, B), every step's dA_k side by side: one (4H, T*B) matrix; the
         states [h_{k-1}; 1] are copied into the same layout ("St", (H + 1, T, B)), so the
-        sum over all steps is one (4H, T*B) x (T*B, H + 1) product. The order of the steps
-        does not matter to the sum, so both stay in processing order.
+        sum over all steps is one product. Both stay in processing order: the sum does not
+        care.
         """
         T, B, H = self.steps, self.batch, self.hidden
         St = self.buf["St"]
-        np.copyto(St, self.buf["S"][:T].transpose(1, 0, 2))
-        flat = dA.reshape(self.gates * H, T * B)
-        both = flat @ St.reshape(H + 1, T * B).T
+        np.copyto(St, self.buf["S"][:T, : H + 1].transpose(1, 0, 2))
+        both = dA.reshape(self.gates * H, T * B) @ St.reshape(H + 1, T * B).T
         out = [(self.weight_hh, both[:, :H])]
         if self.bias_hh is not None:
             out.append((self.bias_hh, both[:, H]))
@@ -442,3 +514,67 @@ class ColumnLayer(Layer):
         if not self.projection.requires_grad:
             return []
         return [(self.projection, rows[::-1] if self.reverse else rows)]
+
+
+class ProjectionValues:
+    """The projection node's lazy value, X W_ih^T + b_ih, from the layer's copies of x
+    (the rows under the states in "S"), W_ih and b_ih.
+
+    Apart from the layer because the layer holds the projection node among its inputs:
+    the node refers to this, not to the layer, so that no reference cycle forms.
+    """
+
+    def __init__(self, buf, hidden, reverse):
+        self.buf, self.hidden, self.reverse, self.filled = buf, hidden, reverse, False
+
+    def fill(self):
+        self.filled = True
+        buf, H = self.buf, self.hidden
+        XW = buf["XW"]
+        T, B = XW.shape[:2]
+        x = buf["S"][:T, H + 1 :].transpose(0, 2, 1)  # (T, B, inputs), processing order
+        rows = np.ascontiguousarray(x[::-1] if self.reverse else x).reshape(T * B, -1)
+        np.matmul(rows, buf["WIH"].T, out=XW.reshape(T * B, -1))
+        XW += buf["BIH"]
+
+
+class Lazy(Tensor):
+    """A node whose value its layer computes on first read (`ColumnLayer.fill`,
+    `ProjectionValues.fill`: `_layer`).
+
+    Every read of `.data` (or `_data`) goes through `_read`; writing a value (`t.data = v`)
+    makes it an ordinary value. Only these nodes pay for the check: a plain Tensor's data
+    is a slot.
+    """
+
+    __slots__ = ("_value", "_layer")
+
+    def _read(self):
+        layer = self._layer
+        if layer is not None and not layer.filled:
+            layer.fill()
+        return self._value
+
+    def _write(self, value):
+        self._value, self._layer = value, None
+
+    _data = property(_read, _write)
+    # what a value looks like is known before it is computed
+    shape = property(lambda self: self._value.shape)
+    dtype = property(lambda self: self._value.dtype)
+    ndim = property(lambda self: self._value.ndim)
+
+
+def lazy_node(layer, member, op, view, inputs, label=None, requires_grad=True):
+    """A `Lazy` node holding `view`, a piece of a buffer that `layer.fill()` writes."""
+    t = member_node(member, op, view, inputs, label, Lazy)
+    t._layer, t.requires_grad = layer, requires_grad
+    return t
+
+
+def chunk_op(shape, start, stop):
+    """The GetItem op of x[:, start:stop] as `chunk` takes it (the last piece open-ended)."""
+    index = (slice(None, None, None), slice(start, None if stop == shape[1] else stop, None))
+    op = GetItem(index)
+    op.shape, op.basic = shape, True
+    return op

@@ -41,7 +41,7 @@ class RNNLayer(Layer):
     def weights_layout(self, T, B, H, W, projected):
         """[W_hh^T; b_hh] (H + 1, H), the stacked output and the projection."""
         layout = [("WT", (H + 1, H)), ("OUT", (T, B, H))]
-        return layout + ([("XW", (T, B, W))] if projected else [])
+        return layout + ([("XW", (T, B, W))] if projected is not None else [])
 
     def copy_weights(self):
         WT, H = self.buf["WT"], self.hidden
@@ -134,50 +134,42 @@ class RNNLayer(Layer):
         return (self.buf["dH"][k],)
 
 
-_SCALE = np.array([0.5, 0.5, 1.0, 0.5]).reshape(4, 1, 1)  # gates i f g o
-_SHIFT = np.array([0.5, 0.5, 0.0, 0.5]).reshape(4, 1, 1)
-
-
 class LSTMLayer(ColumnLayer):
     """The LSTM step: `h W_hh^T`, `a_t`, four slices, `i f g o`, f*c, i*g, `c_t`, tanh, `h_t`.
 
     Buffers hold each step's columns (ColumnLayer): gate j of step k is rows jH..(j+1)H
-    of G[k], a contiguous (H, B) block.
+    of G[k], a contiguous (H, B) block. The step computes the gates from one product and
+    one tanh; `h W_hh^T`, `a_t` and its slices are lazy.
     """
 
     gates = 4
     n_states = 2
+    inner = (0.5, 0.5, 1.0, 0.5)  # i f o: sigmoid(x) = (1 + tanh(x/2)) / 2;  g: tanh(x)
 
     def __init__(self, *args, weight_hr=None):
         assert weight_hr is None, "a projected LSTM runs node by node"
         super().__init__(*args)
-        dtype = self.buf["G"].dtype
-        self.scale, self.shift = _SCALE.astype(dtype), _SHIFT.astype(dtype)
 
     @staticmethod
     def layout(T, B, H, W):
-        wide = {n: (T, W, B) for n in ("HW", "A", "G", "K")}
-        narrow = {n: (T, H, B) for n in ("FC", "IG", "TC", "dH", "dCout", "OT")}
-        tmp = {"R": (H, B), "dc": (H, B), "carry": (H, B)}
-        states = {"S": (T + 1, H + 1, B), "C": (T + 1, H, B)}
-        return list({**states, **wide, **narrow, **tmp}.items())
+        narrow = {n: (T, H, B) for n in ("FC", "IG", "TC", "dH", "dCout")}
+        tmp = {n: (H, B) for n in ("R", "dc", "carry", "ot")}
+        tmp.update({n: (W, B) for n in ("D", "M", "tmpW")})
+        return list({"C": (T + 1, H, B), "G": (T, W, B), **narrow, **tmp}.items())
 
     def step(self, xw, states, suffix):
         k, buf, H = self.k, self.buf, self.hidden
         member = (self, k, -1)
-        self.take(xw, member)
         h_prev, c_prev = states
-        hw = self.linear_hh(member, h_prev, buf["HW"][k])
-        a = add_node(member, xw, hw, buf["A"][k].T, f"a{suffix}")
+        # i f o = (1 + tanh(a/2)) / 2 as ops.Sigmoid computes it, g = tanh(a): the product
+        # gives a/2 for i f o (their rows halved), so one tanh serves all four gates
         G = buf["G"][k]
-        # i f o = (1 + tanh(a/2)) / 2 as ops.Sigmoid computes it, g = tanh(a): one tanh over
-        # all four gates, each gate's block scaled by its own constant (`scale`, `shift`)
-        G4 = G.reshape(4, H, -1)
-        np.multiply(buf["A"][k].reshape(4, H, -1), self.scale, out=G4)
+        self.pre_activations(xw, G)
         np.tanh(G, out=G)
-        G4 *= self.scale
-        G4 += self.shift
-        pieces = self.chunks(member, a)
+        for sig in (G[: 2 * H], G[3 * H :]):
+            sig += 1.0
+            sig *= 0.5
+        pieces = self.lazy_step(member, xw, h_prev, suffix)
         gates = []
         for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
             cls = Tanh if j == 2 else Sigmoid
@@ -195,46 +187,45 @@ class LSTMLayer(ColumnLayer):
         return self.states_made(h, c)
 
     def bptt_pass(self, entered):
-        buf, W, H, T = self.buf, self.buf["W"][:, : self.hidden], self.hidden, self.steps
-        G, K, OT, TC, dAt = buf["G"], buf["K"], buf["OT"], buf["TC"], buf["dAt"]
-        dH, dCout, R, dc, carry = (buf[n] for n in ("dH", "dCout", "R", "dc", "carry"))
-        B = self.batch
-        G4, K4 = G.reshape(T, 4, H, B), K.reshape(T, 4, H, B)
-        i, f, g, o = (G4[:, j] for j in range(4))
-        # what does not depend on the recurrence, for all steps at once, into K: each gate's
-        # pre-activation gradient is dc (dh for o) times K = local input x derivative
-        np.subtract(1.0, G, out=K)
-        K *= G  # x (1 - x): sigmoid's derivative, by its output
-        Ki, Kf, Kg, Ko = (K4[:, j] for j in range(4))
-        np.multiply(g, g, out=Kg)
-        np.subtract(1.0, Kg, out=Kg)  # tanh's: 1 - g^2
-        Ki *= g  # dc * g * i (1 - i)
-        Kf *= buf["C"][:T]  # dc * c_{k-1} * f (1 - f)
-        Kg *= i  # dc * i * (1 - g^2)
-        Ko *= TC  # dh * tanh(c_k) * o (1 - o)
-        np.multiply(TC, TC, out=OT)
-        np.subtract(1.0, OT, out=OT)
-        OT *= o  # dc = dh * o (1 - tanh^2 c_k) + (outside c_k)
-        # dH[k], dCout[k]: what reaches h_k and c_k from step k + 1 (written there), plus
-        # what consumers outside the group sent
+        """Step by step from the last: dh, dc, then dA_k (4H, B) into "dAt" column block k.
+
+        dc = dh o (1 - tanh^2 c_k) + (what reached c_k);  dA_k = D_k * M_k with D_k the
+        gates' local derivatives [i(1-i), f(1-f), 1-g^2, o(1-o)] and M_k the rest of each
+        chain, [dc g, dc c_{k-1}, dc i, dh tanh(c_k)];  dh_{k-1} = W_hh^T dA_k, dc_{k-1} = dc f.
+        """
+        buf, H, T = self.buf, self.hidden, self.steps
+        WT = buf["W"][:, :H].T
+        G, C, TC, dAt = buf["G"], buf["C"], buf["TC"], buf["dAt"]
+        dH, dCout, R, carry = buf["dH"], buf["dCout"], buf["R"], buf["carry"]
+        dc, ot, D, M = buf["dc"], buf["ot"], buf["D"], buf["M"]
+        Dg, Mi, Mf, Mg, Mo = D[2 * H : 3 * H], M[:H], M[H : 2 * H], M[2 * H : 3 * H], M[3 * H :]
+        ext_h, ext_c = self.outside_all(entered, 0), self.outside_all(entered, 1)
         dH[T - 1] = 0.0
         dCout[T - 1] = 0.0
         for k in range(T - 1, -1, -1):
-            ext_h, ext_c = self.outside(entered, k, 0), self.outside(entered, k, 1)
-            dh, cout = dH[k], dCout[k]
-            if ext_h is not None:
-                dh += ext_h.T
-            if ext_c is not None:
-                cout += ext_c.T
-            np.multiply(dh, OT[k], out=dc)
+            dh, cout, Gk, tc = dH[k], dCout[k], G[k], TC[k]
+            if ext_h[k] is not None:
+                dh += ext_h[k].T
+            if ext_c[k] is not None:
+                cout += ext_c[k].T
+            i, f, g, o = Gk[:H], Gk[H : 2 * H], Gk[2 * H : 3 * H], Gk[3 * H :]
+            np.multiply(tc, tc, out=ot)
+            np.subtract(1.0, ot, out=ot)
+            ot *= o
+            np.multiply(dh, ot, out=dc)
             dc += cout
-            d = K4[k]  # dA_k, in place of its coefficients
-            d[:3] *= dc
-            d[3] *= dh
-            np.matmul(W.T, K[k], out=dH[k - 1] if k else R)
-            np.multiply(dc, f[k], out=dCout[k - 1] if k else carry)
-        # all steps' dA_k side by side in "dAt" (4H, T, B): one matrix for the weights
-        np.copyto(dAt.transpose(1, 0, 2), K)
+            np.subtract(1.0, Gk, out=D)
+            D *= Gk  # x (1 - x): the sigmoid's derivative by its output
+            np.multiply(g, g, out=Dg)
+            np.subtract(1.0, Dg, out=Dg)  # the tanh's: 1 - g^2
+            np.multiply(dc, g, out=Mi)
+            np.multiply(dc, C[k], out=Mf)
+            np.multiply(dc, i, out=Mg)
+            np.multiply(dh, tc, out=Mo)
+            dA = dAt[:, k]
+            np.multiply(D, M, out=dA)
+            np.matmul(WT, dA, out=dH[k - 1] if k else R)
+            np.multiply(dc, f, out=dCout[k - 1] if k else carry)
         sends = self.input_grads(dAt) + self.send_recurrent(entered, dAt)
         return sends + [(self.initial[0], R.T), (self.initial[1], carry.T)]
 

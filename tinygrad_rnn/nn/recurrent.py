@@ -241,7 +241,8 @@ class _RNNBase(Module):
         # an empty batch runs node by node: nothing to speed up, and the buffers' (T*B, -1)
         # reshapes have no width to infer
         if batch and not self.proj_size and fused.fusable(w_hh, x.data.dtype):
-            args = (steps, batch, self.hidden_size, w_hh, b_hh, bool(direction), below is None)
+            projected = x.shape[-1] if below is None else None  # the input width, if any
+            args = (steps, batch, self.hidden_size, w_hh, b_hh, bool(direction), projected)
             group = self.Cell.Fused(*args, **options)
         with scope(layer=layer, direction=dname, cell=self.cell):
             if below is None:
