@@ -108,7 +108,7 @@ def test_fused_layer_builds_and_backpropagates_the_per_node_graph(
 
 @contextlib.contextmanager
 def lstm_rows():
-    """Every fused LSTM in rows (`fused_layers.LSTMRowLayer`, otherwise only from hidden 256)."""
+    """Every fused LSTM in rows (`LSTMLayer.rows`, otherwise only from hidden 256)."""
     old, fused_layers.ROWS_FROM = fused_layers.ROWS_FROM, 0
     try:
         yield
@@ -136,10 +136,14 @@ def test_fused_lstm_in_rows_builds_and_backpropagates_the_per_node_graph(
 
 
 def test_fused_lstm_picks_rows_for_wide_layers_and_columns_for_narrow_ones():
-    for hidden, cls in ((8, fused_layers.LSTMLayer), (256, fused_layers.LSTMRowLayer)):
+    for hidden, rows in ((8, False), (255, False), (256, True)):
         nn.manual_seed(0)
         out, _ = nn.LSTM(2, hidden)(Tensor(np.ones((2, 1, 2)), requires_grad=True))
-        assert type(out.inputs[0]._group[0]) is cls
+        layer = out.inputs[0]._group[0]
+        assert type(layer) is fused_layers.LSTMLayer and layer.rows is rows
+        # rows store each step's (batch, features) block; columns its transpose
+        stored = layer.buf["G"].shape[1:]
+        assert stored == ((1, 4 * hidden) if rows else (4 * hidden, 1))
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

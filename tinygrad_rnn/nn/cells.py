@@ -159,7 +159,7 @@ class LSTMCell(_CellBase):
     gate_names = ("i", "f", "g", "og")
     state_names = ("h", "c")
     has_cell_state = True
-    Fused = fused_layers.lstm_layer  # columns or rows by size
+    Fused = fused_layers.LSTMLayer
 
     @staticmethod
     def step(xw, state, weight_hh, bias_hh, suffix, weight_hr=None):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..ops import Add, Op, Relu, Sigmoid, Sub, Tanh
 from .fused import (
-    ColumnLayer,
+    BlockLayer,
     Layer,
     activation_op,
     add_node,
@@ -134,36 +134,45 @@ class RNNLayer(Layer):
         return (self.buf["dH"][k],)
 
 
-class LSTMLayer(ColumnLayer):
+ROWS_FROM = 256  # hidden size from which the fused LSTM keeps rows (BlockLayer)
+
+
+class LSTMLayer(BlockLayer):
     """The LSTM step: `h W_hh^T`, `a_t`, four slices, `i f g o`, f*c, i*g, `c_t`, tanh, `h_t`.
 
-    Buffers hold each step's columns (ColumnLayer): gate j of step k is rows jH..(j+1)H
-    of G[k], a contiguous (H, B) block. The step computes the gates from one product and
-    one tanh; `h W_hh^T`, `a_t` and its slices are lazy.
+    Written on (features, batch) blocks (BlockLayer): gate j of step k is rows jH..(j+1)H
+    of G[k]. The buffers hold rows once a gate's row has at least `ROWS_FROM` numbers,
+    where the strided quarters cost little and BLAS runs the (batch, H) x (H, 4H) products
+    faster than their transposes. The step computes the gates from one product and one
+    tanh; `h W_hh^T`, `a_t` and its slices are lazy.
     """
 
     gates = 4
     n_states = 2
     inner = (0.5, 0.5, 1.0, 0.5)  # i f o: sigmoid(x) = (1 + tanh(x/2)) / 2;  g: tanh(x)
 
-    def __init__(self, *args, weight_hr=None):
+    def __init__(self, steps, batch, hidden, *args, weight_hr=None):
         assert weight_hr is None, "a projected LSTM runs node by node"
-        super().__init__(*args)
+        self.rows = hidden >= ROWS_FROM
+        super().__init__(steps, batch, hidden, *args)
 
-    @staticmethod
-    def layout(T, B, H, W):
+    def blocks(self, T, B, H, W, R):
+        """Per-step buffers as (steps, features, B) blocks (`BlockLayer.layout` stores them)."""
         narrow = {n: (T, H, B) for n in ("FC", "IG", "TC", "dH", "dCout")}
         tmp = {n: (H, B) for n in ("R", "dc", "carry", "ot")}
         tmp.update({n: (W, B) for n in ("D", "M", "tmpW")})
-        return list({"C": (T + 1, H, B), "G": (T, W, B), **narrow, **tmp}.items())
+        blocks = {"S": (T + 1, R, B), "C": (T + 1, H, B), "G": (T, W, B), **narrow, **tmp}
+        if self.rows:
+            blocks["dA"] = (T, W, B)
+        return list(blocks.items())
 
     def step(self, xw, states, suffix):
-        k, buf, H = self.k, self.buf, self.hidden
+        k, v, H = self.k, self.v, self.hidden
         member = (self, k, -1)
         h_prev, c_prev = states
         # i f o = (1 + tanh(a/2)) / 2 as ops.Sigmoid computes it, g = tanh(a): the product
         # gives a/2 for i f o (their rows halved), so one tanh serves all four gates
-        G = buf["G"][k]
+        G = v["G"][k]
         self.pre_activations(xw, G)
         np.tanh(G, out=G)
         for sig in (G[: 2 * H], G[3 * H :]):
@@ -178,26 +187,26 @@ class LSTMLayer(ColumnLayer):
                 member_node(member, activation_op(cls, out), out, (piece,), f"{name}{suffix}")
             )
         i, f, g, o = gates
-        fc = mul_node(member, f, c_prev, buf["FC"][k].T, b_data=buf["C"][k].T)
-        ig = mul_node(member, i, g, buf["IG"][k].T)
-        c = add_node(member, fc, ig, buf["C"][k + 1].T, f"c{suffix}")
-        tc_data = np.tanh(c.data, out=buf["TC"][k].T)
+        fc = mul_node(member, f, c_prev, v["FC"][k].T, b_data=v["C"][k].T)
+        ig = mul_node(member, i, g, v["IG"][k].T)
+        c = add_node(member, fc, ig, v["C"][k + 1].T, f"c{suffix}")
+        tc_data = np.tanh(c.data, out=v["TC"][k].T)
         tc = member_node(member, activation_op(Tanh, tc_data), tc_data, (c,), f"tanh(c{suffix})")
-        h = mul_node(member, o, tc, buf["S"][k + 1, :H].T, f"h{suffix}")
+        h = mul_node(member, o, tc, v["S"][k + 1, :H].T, f"h{suffix}")
         return self.states_made(h, c)
 
     def bptt_pass(self, entered):
-        """Step by step from the last: dh, dc, then dA_k (4H, B) into "dAt" column block k.
+        """Step by step from the last: dh, dc, then dA_k (4H, B) (`dA_blocks`).
 
         dc = dh o (1 - tanh^2 c_k) + (what reached c_k);  dA_k = D_k * M_k with D_k the
         gates' local derivatives [i(1-i), f(1-f), 1-g^2, o(1-o)] and M_k the rest of each
         chain, [dc g, dc c_{k-1}, dc i, dh tanh(c_k)];  dh_{k-1} = W_hh^T dA_k, dc_{k-1} = dc f.
         """
-        buf, H, T = self.buf, self.hidden, self.steps
-        WT = buf["W"][:, :H].T
-        G, C, TC, dAt = buf["G"], buf["C"], buf["TC"], buf["dAt"]
-        dH, dCout, R, carry = buf["dH"], buf["dCout"], buf["R"], buf["carry"]
-        dc, ot, D, M = buf["dc"], buf["ot"], buf["D"], buf["M"]
+        v, H, T = self.v, self.hidden, self.steps
+        WT = self.buf["W"][:, :H].T
+        G, C, TC, dA_all = v["G"], v["C"], v["TC"], self.dA_blocks()
+        dH, dCout, R, carry = v["dH"], v["dCout"], v["R"], v["carry"]
+        dc, ot, D, M = v["dc"], v["ot"], v["D"], v["M"]
         Dg, Mi, Mf, Mg, Mo = D[2 * H : 3 * H], M[:H], M[H : 2 * H], M[2 * H : 3 * H], M[3 * H :]
         ext_h, ext_c = self.outside_all(entered, 0), self.outside_all(entered, 1)
         dH[T - 1] = 0.0
@@ -222,121 +231,15 @@ class LSTMLayer(ColumnLayer):
             np.multiply(dc, C[k], out=Mf)
             np.multiply(dc, i, out=Mg)
             np.multiply(dh, tc, out=Mo)
-            dA = dAt[:, k]
+            dA = dA_all[k]
             np.multiply(D, M, out=dA)
             np.matmul(WT, dA, out=dH[k - 1] if k else R)
             np.multiply(dc, f, out=dCout[k - 1] if k else carry)
-        sends = self.input_grads(dAt) + self.send_recurrent(entered, dAt)
+        sends = self.input_grads(dA_all) + self.send_recurrent(entered, dA_all)
         return sends + [(self.initial[0], R.T), (self.initial[1], carry.T)]
 
     def seeds(self, k):
-        return (self.buf["dH"][k].T, self.buf["dCout"][k].T)
-
-
-class LSTMRowLayer(Layer):
-    """The LSTM step in rows, (batch, 4H) per step, for wide layers (see `lstm_layer`).
-
-    The same nodes as `LSTMLayer`; a gate is a strided quarter of each row.
-    """
-
-    gates = 4
-    n_states = 2
-
-    def __init__(self, *args, weight_hr=None):
-        assert weight_hr is None, "a projected LSTM runs node by node"
-        super().__init__(*args)
-
-    @staticmethod
-    def layout(T, B, H, W):
-        wide = {n: (T, B, W) for n in ("HW", "A", "G", "dA", "K")}
-        narrow = {n: (T, B, H) for n in ("FC", "IG", "TC", "dH", "dCout", "OT")}
-        tmp = {"R": (B, H), "dc": (B, H), "carry": (B, H)}
-        states = {"S": (T + 1, B, H), "C": (T + 1, B, H)}
-        return list({**states, **wide, **narrow, **tmp}.items())
-
-    def step(self, xw, states, suffix):
-        k, buf, H = self.k, self.buf, self.hidden
-        member = (self, k, -1)
-        self.take(xw, member)
-        h_prev, c_prev = states
-        hw = self.linear_hh(member, h_prev, buf["HW"][k])
-        a = add_node(member, xw, hw, buf["A"][k], f"a{suffix}")
-        G = buf["G"][k]
-        sigmoid_into(a.data, G)
-        np.tanh(a.data[:, 2 * H : 3 * H], out=G[:, 2 * H : 3 * H])
-        pieces = self.chunks(member, a)
-        gates = []
-        for j, (piece, name) in enumerate(zip(pieces, ("i", "f", "g", "og"))):
-            cls = Tanh if j == 2 else Sigmoid
-            out = G[:, j * H : (j + 1) * H]
-            gates.append(
-                member_node(member, activation_op(cls, out), out, (piece,), f"{name}{suffix}")
-            )
-        i, f, g, o = gates
-        fc = mul_node(member, f, c_prev, buf["FC"][k], b_data=buf["C"][k])
-        ig = mul_node(member, i, g, buf["IG"][k])
-        c = add_node(member, fc, ig, buf["C"][k + 1], f"c{suffix}")
-        tc_data = np.tanh(c.data, out=buf["TC"][k])
-        tc = member_node(member, activation_op(Tanh, tc_data), tc_data, (c,), f"tanh(c{suffix})")
-        h = mul_node(member, o, tc, buf["S"][k + 1], f"h{suffix}")
-        return self.states_made(h, c)
-
-    def bptt_pass(self, entered):
-        buf, W, H, T, B = self.buf, self.buf["W"], self.hidden, self.steps, self.batch
-        G, dA, K, OT = buf["G"], buf["dA"], buf["K"], buf["OT"]
-        dH, dCout, R, dc, carry = (buf[n] for n in ("dH", "dCout", "R", "dc", "carry"))
-        i, f, g, o = (G[..., j * H : (j + 1) * H] for j in range(4))
-        # what does not depend on the recurrence, for all steps at once: each gate's
-        # pre-activation gradient is dc (dh for o) times K = local input x local derivative
-        Ki, Kf, Kg, Ko = (K[..., j * H : (j + 1) * H] for j in range(4))
-        np.subtract(1.0, i, out=Ki)
-        Ki *= i
-        Ki *= g  # dc * g * i (1 - i)
-        np.subtract(1.0, f, out=Kf)
-        Kf *= f
-        Kf *= buf["C"][:T]  # dc * c_{k-1} * f (1 - f)
-        np.multiply(g, g, out=Kg)
-        np.subtract(1.0, Kg, out=Kg)
-        Kg *= i  # dc * i * (1 - g^2)
-        np.subtract(1.0, o, out=Ko)
-        Ko *= o
-        Ko *= buf["TC"]  # dh * tanh(c_k) * o (1 - o)
-        np.multiply(buf["TC"], buf["TC"], out=OT)
-        np.subtract(1.0, OT, out=OT)
-        OT *= o  # dc = dh * o (1 - tanh^2 c_k) + (outside c_k)
-        K4, dA4 = K.reshape(T, B, 4, H), dA.reshape(T, B, 4, H)
-        for k in range(T - 1, -1, -1):
-            ext_h, ext_c = self.outside(entered, k, 0), self.outside(entered, k, 1)
-            dh, cout = dH[k], dCout[k]
-            if k == T - 1:
-                dh[...] = ext_h if ext_h is not None else 0.0
-                cout[...] = ext_c if ext_c is not None else 0.0
-            else:
-                np.add(R, ext_h, out=dh) if ext_h is not None else np.copyto(dh, R)
-                np.add(carry, ext_c, out=cout) if ext_c is not None else np.copyto(cout, carry)
-            np.multiply(dh, OT[k], out=dc)
-            dc += cout
-            np.multiply(K4[k, :, :3], dc[:, None, :], out=dA4[k, :, :3])
-            np.multiply(K4[k, :, 3], dh, out=dA4[k, :, 3])
-            np.matmul(dA[k], W, out=R)
-            np.multiply(dc, f[k], out=carry)
-        sends = self.input_grads(dA)
-        sends += [(self.initial[0], R), (self.initial[1], carry)]
-        return sends + self.send_recurrent(entered, dA)
-
-    def seeds(self, k):
-        return (self.buf["dH"][k], self.buf["dCout"][k])
-
-
-ROWS_FROM = 256  # hidden size from which the fused LSTM keeps rows
-
-
-def lstm_layer(steps, batch, hidden, *args, **kw):
-    """The fused LSTM layer for this size: columns (`LSTMLayer`) unless a gate's row holds
-    at least 256 numbers; then rows (`LSTMRowLayer`), where the strided quarters cost little
-    and BLAS runs the (batch, H) x (H, 4H) products about 13% faster than their transposes."""
-    cls = LSTMRowLayer if hidden >= ROWS_FROM else LSTMLayer
-    return cls(steps, batch, hidden, *args, **kw)
+        return (self.v["dH"][k].T, self.v["dCout"][k].T)
 
 
 class GRULayer(Layer):
