@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_rnn import Tensor, backward_steps, nn, no_grad, optim, topo_order
-from tinygrad_rnn.nn import fused, fused_layers
+from tinygrad_rnn.nn import fused, fused_blocks, fused_layers
 
 CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -416,7 +416,7 @@ def test_empty_batch_torch(cell):
 
 def lazy_nodes(loss):
     """The LSTM members whose values the fused layer computes only when read."""
-    return [n for n in topo_order([loss]) if isinstance(n, fused.Lazy)]
+    return [n for n in topo_order([loss]) if isinstance(n, fused_blocks.Lazy)]
 
 
 @pytest.mark.parametrize("rows", [False, True])

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..ops import Add, Op, Relu, Sigmoid, Sub, Tanh
 from .fused import (
-    BlockLayer,
     Layer,
     activation_op,
     add_node,
@@ -18,6 +17,7 @@ from .fused import (
     mul_node,
     sigmoid_into,
 )
+from .fused_blocks import BlockLayer
 
 
 class RNNLayer(Layer):
