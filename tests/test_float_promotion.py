@@ -114,6 +114,33 @@ def test_float_promotion_bool_and_int_tensors_cannot_require_grad(dtype):
         Tensor(np.zeros(2, dtype), requires_grad=True)
     with pytest.raises(TypeError, match=np.dtype(dtype).name):
         Tensor(np.zeros(2, dtype)).requires_grad_()
+    t = Tensor(np.zeros(2, dtype))
+    name = np.dtype(dtype).name
+    with pytest.raises(TypeError, match=f"requires_grad: only floating-point.*{name}"):
+        t.requires_grad = True  # set directly, as torch refuses it too
+    assert t.requires_grad is False
+    t.requires_grad = False  # what it already is: allowed
+    assert t.requires_grad is False
+
+
+def test_requires_grad_flag_changes_on_leaves_only_as_in_torch():
+    torch = pytest.importorskip("torch")
+    for ours, theirs in ((Tensor, torch.tensor),):
+        a, b = ours([1.0, 2.0]), theirs([1.0, 2.0], dtype=torch.float64)
+        for x in (a, b):
+            x.requires_grad = True
+            y = x * 2
+            y.requires_grad_()  # restating what it is: allowed
+            assert y.requires_grad
+            for flag in (True, False):  # a node an op made keeps its flag
+                with pytest.raises(RuntimeError):
+                    y.requires_grad = flag
+            with pytest.raises(RuntimeError):
+                y.requires_grad_(False)
+            x.requires_grad = False  # a leaf may drop it
+            assert not x.requires_grad and (x * 2).requires_grad is False
+    with pytest.raises(RuntimeError, match="made by mul"):
+        (Tensor([1.0], requires_grad=True) * 2).requires_grad = False
 
 
 @settings(max_examples=15, deadline=None)

@@ -15,6 +15,7 @@ import numpy as np
 from . import composite as _c
 from . import ops as _ops
 from . import versions as _v
+from .composite import checks as _checks
 from .display import describe
 from .modes import next_seq, state
 
@@ -57,7 +58,7 @@ class Tensor:
         "_version",
         "_changed_by",
         "_grad",
-        "requires_grad",
+        "_requires_grad",
         "inputs",
         "op",
         "label",
@@ -79,7 +80,7 @@ class Tensor:
                 f"Tensor: only floating-point tensors can require grad, got dtype {self.data.dtype}"
             )
         self._grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.inputs = ()
         self.op = None
         self.label = label
@@ -97,7 +98,7 @@ class Tensor:
         t = object.__new__(cls)
         t._data = data
         t._grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t.inputs = inputs
         t.op = op
         t.label = None
@@ -115,6 +116,12 @@ class Tensor:
         _v.bump(self)  # a graph that saved the old data can no longer use it (versions.py)
 
     data = property(operator.attrgetter("_data"), _set_data, doc="The values (an ndarray).")
+
+    def _set_requires_grad(self, flag):
+        _checks.check_requires_grad("requires_grad", self, bool(flag))
+        self._requires_grad = bool(flag)
+
+    requires_grad = property(operator.attrgetter("_requires_grad"), _set_requires_grad)
     zero_, fill_, copy_, add_, mul_ = _v.zero_, _v.fill_, _v.copy_, _v.add_, _v.mul_
 
     @property
@@ -213,11 +220,8 @@ class Tensor:
         return t
 
     def requires_grad_(self, flag=True):
-        if flag and self.data.dtype.kind not in _FLOAT_KINDS:
-            raise TypeError(f"only floating-point tensors can require grad, got {self.data.dtype}")
-        if not self.is_leaf:
-            raise RuntimeError("requires_grad_ can only change a leaf tensor")
-        self.requires_grad = bool(flag)
+        _checks.check_requires_grad("requires_grad_", self, bool(flag))
+        self._requires_grad = bool(flag)
         return self
 
     def register_hook(self, fn):

@@ -135,3 +135,18 @@ def index_array(name, index):
     if index.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got {index.dtype}")
     return index
+
+
+def check_requires_grad(where, t, flag):
+    """What `t.requires_grad = flag` or `t.requires_grad_(flag)` (`where`) may do, as in
+    torch: only a floating-point tensor requires grad, and only a leaf's flag changes; a
+    node an op made keeps the flag its inputs gave it (`requires_grad_` may restate it)."""
+    if flag and t.data.dtype.kind not in "fc":
+        raise TypeError(
+            f"{where}: only floating-point tensors can require grad, got dtype {t.data.dtype}"
+        )
+    if t.op is not None and (where == "requires_grad" or flag != t.requires_grad):
+        raise RuntimeError(
+            f"{where}: only a leaf's flag can change, and this tensor is made by {t.op.name} "
+            "(use .detach() for a copy outside the graph)"
+        )

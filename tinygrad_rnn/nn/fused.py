@@ -319,7 +319,7 @@ def member_node(member, op, data, inputs, label=None, cls=Tensor):
     """A member node, as `Op.apply` makes one (Tensor._make), with its label and group
     (op None: a constant, as `Op.make_node` makes one without an op)."""
     t = _new(cls)
-    t._data, t._grad, t.requires_grad, t.inputs, t.op = data, None, True, inputs, op
+    t._data, t._grad, t._requires_grad, t.inputs, t.op = data, None, True, inputs, op
     t.label, t.tags, t._hooks, t._edge_grads, t._group = label, state.tags, None, None, member
     t._version, t._changed_by, t.seq = 0, None, next_seq()
     if op is not None and op.saves_inputs:  # what versions.py checks before a backward reads

@@ -265,5 +265,5 @@ class Lazy(Tensor):
 def lazy_node(layer, member, op, view, inputs, label=None, requires_grad=True):
     """A `Lazy` node holding `view`, a piece of a buffer that `layer.fill()` writes."""
     t = member_node(member, op, view, inputs, label, Lazy)
-    t._layer, t.requires_grad = layer, requires_grad
+    t._layer, t._requires_grad = layer, requires_grad
     return t
