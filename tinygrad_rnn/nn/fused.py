@@ -184,7 +184,7 @@ class Layer(Group):
             hw_data += self.bias_hh.data
         return self.hh_node(member, h_prev, self._prev(), self.buf["W"], hw_data)
 
-    def hh_node(self, member, h_prev, x, weight, data):
+    def hh_node(self, member, h_prev, x, weight, data, cls=Tensor):
         """The member node `h_{k-1} W_hh^T` (+ b_hh) holding `data`, with the Linear op that
         `linear` would have made; `x` and `weight` are the arrays its backward reads."""
         op = Linear.__new__(Linear)
@@ -196,7 +196,8 @@ class Layer(Group):
         else:
             op.has_bias, inputs = False, (h_prev, self.weight_hh)
             op.needs = (h_prev.requires_grad, True)
-        return member_node(member, op, data, inputs, f"{h_prev.label} W{self.prime}_hh^T")
+        label = f"{h_prev.label} W{self.prime}_hh^T"
+        return member_node(member, op, data, inputs, label, cls)
 
     def projected(self, t):
         """`projection[t]` (a getitem node), built directly: step t's input x_t W_ih^T."""

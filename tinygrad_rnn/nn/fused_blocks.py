@@ -125,18 +125,9 @@ class BlockLayer(Layer):
     def lazy_step(self, member, xw, h_prev, suffix):
         """The members `h_{k-1} W_hh^T`, `a_t` and a_t's slices, their values lazy."""
         k, buf, H = self.k, self.buf, self.hidden
-        W = buf["W"]
-        op = Linear.__new__(Linear)
-        op.x, op.weight = self.v["S"][k, :H].T, W[:, :H]
-        bias = self.bias_hh
-        if bias is not None:
-            op.has_bias, inputs = True, (h_prev, self.weight_hh, bias)
-            op.needs = (h_prev.requires_grad, True, bias.requires_grad)
-        else:
-            op.has_bias, inputs = False, (h_prev, self.weight_hh)
-            op.needs = (h_prev.requires_grad, True)
-        label = f"{h_prev.label} W{self.prime}_hh^T"
-        hw = lazy_node(self, member, op, buf["HW"][k], inputs, label)
+        W, x = buf["W"], self.v["S"][k, :H].T
+        hw = self.hh_node(member, h_prev, x, W[:, :H], buf["HW"][k], Lazy)
+        hw._layer = self
         A = buf["A"][k]
         op = Add.__new__(Add)
         op.shapes = (A.shape, A.shape)  # x_k W_ih^T and h_{k-1} W_hh^T: (B, gates * H) each
