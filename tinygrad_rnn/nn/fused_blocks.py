@@ -82,7 +82,8 @@ class BlockLayer(Layer):
         op.x, op.weight, op.has_bias = x.data, weight_ih.data, bias_ih is not None
         inputs = (x, weight_ih) if bias_ih is None else (x, weight_ih, bias_ih)
         op.needs = tuple(t.requires_grad for t in inputs)
-        self.projection_values = values = ProjectionValues(buf, S, self.hidden, self.reverse)
+        values = ProjectionValues(buf, S, self.hidden, self.reverse, bias_ih is not None)
+        self.projection_values = values
         if any(op.needs):
             self.projection = lazy_node(values, None, op, buf["XW"], inputs)
         else:
@@ -212,8 +213,9 @@ class ProjectionValues:
     the node refers to this, not to the layer, so that no reference cycle forms.
     """
 
-    def __init__(self, buf, S, hidden, reverse):
-        self.buf, self.S, self.hidden, self.reverse, self.filled = buf, S, hidden, reverse, False
+    def __init__(self, buf, S, hidden, reverse, has_bias):
+        self.buf, self.S, self.hidden, self.reverse = buf, S, hidden, reverse
+        self.has_bias, self.filled = has_bias, False
 
     def fill(self):
         self.filled = True
@@ -223,7 +225,8 @@ class ProjectionValues:
         x = self.S[:T, H + 1 :].transpose(0, 2, 1)  # (T, B, inputs), processing order
         rows = np.ascontiguousarray(x[::-1] if self.reverse else x).reshape(T * B, -1)
         np.matmul(rows, buf["WIH"].T, out=XW.reshape(T * B, -1))
-        XW += buf["BIH"]
+        if self.has_bias:
+            XW += buf["BIH"]
 
 
 class Lazy(Tensor):
