@@ -1,6 +1,7 @@
 """The fused recurrent step is transparent: the same graph and gradients as node by node."""
 
 import contextlib
+import copy
 import gc
 import weakref
 
@@ -475,3 +476,32 @@ def test_fused_lstm_lazy_value_assigned_is_kept():
     assert a._version == 1
     other = next(n for n in lazy_nodes(loss) if n.label == "a_0")
     assert np.abs(other.data).sum() > 0  # the rest still computes
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    cell=st.sampled_from(["rnn", "lstm", "gru", "lstm rows"]),
+    seed=st.integers(0, 2**16),
+    steps=st.integers(1, 4),
+    batch=st.integers(1, 3),
+    hidden=st.integers(1, 4),
+    layers=st.integers(1, 2),
+    bidirectional=st.booleans(),
+    bias=st.booleans(),
+    hx=st.booleans(),
+)
+def test_fused_graph_is_true_every_value_is_its_op_of_its_inputs(
+    cell, seed, steps, batch, hidden, layers, bidirectional, bias, hx
+):
+    """What a picture or the stepper shows is what the formula gives: for every node of a
+    fused graph, computed in the step, lazily or by the backward pass, its op's forward rule
+    applied to its inputs' values gives its value (to rounding: the fused step computes the
+    gates from one product, not from a_t)."""
+    kw = dict(num_layers=layers, bidirectional=bidirectional, bias=bias)
+    with lstm_rows() if cell == "lstm rows" else contextlib.nullcontext():
+        _, _, _, loss = build(cell.split()[0], True, seed, steps, batch, hidden=hidden, hx=hx, **kw)
+    loss.backward()
+    for node in topo_order([loss]):
+        if node.op is not None:
+            again = copy.copy(node.op).forward(*[x.data for x in node.inputs])
+            np.testing.assert_allclose(again, node.data, rtol=1e-12, atol=1e-14, err_msg=node.label)
