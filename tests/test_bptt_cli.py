@@ -159,3 +159,19 @@ def test_docs_bptt_transcripts_are_what_the_command_prints():
         result = CliRunner().invoke(main, argv)
         assert result.exit_code == 0, result.output
         assert result.output == expected, " ".join(argv)
+
+
+@pytest.mark.parametrize("option", ["--radius", "--radii"])
+def test_bptt_a_radius_too_large_for_a_finite_bound_prints_inf(option):
+    """(gamma sigma_max)^(T-k) overflows a float at radius 1e308: the bound is inf, not
+    an internal error (found by the CLI fuzzer)."""
+    result = CliRunner().invoke(main, ["bptt", "--cell", "rnn", option, "1e308"])
+    assert result.exit_code == 0, result.output
+    assert " inf " in result.output and "verdict" in result.output
+
+
+def test_bptt_geometric_bound_overflows_to_inf():
+    from tinygrad_rnn.analysis.bptt import geometric
+
+    assert geometric(0.5, 3) == 0.125 and geometric(1e308, 1) == 1e308
+    assert geometric(1e308, 2) == float("inf") and geometric(1e-308, 2) == 0.0

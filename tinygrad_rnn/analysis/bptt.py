@@ -16,6 +16,8 @@ where d+h_k/dW is the immediate partial at step k. `analyze(run)` turns each fac
 - in scalar mode (hidden 1) each factor w f'(a_j) of the chain and the running product.
 """
 
+import math
+
 import numpy as np
 
 from ..autograd import grad, scope, topo_order
@@ -336,6 +338,15 @@ def decompose(run, root):
 # ----- everything at once -----------------------------------------------------------------
 
 
+def geometric(base, n):
+    """base ** n for the bound (gamma sigma_max)^(T-k); inf where a float overflows (a
+    spectral radius of 1e308 makes no finite bound), not Python's OverflowError."""
+    try:
+        return base**n
+    except OverflowError:
+        return math.inf
+
+
 def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
     """Measure every factor of the lecture's sum on a `lecture.build(...)` run; see the module.
 
@@ -381,7 +392,7 @@ def analyze(run, loss=None, param="weight_hh", layer=0, direction=0):
     for k in range(steps):
         on_path = k in jac
         norm_j = float(np.linalg.norm(jac[k][:n, :n], 2)) if on_path else 0.0
-        bound = (gamma * sigma) ** abs(T - k) if gamma is not None and on_path else None
+        bound = geometric(gamma * sigma, abs(T - k)) if gamma is not None and on_path else None
         term = param_terms.get(k)
         norm_t = float(np.linalg.norm(term)) if term is not None else 0.0
         grad_norm = float(np.linalg.norm(state_grads[(layer, direction)][k]))
