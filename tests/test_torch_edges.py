@@ -151,6 +151,29 @@ def test_extremes_with_nan_and_inf_follow_torchs_gradient_rules(rows, name, kwar
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-6, equal_nan=True)
 
 
+@torch_only
+@pytest.mark.parametrize(
+    "data", [[0.0, 0.0], [0.0, 2.0], [[0.0, 0.0], [1.0, 2.0]], [[0.0, 3.0], [0.0, 2.0]], [1.0, 2.0]]
+)
+@pytest.mark.parametrize("upstream", [2.0, np.inf, -np.inf, NAN])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+def test_prod_gradient_at_zeros_follows_torch_even_with_an_inf_upstream(data, upstream, dim):
+    """torch's prod() gives every element 0 when two or more are 0, whatever gradient
+    reaches it (an inf upstream gave nan here: 0 * inf; found by the differential fuzzer);
+    prod(dim) multiplies as the chain rule says."""
+    torch = pytest.importorskip("torch")
+    x = Tensor(np.array(data), requires_grad=True)
+    t = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    out = x.prod() if dim is None else x.prod(dim)
+    out_t = t.prod() if dim is None else t.prod(dim)
+    g = np.full(out.shape, upstream)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out.backward(g)
+        out_t.backward(torch.tensor(g))
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), equal_nan=True)
+
+
 def test_bool_and_integer_tensors_print_their_values_as_torch():
     """Bool tensors printed 1/0 and large integers 2e+06 (the float format)."""
     assert "data=[True, False]" in repr(Tensor(np.array([True, False])))

@@ -833,9 +833,12 @@ class Prod(Op):
         g = _expand_reduced(grad_out, axes, self.keepdims)
         if x.size == 0 or not axes:
             return (np.broadcast_to(g, x.shape) * np.ones((), x.dtype),)
-        if not (x == 0).any():  # torch's rule without zeros: z / x_i
+        zeros = np.count_nonzero(x == 0)
+        if not zeros:  # torch's rule without zeros: z / x_i
             with np.errstate(invalid="ignore"):
                 return (g * (np.prod(x, axis=axes, keepdims=True) / x),)
+        if zeros > 1 and self.axis is None:  # torch's prod(): every dz/dx_i is 0, so 0
+            return (np.zeros_like(x),)  # whatever reaches it (an inf upstream too)
         kept = [d for d in range(x.ndim) if d not in axes]
         moved = np.transpose(x, kept + list(axes))
         flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
