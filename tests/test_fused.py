@@ -47,6 +47,17 @@ def build(cell, fuse, seed=0, steps=4, batch=2, size=3, hidden=4, hx=False, dtyp
     return model, x, state, loss
 
 
+# what every generated configuration draws (the cell and the options differ per test)
+SHAPES = dict(
+    seed=st.integers(0, 2**16),
+    steps=st.integers(1, 4),
+    batch=st.integers(1, 3),
+    hidden=st.integers(1, 4),
+    layers=st.integers(1, 2),
+    bidirectional=st.booleans(),
+)
+
+
 def describe(nodes):
     """Each node's op, label, tags, parameters and where its inputs are in the order."""
     where = {n: i for i, n in enumerate(nodes)}
@@ -87,12 +98,7 @@ def assert_same_run(cell, seed, tol=1e-11, **kw):
 @settings(max_examples=12, deadline=None)
 @given(
     cell=st.sampled_from(["rnn", "lstm", "gru"]),
-    seed=st.integers(0, 2**16),
-    steps=st.integers(1, 4),
-    batch=st.integers(1, 3),
-    hidden=st.integers(1, 4),
-    layers=st.integers(1, 2),
-    bidirectional=st.booleans(),
+    **SHAPES,
     bias=st.booleans(),
     batch_first=st.booleans(),
     hx=st.booleans(),
@@ -119,12 +125,7 @@ def lstm_rows():
 
 @settings(max_examples=8, deadline=None)
 @given(
-    seed=st.integers(0, 2**16),
-    steps=st.integers(1, 4),
-    batch=st.integers(1, 3),
-    hidden=st.integers(1, 4),
-    layers=st.integers(1, 2),
-    bidirectional=st.booleans(),
+    **SHAPES,
     batch_first=st.booleans(),
     hx=st.booleans(),
 )
@@ -481,12 +482,7 @@ def test_fused_lstm_lazy_value_assigned_is_kept():
 @settings(max_examples=15, deadline=None)
 @given(
     cell=st.sampled_from(["rnn", "lstm", "gru", "lstm rows"]),
-    seed=st.integers(0, 2**16),
-    steps=st.integers(1, 4),
-    batch=st.integers(1, 3),
-    hidden=st.integers(1, 4),
-    layers=st.integers(1, 2),
-    bidirectional=st.booleans(),
+    **SHAPES,
     bias=st.booleans(),
     hx=st.booleans(),
 )
