@@ -15,6 +15,7 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from clicommands import commands
 
 import cli
 import cli_types as T
@@ -162,14 +163,6 @@ def test_optimizers_refuse_bad_hyperparameters_by_name(case):
 # ----- every CLI option, from its type ----------------------------------------------------------
 
 
-def _commands(group=cli.main, path=()):
-    for name, command in sorted(group.commands.items()):
-        if isinstance(command, click.Group):
-            yield from _commands(command, (*path, name))
-        else:
-            yield (*path, name), command
-
-
 def _bad_values(kind):
     """(value, words of the message) that an option of this type must refuse."""
     if isinstance(kind, T.Numbers):
@@ -226,7 +219,7 @@ REQUIRED = {
 
 
 def _options():
-    for path, command in _commands():
+    for path, command in commands():
         for param in command.params:
             if isinstance(param, click.Option) and not param.is_flag:
                 yield path, param
@@ -244,7 +237,7 @@ CLI_CASES = list(_cases(first_only=True))
 
 def test_the_cli_table_covers_every_command():
     covered = {case.values[0] for case in CLI_CASES}
-    assert covered == {path for path, command in _commands() if command.params}, covered
+    assert covered == {path for path, command in commands() if command.params}, covered
     assert len(list(_cases(first_only=False))) > 200
 
 

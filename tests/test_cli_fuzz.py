@@ -25,6 +25,7 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from clicommands import commands
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,15 +36,7 @@ EXAMPLES = int(os.environ.get("TINYGRAD_RNN_FUZZ", "0"))
 SECONDS = 60  # one run; longer is reported as a hang
 
 
-def _commands(group=cli.main, path=()):
-    for name, command in sorted(group.commands.items()):
-        if isinstance(command, click.Group):
-            yield from _commands(command, (*path, name))
-        else:
-            yield (*path, name), command
-
-
-COMMANDS = dict(_commands())
+COMMANDS = dict(commands())
 
 # what keeps each command small and quick; drawn options come after and win
 BASE = {
